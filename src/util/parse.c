@@ -1,0 +1,51 @@
+#include "util/parse.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+eip_status eip_parse_i64(const char *what, const char *s, int64_t min, int64_t max,
+                         int64_t *out, eip_error *err)
+{
+    if (!s || !*s)
+        return eip_error_set(err, EIP_ERR_ARG, "%s: empty value, expected an integer", what);
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno == ERANGE || *end != '\0')
+        return eip_error_set(err, EIP_ERR_ARG, "%s: '%s' is not an integer", what, s);
+    if (v < min || v > max)
+        return eip_error_set(err, EIP_ERR_RANGE, "%s: %lld is outside [%lld, %lld]", what, v,
+                             (long long)min, (long long)max);
+    *out = (int64_t)v;
+    return EIP_OK;
+}
+
+eip_status eip_parse_f64(const char *what, const char *s, double min, double max,
+                         double *out, eip_error *err)
+{
+    if (!s || !*s)
+        return eip_error_set(err, EIP_ERR_ARG, "%s: empty value, expected a number", what);
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno == ERANGE || *end != '\0' || !isfinite(v))
+        return eip_error_set(err, EIP_ERR_ARG, "%s: '%s' is not a finite number", what, s);
+    if (v < min || v > max)
+        return eip_error_set(err, EIP_ERR_RANGE, "%s: %g is outside [%g, %g]", what, v, min, max);
+    *out = v;
+    return EIP_OK;
+}
+
+eip_status eip_parse_u64_hex(const char *what, const char *s, uint64_t *out, eip_error *err)
+{
+    if (!s || !*s)
+        return eip_error_set(err, EIP_ERR_ARG, "%s: empty value", what);
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno == ERANGE || *end != '\0' || *s == '-')
+        return eip_error_set(err, EIP_ERR_ARG, "%s: '%s' is not an unsigned integer", what, s);
+    *out = (uint64_t)v;
+    return EIP_OK;
+}
