@@ -27,7 +27,15 @@ eip_status eip_error_prefix(eip_error *err, const char *fmt, ...)
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s%s", head, old);
+    /* Truncation is intended: the head is kept, the tail of a long message cut. */
+    size_t n = strnlen(head, sizeof head - 1);
+    memcpy(err->msg, head, n);
+    size_t room = sizeof err->msg - 1 - n;
+    size_t m = strnlen(old, sizeof old - 1);
+    if (m > room)
+        m = room;
+    memcpy(err->msg + n, old, m);
+    err->msg[n + m] = '\0';
     return err->code;
 }
 

@@ -1,0 +1,158 @@
+/* encryip nn module — a small training engine over Intel oneDNN.
+ *
+ * A net is a list of layer nodes in topological order (conv, batch norm,
+ * ReLU, pooling, global average pooling, linear, flatten, dropout, residual
+ * add, channel concat), built from the model zoo (docs/ZOO.md) or from a
+ * config text.  Activations stay in oneDNN's preferred (blocked) layouts
+ * between layers; callers only ever see plain row-major arrays:
+ *
+ *   input   x       [N, C, H, W]   (C, H, W fixed by the net)
+ *   output  logits  [N, K]         (K = per-sample output size)
+ *   params / grads  [n_params]     flat float blocks, PyTorch layouts
+ *                                  (conv OIHW, linear [out, in], BN [C])
+ *   buffers         [n_buffers]    BN running_mean / running_var (float);
+ *                                  num_batches_tracked are int64 counters
+ *
+ * Typical training step:
+ *   eip_nn_zero_grad(net);
+ *   eip_nn_forward(net, x, n, EIP_NN_TRAIN, logits, err);
+ *   loss(logits) -> dlogits;                       (train module)
+ *   eip_nn_backward(net, dlogits, NULL, err);      (grads accumulate)
+ *   optimiser over eip_nn_params / eip_nn_grads;   (train module)
+ *   eip_nn_mark_dirty(net);
+ *
+ * Parameters edited from outside (optimiser, AdvParams, loading) must be
+ * followed by eip_nn_mark_dirty() before the next EVAL / EVAL_GRAD forward;
+ * TRAIN forwards always re-read the parameter block. */
+#ifndef ENCRYIP_NN_H
+#define ENCRYIP_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "encryip/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Execution context: oneDNN CPU engine + stream, thread count.  Opaque
+ * backend handles are void* so this header does not need dnnl.h. */
+typedef struct eip_nn_ctx {
+    void *engine; /* dnnl_engine_t */
+    void *stream; /* dnnl_stream_t */
+    int threads;
+} eip_nn_ctx;
+
+/* threads <= 0: all cores.  Sets the OpenMP thread count oneDNN uses. */
+eip_status eip_nn_ctx_init(eip_nn_ctx *ctx, int threads, eip_error *err);
+void eip_nn_ctx_free(eip_nn_ctx *ctx);
+
+typedef struct eip_nn_net eip_nn_net_t;
+
+/* Zoo architecture: the five numbers + name that rebuild a zoo net. */
+typedef struct eip_nn_arch {
+    char zoo[32];  /* "smallcnn", "resnet18", "alexnet", "googlenet" */
+    int64_t c_in, h, w; /* input sample shape */
+    int64_t k;     /* output width */
+    double width;  /* channel multiplier, ch(c) = max(1, floor(c*width + 0.5)) */
+} eip_nn_arch;
+
+typedef enum eip_nn_mode {
+    EIP_NN_TRAIN = 0,     /* BN batch statistics (+ running-stat update), dropout on; backward allowed */
+    EIP_NN_EVAL = 1,      /* BN running statistics, dropout off; inference only, lowest memory */
+    EIP_NN_EVAL_GRAD = 2  /* EVAL semantics, but backward allowed (input / parameter gradients) */
+} eip_nn_mode;
+
+/* Builds a zoo net (parameters zeroed: call eip_nn_init_params or load). */
+eip_status eip_nn_net_zoo(eip_nn_ctx *ctx, const eip_nn_arch *arch, eip_nn_net_t **out,
+                          eip_error *err);
+
+/* Builds a net from config text (format: docs/DESIGN.md "Training engine").
+ * `source` names the text in error messages ("file.cfg:12: ..."). */
+eip_status eip_nn_net_config(eip_nn_ctx *ctx, const char *text, const char *source,
+                             eip_nn_net_t **out, eip_error *err);
+eip_status eip_nn_net_config_file(eip_nn_ctx *ctx, const char *path, eip_nn_net_t **out,
+                                  eip_error *err);
+
+void eip_nn_net_free(eip_nn_net_t *net);
+
+/* PyTorch-default-style init (kaiming_uniform(a=sqrt(5)) weights, uniform
+ * bias, BN weight 1 bias 0, running mean 0 var 1), from `seed`; also reseeds
+ * the dropout layers.  Deterministic, not bit-equal to torch's RNG. */
+eip_status eip_nn_init_params(eip_nn_net_t *net, uint64_t seed, eip_error *err);
+
+/* Restarts every dropout layer's mask stream from `seed`. */
+void eip_nn_set_dropout_seed(eip_nn_net_t *net, uint64_t seed);
+
+/* Forward pass on x [N, C, H, W] -> out [N, K] (both plain row-major).
+ * Primitives are planned once per (N, mode) and cached. */
+eip_status eip_nn_forward(eip_nn_net_t *net,
+                          const float *x, /* [N, C, H, W] */
+                          int64_t n, eip_nn_mode mode,
+                          float *out, /* [N, K] */
+                          eip_error *err);
+
+/* Backward pass for the last TRAIN / EVAL_GRAD forward: dout [N, K] is
+ * d(loss)/d(out).  Parameter gradients are ADDED to the grad block; dx, if
+ * non-NULL, receives d(loss)/d(x) [N, C, H, W].  One backward per forward. */
+eip_status eip_nn_backward(eip_nn_net_t *net,
+                           const float *dout, /* [N, K] */
+                           float *dx,         /* [N, C, H, W] or NULL */
+                           eip_error *err);
+
+void eip_nn_zero_grad(eip_nn_net_t *net);
+
+/* Parameters changed outside the engine: re-read them on the next forward. */
+void eip_nn_mark_dirty(eip_nn_net_t *net);
+
+/* Flat blocks (pointer valid for the net's lifetime; *count may be NULL). */
+float *eip_nn_params(eip_nn_net_t *net, int64_t *count);   /* [n_params] */
+float *eip_nn_grads(eip_nn_net_t *net, int64_t *count);    /* [n_params] */
+float *eip_nn_buffers(eip_nn_net_t *net, int64_t *count);  /* [n_buffers] */
+int64_t *eip_nn_counters(eip_nn_net_t *net, int64_t *count); /* [n_bn] num_batches_tracked */
+int64_t eip_nn_param_count(const eip_nn_net_t *net);
+
+/* Per-tensor views in PyTorch state_dict order. */
+typedef enum eip_nn_tensor_kind {
+    EIP_NN_TENSOR_PARAM = 0,  /* offset into params / grads */
+    EIP_NN_TENSOR_BUFFER = 1, /* offset into buffers (float) */
+    EIP_NN_TENSOR_COUNTER = 2 /* offset into counters (int64, shape []) */
+} eip_nn_tensor_kind;
+
+typedef struct eip_nn_tensor {
+    const char *name;    /* "layer1.0.conv1.weight" */
+    eip_nn_tensor_kind kind;
+    int ndim;            /* 0..4 */
+    int64_t shape[4];
+    int64_t offset;      /* element offset into the block of `kind` */
+    int64_t count;       /* elements */
+} eip_nn_tensor;
+
+int64_t eip_nn_tensor_count(const eip_nn_net_t *net);
+const eip_nn_tensor *eip_nn_tensor_at(const eip_nn_net_t *net, int64_t i);
+const eip_nn_tensor *eip_nn_tensor_find(const eip_nn_net_t *net, const char *name);
+
+/* Shapes: input sample [C, H, W], per-sample output size K. */
+void eip_nn_input_shape(const eip_nn_net_t *net, int64_t *c, int64_t *h, int64_t *w);
+int64_t eip_nn_output_size(const eip_nn_net_t *net);
+/* The zoo arch this net was built from, or NULL for a config net. */
+const eip_nn_arch *eip_nn_net_arch(const eip_nn_net_t *net);
+/* The config text a config net was built from, or NULL for a zoo net. */
+const char *eip_nn_net_config_text(const eip_nn_net_t *net);
+
+/* Human-readable summary (one line per node, with shapes) into buf. */
+void eip_nn_net_describe(const eip_nn_net_t *net, char *buf, size_t cap);
+
+/* Checkpoints (safetensors via the ckpt module): params + buffers + counters
+ * under their PyTorch names, architecture in the metadata, so eip_nn_load
+ * rebuilds the net from the file alone. */
+eip_status eip_nn_save(const eip_nn_net_t *net, const char *path, eip_error *err);
+eip_status eip_nn_load(eip_nn_ctx *ctx, const char *path, eip_nn_net_t **out, eip_error *err);
+/* Loads tensors into an existing net (names and shapes must match exactly). */
+eip_status eip_nn_load_into(eip_nn_net_t *net, const char *path, eip_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

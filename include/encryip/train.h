@@ -1,0 +1,196 @@
+/* encryip train module — losses, optimisers, learning-rate schedules (and,
+ * later, the training loop).
+ *
+ * Everything here works on plain contiguous float arrays: the nn engine hands
+ * the logits as a row-major [N, K] array and takes back dlogits [N, K];
+ * parameters, gradients and optimiser moments are flat float blocks of
+ * n_params elements laid out identically, so updates are flat loops.
+ *
+ * Numerics follow PyTorch 1.13 (torch.nn.functional.cross_entropy,
+ * torch.optim.SGD / AdamW, torch.optim.lr_scheduler) and are checked against
+ * reference files written by tools/gen_train_refs.py (docs/TESTING.md). */
+#ifndef ENCRYIP_TRAIN_H
+#define ENCRYIP_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "encryip/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================
+ * Losses (src/train/loss.c)
+ *
+ * All losses are the mean over the batch of N rows.  dlogits may be NULL
+ * (loss only); when given it receives d(loss)/d(logits), already divided by
+ * N.  Log-softmax uses the log-sum-exp shift, accumulated in double, so large
+ * logits neither overflow nor lose the result.
+ * ====================================================================== */
+
+/* Softmax cross-entropy with hard labels (torch.nn.functional.cross_entropy,
+ * reduction "mean"): loss = -mean_n log softmax(x[n])[label[n]].
+ * Every label must be in [0, k) (EIP_ERR_RANGE otherwise). */
+eip_status eip_train_loss_ce_hard(const float *logits,   /* [N, K] */
+                                  const int32_t *labels, /* [N] */
+                                  int64_t n, int64_t k,
+                                  float *loss, float *dlogits /* [N, K] or NULL */,
+                                  eip_error *err);
+
+/* Soft-label cross-entropy over the whole output:
+ * loss = -mean_n sum_k t[n,k] log softmax(x[n])_k.  Targets need not sum to
+ * one (the gradient is softmax * sum_k t - t, as in PyTorch). */
+eip_status eip_train_loss_ce_soft(const float *logits,  /* [N, K] */
+                                  const float *targets, /* [N, K] */
+                                  int64_t n, int64_t k,
+                                  float *loss, float *dlogits /* [N, K] or NULL */,
+                                  eip_error *err);
+
+/* Block soft-label cross-entropy: each row is split into `blocks` equal
+ * blocks of k / blocks entries (k must be divisible, EIP_ERR_SHAPE
+ * otherwise), one softmax per block, block losses summed, mean over the
+ * batch.  This is the loss EncryIP's 3q-dimensional confused labels train
+ * with: [y] = {T1 T2 T3}, three concatenated one-hot blocks (EncryIP sec.
+ * 4.2 eq. (2), sec. 4.3 "soft-label loss"). */
+eip_status eip_train_loss_ce_block(const float *logits,  /* [N, K] = [N, blocks * Q] */
+                                   const float *targets, /* [N, K] */
+                                   int64_t n, int64_t k, int64_t blocks,
+                                   float *loss, float *dlogits /* [N, K] or NULL */,
+                                   eip_error *err);
+
+/* Row-wise argmax (first maximum on ties, as torch.argmax on CPU; NaN never
+ * wins). */
+eip_status eip_train_argmax(const float *x, /* [N, K] */ int64_t n, int64_t k,
+                            int32_t *out /* [N] */, eip_error *err);
+
+/* Argmax inside each of `blocks` equal blocks of every row; out[n, b] is the
+ * index within block b (0 .. k/blocks-1) — EncryIP's Φ^{-1} reads the
+ * ciphertext indices this way (sec. 4.3 eq. (3)). */
+eip_status eip_train_argmax_block(const float *x, /* [N, K] */ int64_t n, int64_t k,
+                                  int64_t blocks, int32_t *out /* [N, blocks] */,
+                                  eip_error *err);
+
+/* Number of rows whose argmax equals the label. */
+eip_status eip_train_accuracy_count(const float *logits,   /* [N, K] */
+                                    const int32_t *labels, /* [N] */
+                                    int64_t n, int64_t k, int64_t *correct,
+                                    eip_error *err);
+
+/* Block accuracy against per-block target indices: *rows_correct counts rows
+ * where every block's argmax matches, *blocks_correct (may be NULL) counts
+ * matching (row, block) pairs. */
+eip_status eip_train_accuracy_block_count(const float *logits,    /* [N, K] */
+                                          const int32_t *targets, /* [N, blocks] */
+                                          int64_t n, int64_t k, int64_t blocks,
+                                          int64_t *rows_correct, int64_t *blocks_correct,
+                                          eip_error *err);
+
+/* ======================================================================
+ * Optimisers (src/train/optim.c)
+ *
+ * Exactly PyTorch 1.13's single-tensor update rules, in float32:
+ *   SGD:   d = g + wd*p; buf = d (first step) or momentum*buf + (1-dampening)*d;
+ *          d = nesterov ? d + momentum*buf : buf;  p -= lr*d
+ *   AdamW: t += 1; p *= 1 - lr*wd; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
+ *          p -= (lr / (1-b1^t)) * m / (sqrt(v) / sqrt(1-b2^t) + eps)
+ * ====================================================================== */
+
+typedef enum eip_train_optim_kind {
+    EIP_TRAIN_OPTIM_SGD = 1,
+    EIP_TRAIN_OPTIM_ADAMW = 2
+} eip_train_optim_kind;
+
+typedef struct eip_train_optim_config {
+    eip_train_optim_kind kind;
+    double weight_decay; /* SGD: coupled (added to the gradient); AdamW: decoupled */
+    /* SGD */
+    double momentum;  /* 0 = plain SGD (no buffer) */
+    double dampening; /* torch default 0 */
+    int nesterov;     /* needs momentum > 0 and dampening == 0 */
+    /* AdamW (torch defaults 0.9, 0.999, 1e-8) */
+    double beta1, beta2, eps;
+} eip_train_optim_config;
+
+/* PyTorch defaults for the kind (SGD: momentum 0, wd 0; AdamW: betas
+ * (0.9, 0.999), eps 1e-8, wd 1e-2). */
+eip_train_optim_config eip_train_optim_config_default(eip_train_optim_kind kind);
+
+typedef struct eip_train_optim eip_train_optim_t;
+
+/* Validates cfg and allocates zeroed moment buffers for n_params elements. */
+eip_status eip_train_optim_init(eip_train_optim_t **out, const eip_train_optim_config *cfg,
+                                int64_t n_params, eip_error *err);
+void eip_train_optim_free(eip_train_optim_t *opt);
+
+/* One update of params in place with learning rate lr (from a schedule).
+ * decay_mask (may be NULL = decay everything): 0 excludes an element from
+ * weight decay (biases, norm parameters), exactly like a torch param group
+ * with weight_decay 0. */
+eip_status eip_train_optim_step(eip_train_optim_t *opt, double lr,
+                                float *params,             /* [n_params] */
+                                const float *grads,        /* [n_params] */
+                                const uint8_t *decay_mask, /* [n_params] or NULL */
+                                eip_error *err);
+
+/* Serialisable state: the step counter plus named flat moment buffers,
+ * named as torch's optimizer state keys ("momentum_buffer"; "exp_avg",
+ * "exp_avg_sq").  SGD with momentum 0 has no buffer. */
+int64_t eip_train_optim_n_params(const eip_train_optim_t *opt);
+int64_t eip_train_optim_step_count(const eip_train_optim_t *opt);
+eip_status eip_train_optim_step_count_set(eip_train_optim_t *opt, int64_t steps, eip_error *err);
+size_t eip_train_optim_buffer_count(const eip_train_optim_t *opt);
+/* Buffer i (< buffer_count) by pointer: writable, for restoring a resumed
+ * run; *len = n_params.  NULL if i is out of range. */
+float *eip_train_optim_buffer(eip_train_optim_t *opt, size_t i,
+                              const char **name, int64_t *len);
+
+/* ======================================================================
+ * Learning-rate schedules (src/train/schedule.c)
+ *
+ * lr(step) is a pure function of the step index (epoch or iteration — the
+ * caller decides), equal to what torch.optim.lr_scheduler gives after
+ * `step` calls of scheduler.step():
+ *   warm-up (step < warmup): base * (f0 + (1 - f0) * step / warmup)
+ *       = LinearLR(start_factor=f0, total_iters=warmup), chained with
+ *         SequentialLR(milestones=[warmup]);
+ *   then with s = step - warmup:
+ *   CONST:  base
+ *   STEP:   base * gamma^floor(s / step_size)               = StepLR
+ *   COSINE: eta_min + (base - eta_min) * (1 + cos(pi*s/t_max)) / 2
+ *           = CosineAnnealingLR(T_max=t_max, eta_min) closed form (like
+ *             torch it rises again past t_max; set t_max to the run length).
+ * ====================================================================== */
+
+typedef enum eip_train_sched_kind {
+    EIP_TRAIN_SCHED_CONST = 0,
+    EIP_TRAIN_SCHED_STEP = 1,
+    EIP_TRAIN_SCHED_COSINE = 2
+} eip_train_sched_kind;
+
+typedef struct eip_train_sched {
+    eip_train_sched_kind kind;
+    double base_lr;
+    int64_t warmup;             /* warm-up steps, 0 = none */
+    double warmup_start_factor; /* lr factor at step 0, in (0, 1] */
+    int64_t step_size;          /* STEP: >= 1 */
+    double gamma;               /* STEP */
+    int64_t t_max;              /* COSINE: >= 1 */
+    double eta_min;             /* COSINE */
+} eip_train_sched;
+
+/* Checks the fields (EIP_ERR_ARG naming the field). */
+eip_status eip_train_sched_check(const eip_train_sched *s, eip_error *err);
+/* Learning rate at step >= 0 (negative steps are treated as 0).  s must
+ * have passed eip_train_sched_check. */
+double eip_train_sched_lr(const eip_train_sched *s, int64_t step);
+
+/* ======================================================================
+ * Training loop — added by the lead (below this line).
+ * ====================================================================== */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,371 @@
+/* oneDNN helpers shared by the layers: status checking, primitive creation
+ * with a user scratchpad, reorders (optionally accumulating), memory objects
+ * bound late to arena buffers, and the weight / input-layout adapters.
+ * Shapes: see the legend in nn_internal.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/nn_internal.h"
+
+static const char *dnnl_status_str(dnnl_status_t s)
+{
+    switch (s) {
+    case dnnl_success: return "success";
+    case dnnl_out_of_memory: return "out of memory";
+    case dnnl_invalid_arguments: return "invalid arguments";
+    case dnnl_unimplemented: return "unimplemented (no implementation for these shapes/layouts)";
+    case dnnl_iterator_ends: return "iterator ends";
+    case dnnl_runtime_error: return "runtime error";
+    case dnnl_not_required: return "not required";
+    default: return "unknown status";
+    }
+}
+
+eip_status eip_nn_dnnl_check(dnnl_status_t st, const char *layer, const char *what,
+                             eip_error *err)
+{
+    if (st == dnnl_success)
+        return EIP_OK;
+    return eip_error_set(err, st == dnnl_out_of_memory ? EIP_ERR_NOMEM : EIP_ERR_BACKEND,
+                         "layer %s: oneDNN %s: %s", layer ? layer : "?", what,
+                         dnnl_status_str(st));
+}
+
+const dnnl_memory_desc_t *eip_nn_prim_md(const eip_nn_prim *pr, dnnl_query_t q, int idx)
+{
+    return dnnl_primitive_desc_query_md(pr->pd, q, idx);
+}
+
+/* Builds attr = user scratchpad (+ post-ops); caller destroys. */
+eip_status eip_nn_attr_new(dnnl_primitive_attr_t *attr, const_dnnl_post_ops_t po,
+                            const char *layer, const char *what, eip_error *err)
+{
+    EIP_NN_TRY(dnnl_primitive_attr_create(attr), layer, what);
+    dnnl_status_t s = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    if (s == dnnl_success && po)
+        s = dnnl_primitive_attr_set_post_ops(*attr, po);
+    if (s != dnnl_success) {
+        dnnl_primitive_attr_destroy(*attr);
+        *attr = NULL;
+    }
+    return eip_nn_dnnl_check(s, layer, what, err);
+}
+
+/* pd created: make the primitive and the scratchpad memory. */
+eip_status eip_nn_prim_finish(eip_nn_prim *pr, dnnl_engine_t eng, size_t *scratch,
+                              const char *layer, const char *what, eip_error *err)
+{
+    EIP_NN_TRY(dnnl_primitive_create(&pr->p, pr->pd), layer, what);
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pr->pd, dnnl_query_scratchpad_md, 0);
+    size_t sb = smd ? dnnl_memory_desc_get_size(smd) : 0;
+    if (sb > 0) {
+        EIP_NN_OK(eip_nn_mem_new(&pr->scratch, smd, eng, layer, err));
+        if (scratch && sb > *scratch)
+            *scratch = sb;
+    }
+    return EIP_OK;
+}
+
+eip_status eip_nn_prim_make(eip_nn_prim *pr, const_dnnl_op_desc_t op, dnnl_engine_t eng,
+                            const_dnnl_primitive_desc_t hint, const_dnnl_post_ops_t post_ops,
+                            size_t *scratch, const char *layer, const char *what,
+                            eip_error *err)
+{
+    memset(pr, 0, sizeof *pr);
+    dnnl_primitive_attr_t attr = NULL;
+    EIP_NN_OK(eip_nn_attr_new(&attr, post_ops, layer, what, err));
+    dnnl_status_t s = dnnl_primitive_desc_create(&pr->pd, op, attr, eng, hint);
+    dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success) {
+        pr->pd = NULL;
+        return eip_nn_dnnl_check(s, layer, what, err);
+    }
+    return eip_nn_prim_finish(pr, eng, scratch, layer, what, err);
+}
+
+eip_status eip_nn_reorder_make(eip_nn_prim *pr, const dnnl_memory_desc_t *src_md,
+                               const dnnl_memory_desc_t *dst_md, dnnl_engine_t eng,
+                               int accumulate, size_t *scratch, const char *layer,
+                               const char *what, eip_error *err)
+{
+    memset(pr, 0, sizeof *pr);
+    dnnl_post_ops_t po = NULL;
+    if (accumulate) {
+        EIP_NN_TRY(dnnl_post_ops_create(&po), layer, what);
+        dnnl_status_t s = dnnl_post_ops_append_sum(po, 1.0f);
+        if (s != dnnl_success) {
+            dnnl_post_ops_destroy(po);
+            return eip_nn_dnnl_check(s, layer, what, err);
+        }
+    }
+    dnnl_primitive_attr_t attr = NULL;
+    eip_status es = eip_nn_attr_new(&attr, po, layer, what, err);
+    if (po)
+        dnnl_post_ops_destroy(po);
+    if (es != EIP_OK)
+        return es;
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pr->pd, src_md, eng, dst_md, eng, attr);
+    dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success) {
+        pr->pd = NULL;
+        return eip_nn_dnnl_check(s, layer, what, err);
+    }
+    return eip_nn_prim_finish(pr, eng, scratch, layer, what, err);
+}
+
+eip_status eip_nn_prim_run(eip_nn_prim *pr, const eip_nn_exec *ex, dnnl_exec_arg_t *args,
+                           int nargs, const char *what, eip_error *err)
+{
+    dnnl_exec_arg_t all[16];
+    if (nargs > 15)
+        return eip_error_set(err, EIP_ERR_ARG, "layer %s: %s: too many arguments", ex->name, what);
+    memcpy(all, args, (size_t)nargs * sizeof *args);
+    if (pr->scratch) {
+        EIP_NN_OK(eip_nn_mem_bind(pr->scratch, ex->scratch, ex->name, err));
+        all[nargs].arg = DNNL_ARG_SCRATCHPAD;
+        all[nargs].memory = pr->scratch;
+        nargs++;
+    }
+    EIP_NN_TRY(dnnl_primitive_execute(pr->p, ex->stream, nargs, all), ex->name, what);
+    EIP_NN_TRY(dnnl_stream_wait(ex->stream), ex->name, what);
+    return EIP_OK;
+}
+
+void eip_nn_prim_free(eip_nn_prim *pr)
+{
+    if (!pr)
+        return;
+    if (pr->p)
+        dnnl_primitive_destroy(pr->p);
+    if (pr->pd)
+        dnnl_primitive_desc_destroy(pr->pd);
+    eip_nn_mem_free(&pr->scratch);
+    memset(pr, 0, sizeof *pr);
+}
+
+eip_status eip_nn_mem_new(dnnl_memory_t *m, const dnnl_memory_desc_t *md, dnnl_engine_t eng,
+                          const char *layer, eip_error *err)
+{
+    *m = NULL;
+    EIP_NN_TRY(dnnl_memory_create(m, md, eng, DNNL_MEMORY_NONE), layer, "memory");
+    return EIP_OK;
+}
+
+eip_status eip_nn_mem_bind(dnnl_memory_t m, void *ptr, const char *layer, eip_error *err)
+{
+    void *cur = NULL;
+    EIP_NN_TRY(dnnl_memory_get_data_handle(m, &cur), layer, "memory handle");
+    if (cur != ptr)
+        EIP_NN_TRY(dnnl_memory_set_data_handle(m, ptr), layer, "memory handle");
+    return EIP_OK;
+}
+
+void *eip_nn_mem_ptr(dnnl_memory_t m)
+{
+    void *p = NULL;
+    if (m && dnnl_memory_get_data_handle(m, &p) != dnnl_success)
+        return NULL;
+    return p;
+}
+
+void eip_nn_mem_free(dnnl_memory_t *m)
+{
+    if (m && *m) {
+        dnnl_memory_destroy(*m);
+        *m = NULL;
+    }
+}
+
+size_t eip_nn_md_bytes(const dnnl_memory_desc_t *md)
+{
+    return dnnl_memory_desc_get_size(md);
+}
+
+eip_status eip_nn_md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims,
+                           eip_error *err)
+{
+    static const dnnl_format_tag_t tags[5] = {dnnl_format_tag_undef, dnnl_a, dnnl_ab, dnnl_abc,
+                                              dnnl_abcd};
+    if (ndims < 1 || ndims > 4)
+        return eip_error_set(err, EIP_ERR_SHAPE, "plain tensor: %d dims", ndims);
+    dnnl_dims_t d;
+    for (int i = 0; i < ndims; i++)
+        d[i] = dims[i];
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, tags[ndims]), "tensor",
+               "plain memory desc");
+    return EIP_OK;
+}
+
+eip_status eip_nn_md_for_shape(dnnl_memory_desc_t *md, int64_t n, const eip_nn_shape *s,
+                               eip_error *err)
+{
+    int64_t d[4] = {n, s->c, s->h, s->w};
+    return eip_nn_md_plain(md, s->ndim == 1 ? 2 : 4, d, err);
+}
+
+eip_status eip_nn_md_any(dnnl_memory_desc_t *md, int64_t n, const eip_nn_shape *s,
+                         eip_error *err)
+{
+    dnnl_dims_t d = {n, s->c, s->h, s->w};
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(md, s->ndim == 1 ? 2 : 4, d, dnnl_f32,
+                                            dnnl_format_tag_any),
+               "tensor", "memory desc");
+    return EIP_OK;
+}
+
+void eip_nn_axpy1(float *y, const float *x, int64_t count)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < count; i++)
+        y[i] += x[i];
+}
+
+void eip_nn_fill_uniform(float *dst, int64_t count, double bound, uint64_t *rng)
+{
+    for (int64_t i = 0; i < count; i++)
+        dst[i] = (float)((2.0 * eip_nn_uniform(rng) - 1.0) * bound);
+}
+
+/* ---- weights ---- */
+
+eip_status eip_nn_wts_make(eip_nn_wts *w, const dnnl_memory_desc_t *user_md,
+                           const dnnl_memory_desc_t *prim_md, dnnl_engine_t eng,
+                           size_t *scratch, const char *layer, eip_error *err)
+{
+    memset(w, 0, sizeof *w);
+    EIP_NN_OK(eip_nn_mem_new(&w->user, user_md, eng, layer, err));
+    w->same = dnnl_memory_desc_equal(user_md, prim_md);
+    if (w->same) {
+        w->prim = w->user;
+        return EIP_OK;
+    }
+    size_t bytes = eip_nn_md_bytes(prim_md);
+    w->buf = aligned_alloc(EIP_NN_ALIGN, (bytes + EIP_NN_ALIGN - 1) / EIP_NN_ALIGN * EIP_NN_ALIGN);
+    if (!w->buf)
+        return eip_error_set(err, EIP_ERR_NOMEM, "layer %s: weights buffer (%zu bytes)", layer,
+                             bytes);
+    EIP_NN_TRY(dnnl_memory_create(&w->prim, prim_md, eng, w->buf), layer, "weights memory");
+    return eip_nn_reorder_make(&w->to_prim, user_md, prim_md, eng, 0, scratch, layer,
+                               "weights reorder", err);
+}
+
+eip_status eip_nn_wts_sync(eip_nn_wts *w, float *ptr, const eip_nn_exec *ex, eip_error *err)
+{
+    EIP_NN_OK(eip_nn_mem_bind(w->user, ptr, ex->name, err));
+    if (w->same)
+        return EIP_OK;
+    if (w->loaded && !ex->weights_stale)
+        return EIP_OK;
+    dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, w->user}, {DNNL_ARG_TO, w->prim}};
+    EIP_NN_OK(eip_nn_prim_run(&w->to_prim, ex, a, 2, "weights reorder", err));
+    w->loaded = 1;
+    return EIP_OK;
+}
+
+void eip_nn_wts_free(eip_nn_wts *w)
+{
+    if (!w)
+        return;
+    if (w->prim && w->prim != w->user)
+        dnnl_memory_destroy(w->prim);
+    eip_nn_mem_free(&w->user);
+    eip_nn_prim_free(&w->to_prim);
+    free(w->buf);
+    memset(w, 0, sizeof *w);
+}
+
+eip_status eip_nn_wgrad_make(eip_nn_wgrad *g, const dnnl_memory_desc_t *prim_md,
+                             const dnnl_memory_desc_t *user_md, dnnl_engine_t eng,
+                             size_t *scratch, const char *layer, eip_error *err)
+{
+    memset(g, 0, sizeof *g);
+    g->bytes = eip_nn_md_bytes(prim_md);
+    EIP_NN_OK(eip_nn_mem_new(&g->prim, prim_md, eng, layer, err));
+    EIP_NN_OK(eip_nn_mem_new(&g->user, user_md, eng, layer, err));
+    return eip_nn_reorder_make(&g->acc, prim_md, user_md, eng, 1, scratch, layer,
+                               "diff weights accumulate", err);
+}
+
+void eip_nn_wgrad_free(eip_nn_wgrad *g)
+{
+    if (!g)
+        return;
+    eip_nn_mem_free(&g->prim);
+    eip_nn_mem_free(&g->user);
+    eip_nn_prim_free(&g->acc);
+    memset(g, 0, sizeof *g);
+}
+
+/* ---- input layout adapter ---- */
+
+static size_t align_up(size_t b) { return (b + EIP_NN_ALIGN - 1) / EIP_NN_ALIGN * EIP_NN_ALIGN; }
+
+eip_status eip_nn_adapt_make(eip_nn_adapt *a, const dnnl_memory_desc_t *have,
+                             const dnnl_memory_desc_t *want,
+                             const dnnl_memory_desc_t *want_diff, dnnl_engine_t eng,
+                             size_t *scratch, const char *layer, eip_error *err)
+{
+    memset(a, 0, sizeof *a);
+    if (!dnnl_memory_desc_equal(have, want)) {
+        a->need_f = 1;
+        a->bytes_f = align_up(eip_nn_md_bytes(want));
+        EIP_NN_OK(eip_nn_mem_new(&a->mem, want, eng, layer, err));
+        EIP_NN_OK(eip_nn_reorder_make(&a->fwd, have, want, eng, 0, scratch, layer,
+                                      "input layout reorder", err));
+    }
+    if (want_diff && !dnnl_memory_desc_equal(have, want_diff)) {
+        a->need_b = 1;
+        a->bytes_b = align_up(eip_nn_md_bytes(want_diff));
+        EIP_NN_OK(eip_nn_mem_new(&a->dmem, want_diff, eng, layer, err));
+        EIP_NN_OK(eip_nn_reorder_make(&a->bwd, want_diff, have, eng, 0, scratch, layer,
+                                      "diff layout reorder", err));
+    }
+    return EIP_OK;
+}
+
+eip_status eip_nn_adapt_src(eip_nn_adapt *a, const eip_nn_exec *ex, dnnl_memory_t have,
+                            unsigned char *ws, dnnl_memory_t *src, eip_error *err)
+{
+    if (!a->need_f) {
+        *src = have;
+        return EIP_OK;
+    }
+    EIP_NN_OK(eip_nn_mem_bind(a->mem, ws, ex->name, err));
+    *src = a->mem;
+    if (ex->ddst) /* backward: the forward already filled it */
+        return EIP_OK;
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, have}, {DNNL_ARG_TO, a->mem}};
+    return eip_nn_prim_run(&a->fwd, ex, args, 2, "input layout reorder", err);
+}
+
+eip_status eip_nn_adapt_dsrc(eip_nn_adapt *a, const eip_nn_exec *ex, dnnl_memory_t dsrc,
+                             unsigned char *ws, dnnl_memory_t *out, eip_error *err)
+{
+    if (!dsrc || !a->need_b) {
+        *out = dsrc;
+        return EIP_OK;
+    }
+    EIP_NN_OK(eip_nn_mem_bind(a->dmem, ws + a->bytes_f, ex->name, err));
+    *out = a->dmem;
+    return EIP_OK;
+}
+
+eip_status eip_nn_adapt_finish(eip_nn_adapt *a, const eip_nn_exec *ex, dnnl_memory_t dsrc,
+                               eip_error *err)
+{
+    if (!dsrc || !a->need_b)
+        return EIP_OK;
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, a->dmem}, {DNNL_ARG_TO, dsrc}};
+    return eip_nn_prim_run(&a->bwd, ex, args, 2, "diff layout reorder", err);
+}
+
+void eip_nn_adapt_free(eip_nn_adapt *a)
+{
+    if (!a)
+        return;
+    eip_nn_mem_free(&a->mem);
+    eip_nn_mem_free(&a->dmem);
+    eip_nn_prim_free(&a->fwd);
+    eip_nn_prim_free(&a->bwd);
+    memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,207 @@
+/* Losses and accuracy helpers on plain [N, K] row-major float arrays.
+ *
+ * Shape legend: N = batch rows, K = output width, B = number of blocks,
+ * Q = K / B = block width (EncryIP: B = 3, Q = q, the CS_lite group order).
+ *
+ * All three cross-entropies reduce to one kernel: a row segment of width W
+ * with a softmax over it and a target that is either a class index (hard)
+ * or a weight vector (soft).  Sums run in double so the float results are
+ * within an ulp or two of PyTorch's float32 kernels. */
+#include <math.h>
+#include <stddef.h>
+
+#include "encryip/train.h"
+
+static eip_status check_dims(const char *what, const void *logits, const void *targets,
+                             int64_t n, int64_t k, eip_error *err)
+{
+    if (!logits || !targets)
+        return eip_error_set(err, EIP_ERR_ARG, "%s: NULL input array", what);
+    if (n <= 0 || k <= 0)
+        return eip_error_set(err, EIP_ERR_SHAPE, "%s: bad shape [N=%lld, K=%lld]", what,
+                             (long long)n, (long long)k);
+    if ((uint64_t)n > (uint64_t)(SIZE_MAX / sizeof(float)) / (uint64_t)k)
+        return eip_error_set(err, EIP_ERR_SHAPE, "%s: [N=%lld, K=%lld] too large", what,
+                             (long long)n, (long long)k);
+    return EIP_OK;
+}
+
+/* max and log(sum exp(x - max)) of one segment. */
+static void seg_lse(const float *x, /* [W] */ int64_t w, double *mx, double *lse)
+{
+    double m = -INFINITY;
+    for (int64_t j = 0; j < w; j++)
+        if (x[j] > m)
+            m = x[j];
+    double s = 0.0;
+    for (int64_t j = 0; j < w; j++)
+        s += exp((double)x[j] - m);
+    *mx = m;
+    *lse = log(s);
+}
+
+/* Soft-target segment: returns -sum_j t_j log softmax(x)_j; gradient
+ * (softmax * sum t - t) * scale into g if non-NULL. */
+static double seg_soft(const float *x, const float *t, /* [W] */ int64_t w, double scale,
+                       float *g /* [W] or NULL */)
+{
+    double m, lse;
+    seg_lse(x, w, &m, &lse);
+    double loss = 0.0, tsum = 0.0;
+    for (int64_t j = 0; j < w; j++) {
+        if (t[j] != 0.0f) /* 0 * -inf (a -inf logit) contributes 0 */
+            loss -= (double)t[j] * ((double)x[j] - m - lse);
+        tsum += t[j];
+    }
+    if (g)
+        for (int64_t j = 0; j < w; j++)
+            g[j] = (float)((exp((double)x[j] - m - lse) * tsum - (double)t[j]) * scale);
+    return loss;
+}
+
+eip_status eip_train_loss_ce_hard(const float *logits,   /* [N, K] */
+                                  const int32_t *labels, /* [N] */
+                                  int64_t n, int64_t k,
+                                  float *loss, float *dlogits /* [N, K] or NULL */,
+                                  eip_error *err)
+{
+    eip_status st = check_dims("cross-entropy", logits, labels, n, k, err);
+    if (st != EIP_OK)
+        return st;
+    if (!loss)
+        return eip_error_set(err, EIP_ERR_ARG, "cross-entropy: NULL loss output");
+    for (int64_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= k)
+            return eip_error_set(err, EIP_ERR_RANGE, "cross-entropy: label[%lld] = %d not in [0, %lld)",
+                                 (long long)i, (int)labels[i], (long long)k);
+    const double scale = 1.0 / (double)n;
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        const float *x = logits + i * k; /* [K] */
+        double m, lse;
+        seg_lse(x, k, &m, &lse);
+        total -= (double)x[labels[i]] - m - lse;
+        if (dlogits) {
+            float *g = dlogits + i * k; /* [K] */
+            for (int64_t j = 0; j < k; j++)
+                g[j] = (float)((exp((double)x[j] - m - lse) - (j == labels[i])) * scale);
+        }
+    }
+    *loss = (float)(total * scale);
+    return EIP_OK;
+}
+
+eip_status eip_train_loss_ce_soft(const float *logits,  /* [N, K] */
+                                  const float *targets, /* [N, K] */
+                                  int64_t n, int64_t k,
+                                  float *loss, float *dlogits /* [N, K] or NULL */,
+                                  eip_error *err)
+{
+    return eip_train_loss_ce_block(logits, targets, n, k, 1, loss, dlogits, err);
+}
+
+eip_status eip_train_loss_ce_block(const float *logits,  /* [N, K] = [N, B * Q] */
+                                   const float *targets, /* [N, K] */
+                                   int64_t n, int64_t k, int64_t blocks,
+                                   float *loss, float *dlogits /* [N, K] or NULL */,
+                                   eip_error *err)
+{
+    eip_status st = check_dims("soft cross-entropy", logits, targets, n, k, err);
+    if (st != EIP_OK)
+        return st;
+    if (!loss)
+        return eip_error_set(err, EIP_ERR_ARG, "soft cross-entropy: NULL loss output");
+    if (blocks <= 0 || k % blocks != 0)
+        return eip_error_set(err, EIP_ERR_SHAPE,
+                             "block cross-entropy: K = %lld not divisible into %lld blocks",
+                             (long long)k, (long long)blocks);
+    const int64_t q = k / blocks;
+    const double scale = 1.0 / (double)n;
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t b = 0; b < blocks; b++) {
+            const int64_t off = i * k + b * q;
+            total += seg_soft(logits + off, targets + off, q, scale, dlogits ? dlogits + off : NULL);
+        }
+    *loss = (float)(total * scale);
+    return EIP_OK;
+}
+
+/* First index of the maximum; NaN never compares greater. */
+static int32_t seg_argmax(const float *x, /* [W] */ int64_t w)
+{
+    int64_t best = 0;
+    for (int64_t j = 1; j < w; j++)
+        if (x[j] > x[best] || (isnan(x[best]) && !isnan(x[j])))
+            best = j;
+    return (int32_t)best;
+}
+
+static eip_status check_argmax(const char *what, const float *x, const void *out, int64_t n,
+                               int64_t k, int64_t blocks, eip_error *err)
+{
+    eip_status st = check_dims(what, x, out, n, k, err);
+    if (st != EIP_OK)
+        return st;
+    if (blocks <= 0 || k % blocks != 0)
+        return eip_error_set(err, EIP_ERR_SHAPE, "%s: K = %lld not divisible into %lld blocks",
+                             what, (long long)k, (long long)blocks);
+    if (k / blocks > INT32_MAX)
+        return eip_error_set(err, EIP_ERR_SHAPE, "%s: block width %lld too large", what,
+                             (long long)(k / blocks));
+    return EIP_OK;
+}
+
+eip_status eip_train_argmax(const float *x, /* [N, K] */ int64_t n, int64_t k,
+                            int32_t *out /* [N] */, eip_error *err)
+{
+    return eip_train_argmax_block(x, n, k, 1, out, err);
+}
+
+eip_status eip_train_argmax_block(const float *x, /* [N, K] */ int64_t n, int64_t k,
+                                  int64_t blocks, int32_t *out /* [N, B] */, eip_error *err)
+{
+    eip_status st = check_argmax("argmax", x, out, n, k, blocks, err);
+    if (st != EIP_OK)
+        return st;
+    const int64_t q = k / blocks;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t b = 0; b < blocks; b++)
+            out[i * blocks + b] = seg_argmax(x + i * k + b * q, q);
+    return EIP_OK;
+}
+
+eip_status eip_train_accuracy_count(const float *logits,   /* [N, K] */
+                                    const int32_t *labels, /* [N] */
+                                    int64_t n, int64_t k, int64_t *correct, eip_error *err)
+{
+    return eip_train_accuracy_block_count(logits, labels, n, k, 1, correct, NULL, err);
+}
+
+eip_status eip_train_accuracy_block_count(const float *logits,    /* [N, K] */
+                                          const int32_t *targets, /* [N, B] */
+                                          int64_t n, int64_t k, int64_t blocks,
+                                          int64_t *rows_correct, int64_t *blocks_correct,
+                                          eip_error *err)
+{
+    eip_status st = check_argmax("accuracy", logits, targets, n, k, blocks, err);
+    if (st != EIP_OK)
+        return st;
+    if (!rows_correct)
+        return eip_error_set(err, EIP_ERR_ARG, "accuracy: NULL output");
+    const int64_t q = k / blocks;
+    int64_t rows = 0, hits = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int all = 1;
+        for (int64_t b = 0; b < blocks; b++) {
+            int ok = seg_argmax(logits + i * k + b * q, q) == targets[i * blocks + b];
+            hits += ok;
+            all &= ok;
+        }
+        rows += all;
+    }
+    *rows_correct = rows;
+    if (blocks_correct)
+        *blocks_correct = hits;
+    return EIP_OK;
+}
