@@ -222,6 +222,9 @@ typedef struct eip_data_loader eip_data_loader;
 eip_status eip_data_loader_init(eip_data_loader **out, const eip_data_set *ds,
                                 const eip_data_loader_cfg *cfg, eip_error *err);
 void eip_data_loader_free(eip_data_loader *L);
+/* The dataset and configuration the loader was made with. */
+const eip_data_set *eip_data_loader_dataset(const eip_data_loader *L);
+const eip_data_loader_cfg *eip_data_loader_config(const eip_data_loader *L);
 /* Batches per epoch (depends on drop_last). */
 int64_t eip_data_loader_num_batches(const eip_data_loader *L);
 /* Starts epoch `epoch`: the order and the augmentation are a pure function of

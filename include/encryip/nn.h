@@ -148,6 +148,11 @@ void eip_nn_net_describe(const eip_nn_net_t *net, char *buf, size_t cap);
  * under their PyTorch names, architecture in the metadata, so eip_nn_load
  * rebuilds the net from the file alone. */
 eip_status eip_nn_save(const eip_nn_net_t *net, const char *path, eip_error *err);
+/* Same, with the caller's string metadata (keys not starting "encryip.nn.")
+ * next to the architecture; read it back with the ckpt reader. */
+struct eip_ckpt_meta;
+eip_status eip_nn_save_meta(const eip_nn_net_t *net, const char *path,
+                            const struct eip_ckpt_meta *extra, size_t n_extra, eip_error *err);
 eip_status eip_nn_load(eip_nn_ctx *ctx, const char *path, eip_nn_net_t **out, eip_error *err);
 /* Loads tensors into an existing net (names and shapes must match exactly). */
 eip_status eip_nn_load_into(eip_nn_net_t *net, const char *path, eip_error *err);

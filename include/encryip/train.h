@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "encryip/data.h"
 #include "encryip/error.h"
+#include "encryip/nn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -189,6 +191,83 @@ double eip_train_sched_lr(const eip_train_sched *s, int64_t step);
 /* ======================================================================
  * Training loop — added by the lead (below this line).
  * ====================================================================== */
+
+/* The loop (src/train/trainer.c) is Algorithm 1's line 6 and the plain
+ * baseline alike: the only difference is how a sample's label id becomes the
+ * loss target.  Plain training uses HARD (softmax CE on the label); EncryIP
+ * uses BLOCK with a table row Φ(c_id) per id (label ciphertexts + the
+ * verification Fake ciphertexts), paper sec. 4.2–4.3. */
+typedef enum eip_train_target_kind {
+    EIP_TRAIN_TARGET_HARD = 0,  /* softmax CE, label id = class, K = classes */
+    EIP_TRAIN_TARGET_SOFT = 1,  /* soft-label CE over the whole output */
+    EIP_TRAIN_TARGET_BLOCK = 2  /* `blocks` softmaxes over equal blocks */
+} eip_train_target_kind;
+
+typedef struct eip_train_targets {
+    eip_train_target_kind kind;
+    int64_t blocks;      /* BLOCK: number of blocks (3 for CS_lite's (u1, u2, u3)) */
+    int64_t n_ids;       /* SOFT/BLOCK: rows of table = number of label ids */
+    const float *table;  /* SOFT/BLOCK: [n_ids, K] target per label id */
+} eip_train_targets;
+
+typedef struct eip_train_progress {
+    int64_t epoch, epochs;      /* 0-based epoch of `epochs` */
+    int64_t step, steps;        /* 0-based step within the epoch */
+    double loss;                /* running mean train loss of this epoch */
+    double images_per_s;        /* this epoch so far */
+    double eta_s;               /* whole run, estimated */
+    double lr;
+    int epoch_done;             /* 1 on the call that closes an epoch */
+    double test_acc;            /* epoch_done: test accuracy (or -1 if none) */
+    double epoch_s;             /* epoch_done: wall time of the epoch */
+} eip_train_progress;
+
+typedef void (*eip_train_progress_fn)(void *ctx, const eip_train_progress *p);
+
+/* Accuracy of the current net on held-out data; the caller decides what a
+ * correct answer is (plain argmax, or EncryIP decode + decrypt). */
+typedef eip_status (*eip_train_eval_fn)(void *ctx, double *accuracy, eip_error *err);
+
+typedef struct eip_train_config {
+    int64_t epochs;
+    eip_train_optim_config optim;
+    eip_train_sched sched;        /* stepped once per iteration */
+    int decay_all;                /* 1: weight decay on every parameter (PyTorch default);
+                                     0: not on 1-D tensors (biases, BN) */
+    const char *csv_path;         /* per-epoch CSV (epoch,train_loss,test_acc,seconds,lr) or NULL */
+    eip_train_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
+    eip_train_eval_fn eval;       /* may be NULL: test_acc = -1 */
+    void *eval_ctx;
+} eip_train_config;
+
+/* Per-epoch record kept for the caller (Figure 4 curves). */
+typedef struct eip_train_history {
+    int64_t epochs;
+    double *train_loss; /* [epochs] */
+    double *test_acc;   /* [epochs] */
+    double *seconds;    /* [epochs] */
+} eip_train_history;
+
+void eip_train_history_free(eip_train_history *h);
+
+/* Trains net for cfg->epochs epochs over the loader's batches (labels of the
+ * loader's dataset are the label ids of `targets`).  history may be NULL.
+ * Deterministic for a given loader seed, init and thread count. */
+eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
+                         const eip_train_targets *targets, const eip_train_config *cfg,
+                         eip_train_history *history, eip_error *err);
+
+/* Plain accuracy: argmax of the net's output (EVAL mode) against the labels
+ * of ds, normalised with mean/std [C] (the training set's statistics). */
+eip_status eip_train_evaluate(eip_nn_net_t *net, const eip_data_set *ds, const float *mean,
+                              const float *std, int64_t batch, double *accuracy, eip_error *err);
+
+/* Runs the net in EVAL mode over ds (normalised with mean/std [C]), writing
+ * the outputs [ds->n, K] into out (caller allocates). */
+eip_status eip_train_predict(eip_nn_net_t *net, const eip_data_set *ds, const float *mean,
+                             const float *std, int64_t batch, float *out /* [N, K] */,
+                             eip_error *err);
 
 #ifdef __cplusplus
 }

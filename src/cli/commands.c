@@ -10,5 +10,16 @@ const eip_cli_command eip_cli_commands[] = {
     {"decrypt", "Dec a ciphertext file with a licensee key", eip_cli_decrypt},
     {"attack dlog", "decrypt paper-group ciphertexts with the public key alone", eip_cli_attack_dlog},
     /* training engine */
+    {"train", "train a zoo model on a dataset (plain labels)", eip_cli_train},
+    {"eval", "test accuracy of a model written by train", eip_cli_eval},
+    /* licensee keyring (docs/KEYRING.md; sections 4.4, 4.5 (2)) */
+    {"keyring init", "keygen output (public key + licensee keys) -> keyring", eip_cli_keyring_init},
+    {"keyring check", "integrity of a keyring (and its keys against the master key)", eip_cli_keyring_check},
+    {"licensee add", "new licensee with the master key, no retraining (4.5 (2))", eip_cli_licensee_add},
+    {"licensee list", "licensees of a keyring (id, name, created, revoked)", eip_cli_licensee_list},
+    {"licensee revoke", "mark a licensee revoked (still traceable)", eip_cli_licensee_revoke},
+    {"licensee export", "write a licensee's secret key file from the keyring", eip_cli_licensee_export},
+    {"licensee log", "the keyring's verification log", eip_cli_licensee_log},
+    {"verify-key", "which licensee holds this secret key (section 4.4)", eip_cli_verify_key},
     {NULL, NULL, NULL},
 };

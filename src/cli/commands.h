@@ -22,4 +22,18 @@ eip_status eip_cli_labels_report(const char *cmd, const int32_t *labels, int64_t
                                  int32_t classes, double seconds, eip_error *err);
 double eip_cli_seconds(void);
 
+/* training engine (src/cli/cmd_train.c) */
+int eip_cli_train(int argc, char **argv);
+int eip_cli_eval(int argc, char **argv);
+
+/* licensee keyring (src/cli/cmd_keyring.c, cmd_licensee.c, cmd_verify_key.c) */
+int eip_cli_keyring_init(int argc, char **argv);
+int eip_cli_keyring_check(int argc, char **argv);
+int eip_cli_licensee_add(int argc, char **argv);
+int eip_cli_licensee_list(int argc, char **argv);
+int eip_cli_licensee_revoke(int argc, char **argv);
+int eip_cli_licensee_export(int argc, char **argv);
+int eip_cli_licensee_log(int argc, char **argv);
+int eip_cli_verify_key(int argc, char **argv);
+
 #endif

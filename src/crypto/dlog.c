@@ -27,7 +27,7 @@ eip_status eip_crypto_attack_dlog(const eip_crypto_pk_t *pk, const eip_crypto_ct
     const eip_group *g = &pk->grp;
     if (g->ops->id != EIP_CRYPTO_GROUP_PAPER)
         return eip_error_set(err, EIP_ERR_INFEASIBLE,
-                             "attack dlog: infeasible: ristretto255 has prime order L ~ 2^252, so a "
+                             "infeasible: ristretto255 has prime order L ~ 2^252, so a "
                              "generic discrete log (baby-step giant-step, Pollard rho) needs ~2^126 "
                              "group operations; only the paper group is breakable");
     for (int64_t i = 0; i < n; i++)

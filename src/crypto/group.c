@@ -74,7 +74,10 @@ eip_status eip_group_init(eip_group *g, eip_crypto_group_id id, int64_t z, int64
                                  "(--q is for the paper group only)",
                                  name, (long long)q);
         g->ops = &eip_group_ristretto_ops;
-        return eip_ristretto_labels_init(g, err);
+        eip_status s = eip_ristretto_labels_init(g, err);
+        if (s)
+            eip_group_free(g);
+        return s;
     }
     return eip_error_set(err, EIP_ERR_RANGE, "%s: unknown group id %d", name, (int)id);
 }
@@ -83,12 +86,18 @@ eip_status eip_group_copy(eip_group *dst, const eip_group *src, eip_error *err)
 {
     *dst = *src;
     dst->labels = NULL;
+    dst->label_pos = NULL;
     if (src->labels) {
         size_t bytes = (size_t)src->z * sizeof *src->labels;
+        size_t pbytes = (size_t)src->z * sizeof *src->label_pos;
         dst->labels = malloc(bytes);
-        if (!dst->labels)
+        dst->label_pos = malloc(pbytes);
+        if (!dst->labels || !dst->label_pos) {
+            eip_group_free(dst);
             return eip_error_set(err, EIP_ERR_NOMEM, "label table: out of memory");
+        }
         memcpy(dst->labels, src->labels, bytes);
+        memcpy(dst->label_pos, src->label_pos, pbytes);
     }
     return EIP_OK;
 }
@@ -98,7 +107,9 @@ void eip_group_free(eip_group *g)
     if (!g)
         return;
     free(g->labels);
+    free(g->label_pos);
     g->labels = NULL;
+    g->label_pos = NULL;
 }
 
 bool eip_group_same(const eip_group *a, const eip_group *b)

@@ -125,7 +125,7 @@ static bool r_sc_get(const eip_group *g, eip_scalar *s, const unsigned char *w)
     return sc_canonical(s->b);
 }
 
-static void r_label_elem(const eip_group *g, int32_t y, eip_crypto_elem *m)
+static void label_hash(int32_t y, eip_crypto_elem *m)
 {
     static const char tag[] = "encryip label";
     unsigned char in[sizeof tag - 1 + 4], h[crypto_hash_sha512_BYTES];
@@ -134,6 +134,14 @@ static void r_label_elem(const eip_group *g, int32_t y, eip_crypto_elem *m)
         in[sizeof tag - 1 + i] = (unsigned char)((uint32_t)y >> (8 * i));
     crypto_hash_sha512(h, in, sizeof in);
     crypto_core_ristretto255_from_hash(m->b, h);
+}
+
+static void r_label_elem(const eip_group *g, int32_t y, eip_crypto_elem *m)
+{
+    if (g->label_pos) /* table built by eip_ristretto_labels_init */
+        *m = g->labels[g->label_pos[y]].p;
+    else
+        label_hash(y, m);
 }
 
 static int cmp_point(const void *a, const void *b)
@@ -155,14 +163,17 @@ static int32_t r_elem_label(const eip_group *g, const eip_crypto_elem *m)
 eip_status eip_ristretto_labels_init(eip_group *g, eip_error *err)
 {
     g->labels = malloc((size_t)g->z * sizeof *g->labels);
-    if (!g->labels)
+    g->label_pos = malloc((size_t)g->z * sizeof *g->label_pos);
+    if (!g->labels || !g->label_pos)
         return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 label table (%d classes): out of memory",
                              (int)g->z);
     for (int32_t y = 0; y < g->z; y++) {
-        r_label_elem(g, y, &g->labels[y].p);
+        label_hash(y, &g->labels[y].p);
         g->labels[y].label = y;
     }
     qsort(g->labels, (size_t)g->z, sizeof *g->labels, cmp_point);
+    for (int32_t i = 0; i < g->z; i++)
+        g->label_pos[g->labels[i].label] = i;
     for (int32_t i = 1; i < g->z; i++) /* a SHA-512 collision; never happens */
         if (!cmp_point(&g->labels[i - 1], &g->labels[i]))
             return eip_error_set(err, EIP_ERR_CRYPTO, "ristretto255 label points collide");

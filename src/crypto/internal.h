@@ -67,6 +67,7 @@ struct eip_group {
     uint32_t n;  /* paper: group order q-1 */
     uint32_t g1; /* paper: smallest primitive root mod q */
     eip_label_point *labels; /* ristretto255: [z] sorted by point, for Dec lookup */
+    int32_t *label_pos;      /* ristretto255: [z] label y -> index into labels (Enc) */
 };
 
 extern const eip_group_ops eip_group_paper_ops;

@@ -79,7 +79,12 @@ eip_status eip_fmt_sum_check(const unsigned char *buf, size_t len, const char *n
     unsigned char sum[EIP_CRYPTO_CHECKSUM_BYTES];
     size_t body = len - EIP_CRYPTO_CHECKSUM_BYTES;
     crypto_generichash(sum, sizeof sum, buf, body, NULL, 0);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    /* scripts/fuzz builds only: let mutated inputs reach the field checks */
+    if (0)
+#else
     if (sodium_memcmp(sum, buf + body, sizeof sum) != 0)
+#endif
         return eip_error_set(err, EIP_ERR_CHECKSUM,
                              "%s: checksum mismatch (BLAKE2b-128): the file is corrupted", name);
     return EIP_OK;

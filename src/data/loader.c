@@ -108,6 +108,10 @@ void eip_data_loader_free(eip_data_loader *L)
     free(L);
 }
 
+const eip_data_set *eip_data_loader_dataset(const eip_data_loader *L) { return L->ds; }
+
+const eip_data_loader_cfg *eip_data_loader_config(const eip_data_loader *L) { return &L->cfg; }
+
 int64_t eip_data_loader_num_batches(const eip_data_loader *L)
 {
     int64_t n = L->ds->n, b = L->cfg.batch_size;

@@ -67,7 +67,12 @@ static eip_status concat_plan(void *layer, const eip_nn_plan_in *in, void **stat
         srcs[j] = *in->in_md[j];
     dnnl_primitive_attr_t attr = NULL;
     EIP_NN_OK(eip_nn_attr_new(&attr, NULL, nm, "concat", err));
-    dnnl_status_t st = dnnl_concat_primitive_desc_create(&s->fwd.pd, NULL, in->n_in, 1, srcs, attr, in->eng);
+    /* dst nChw16c: with channel counts that are not multiples of 16 oneDNN
+     * would pick plain NCHW, and every consumer would reorder it back */
+    dnnl_memory_desc_t dst;
+    dnnl_dims_t dd = {in->n, in->out_shape->c, in->out_shape->h, in->out_shape->w};
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_aBcd16b), nm, "concat dst desc");
+    dnnl_status_t st = dnnl_concat_primitive_desc_create(&s->fwd.pd, &dst, in->n_in, 1, srcs, attr, in->eng);
     dnnl_primitive_attr_destroy(attr);
     if (st != dnnl_success) {
         s->fwd.pd = NULL;
@@ -137,6 +142,8 @@ static const eip_nn_layer_vt concat_vt = {
 eip_status eip_nn_concat_add(eip_nn_net_t *net, const char *name, const int *in, int n_in,
                              int *id, eip_error *err)
 {
+    char lb_[EIP_NN_NAME_MAX];
+    name = eip_nn_label(net, "concat", name, lb_, sizeof lb_);
     if (n_in < 2 || n_in > EIP_NN_MAX_IN)
         return eip_error_set(err, EIP_ERR_ARG, "concat %s: %d inputs (need 2..%d)", name, n_in,
                              EIP_NN_MAX_IN);

@@ -2,8 +2,8 @@
  * optional bias) over oneDNN's direct convolution.
  * Shapes: x [N, I, H, W] -> y [N, O, OH, OW], OH = (H + 2p - k) / s + 1
  * (floor); weight [O, I, k, k] (OIHW master copy), bias [O].
- * src / weights / dst use format `any`, so oneDNN picks its blocked layouts
- * (nChw16c, OIhw16i16o, ...); the plain master weights are reordered in when
+ * Activations are nChw16c (the layout oneDNN's AVX-512 kernels want), the
+ * image input plain NCHW; weights use format `any` (OIhw16i16o, ...); the plain master weights are reordered in when
  * stale and diff weights are reordered back with accumulation. */
 #include <math.h>
 #include <stdio.h>
@@ -66,8 +66,16 @@ static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
     dnnl_dims_t wd = {L->co, L->ci, L->k, L->k};
     dnnl_dims_t bd = {L->co};
     dnnl_dims_t st = {L->stride, L->stride}, pad = {L->pad, L->pad};
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&src_any, 4, sd, dnnl_f32, dnnl_format_tag_any), nm, "src desc");
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst_any, 4, dd, dnnl_f32, dnnl_format_tag_any), nm, "dst desc");
+    /* src layout: oneDNN's `any` picks plain NCHW for small I (the first-layer
+     * path) and its backward weights then falls back to the slow reference
+     * implementation; so only a plain few-channel input (the image) gets
+     * `any`, every inner conv reads nChw16c (padded if I % 16 != 0). */
+    dnnl_memory_desc_t plain_in;
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&plain_in, 4, sd, dnnl_f32, dnnl_abcd), nm, "src desc");
+    int first = L->ci <= 4 && dnnl_memory_desc_equal(in->in_md[0], &plain_in);
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&src_any, 4, sd, dnnl_f32, first ? dnnl_format_tag_any : dnnl_aBcd16b),
+               nm, "src desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst_any, 4, dd, dnnl_f32, dnnl_aBcd16b), nm, "dst desc");
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_any, 4, wd, dnnl_f32, dnnl_format_tag_any), nm, "weights desc");
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_user, 4, wd, dnnl_f32, dnnl_oihw), nm, "weights desc");
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a), nm, "bias desc");
@@ -189,6 +197,8 @@ eip_status eip_nn_conv_add(eip_nn_net_t *net, const char *name, int in, int64_t 
                            int64_t k, int64_t stride, int64_t pad, int bias, int *id,
                            eip_error *err)
 {
+    char lb_[EIP_NN_NAME_MAX];
+    name = eip_nn_label(net, "conv", name, lb_, sizeof lb_);
     const eip_nn_shape *is = eip_nn_node_shape(net, in);
     if (!is)
         return eip_error_set(err, EIP_ERR_ARG, "conv %s: bad input node", name);

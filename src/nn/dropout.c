@@ -104,6 +104,8 @@ static const eip_nn_layer_vt dropout_vt = {
 eip_status eip_nn_dropout_add(eip_nn_net_t *net, const char *name, int in, double p, int *id,
                               eip_error *err)
 {
+    char lb_[EIP_NN_NAME_MAX];
+    name = eip_nn_label(net, "dropout", name, lb_, sizeof lb_);
     const eip_nn_shape *is = eip_nn_node_shape(net, in);
     if (!is)
         return eip_error_set(err, EIP_ERR_ARG, "dropout %s: bad input node", name);

@@ -78,6 +78,8 @@ static const eip_nn_layer_vt relu_vt = {
 
 eip_status eip_nn_relu_add(eip_nn_net_t *net, const char *name, int in, int *id, eip_error *err)
 {
+    char lb_[EIP_NN_NAME_MAX];
+    name = eip_nn_label(net, "relu", name, lb_, sizeof lb_);
     const eip_nn_shape *is = eip_nn_node_shape(net, in);
     if (!is)
         return eip_error_set(err, EIP_ERR_ARG, "relu %s: bad input node", name);
@@ -210,6 +212,8 @@ static const eip_nn_layer_vt sum_vt = {
 eip_status eip_nn_sum_add(eip_nn_net_t *net, const char *name, int a, int b, int relu,
                           int *id, eip_error *err)
 {
+    char lb_[EIP_NN_NAME_MAX];
+    name = eip_nn_label(net, "add", name, lb_, sizeof lb_);
     const eip_nn_shape *sa = eip_nn_node_shape(net, a), *sb = eip_nn_node_shape(net, b);
     if (!sa || !sb)
         return eip_error_set(err, EIP_ERR_ARG, "add %s: bad input node", name);

@@ -45,6 +45,15 @@ const eip_nn_shape *eip_nn_node_shape(const eip_nn_net_t *net, int id)
     return &net->nodes[id].shape;
 }
 
+const char *eip_nn_label(const eip_nn_net_t *net, const char *kind, const char *name, char *buf,
+                         size_t cap)
+{
+    if (name && *name)
+        return name;
+    snprintf(buf, cap, "%s#%d", kind, net->n_nodes);
+    return buf;
+}
+
 int eip_nn_last_node(const eip_nn_net_t *net) { return net->n_nodes - 1; }
 
 eip_status eip_nn_net_add(eip_nn_net_t *net, const eip_nn_layer_vt *vt, void *layer,

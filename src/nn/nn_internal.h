@@ -146,6 +146,9 @@ eip_status eip_nn_net_tensor(eip_nn_net_t *net, const char *prefix, const char *
 /* Validates the graph and allocates the blocks; no nodes may be added after. */
 eip_status eip_nn_net_finalize(eip_nn_net_t *net, eip_error *err);
 const eip_nn_shape *eip_nn_node_shape(const eip_nn_net_t *net, int id);
+/* name, or the automatic name the next node of `kind` gets ("relu#7"). */
+const char *eip_nn_label(const eip_nn_net_t *net, const char *kind, const char *name, char *buf,
+                         size_t cap);
 int eip_nn_last_node(const eip_nn_net_t *net);
 
 /* ---- layer constructors (one file each) ---- */

@@ -100,6 +100,8 @@ static eip_status pool_add(eip_nn_net_t *net, const char *name, int in, eip_nn_p
                            int64_t kh, int64_t kw, int64_t stride, int64_t pad, int *id,
                            eip_error *err)
 {
+    char lb_[EIP_NN_NAME_MAX];
+    name = eip_nn_label(net, "pool", name, lb_, sizeof lb_);
     const eip_nn_shape *is = eip_nn_node_shape(net, in);
     if (!is)
         return eip_error_set(err, EIP_ERR_ARG, "pool %s: bad input node", name);
@@ -131,6 +133,8 @@ eip_status eip_nn_pool_add(eip_nn_net_t *net, const char *name, int in, eip_nn_p
 
 eip_status eip_nn_gap_add(eip_nn_net_t *net, const char *name, int in, int *id, eip_error *err)
 {
+    char lb_[EIP_NN_NAME_MAX];
+    name = eip_nn_label(net, "gap", name, lb_, sizeof lb_);
     const eip_nn_shape *is = eip_nn_node_shape(net, in);
     if (!is)
         return eip_error_set(err, EIP_ERR_ARG, "gap %s: bad input node", name);

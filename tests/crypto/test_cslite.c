@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crypto/internal.h" /* for the counterexample with a non-unit t */
 #include "encryip/crypto.h"
 #include "test.h"
 
@@ -248,8 +249,44 @@ static void test_invalid_ct(void)
     CHECK(eip_crypto_dec_label(sk, &c, &l, &err) == EIP_ERR_CRYPTO && l == EIP_CRYPTO_NOT_A_LABEL,
           "off-group element -> ⊥");
     CHECK(strstr(err.msg, "u2") != NULL, "names the element: %s", err.msg);
-    CHECK(eip_crypto_master_sk(m, 3, &sk, &err) == EIP_ERR_NOT_FOUND, "no licensee 3");
+    eip_crypto_sk_t *none = (eip_crypto_sk_t *)&err; /* must be reset to NULL */
+    CHECK(eip_crypto_master_sk(m, 3, &none, &err) == EIP_ERR_NOT_FOUND && none == NULL, "no licensee 3");
     eip_crypto_sk_free(sk);
+    eip_crypto_pk_free(pk);
+    eip_crypto_master_free(m);
+}
+
+/* Why t must be a unit of Z_{q-1} (proof in cslite.c): with the paper's
+ * "t <- Z_q^*" read literally, t = 5 in Z_11^* makes g1^{t (r2-r1)(b_j-b_k)} = 1
+ * whenever b_j - b_k is even, so Fake decryptions collide. */
+static void test_nonunit_t_collides(void)
+{
+    eip_error err = {0};
+    eip_crypto_params prm = {EIP_CRYPTO_GROUP_PAPER, 10, 0};
+    eip_crypto_pk_t *pk;
+    eip_crypto_master_t *m;
+    REQUIRE(eip_crypto_gen(&prm, 10, NULL, &pk, &m, &err) == EIP_OK, "gen");
+    const eip_group *g = &pk->grp;
+    memset(&m->t, 0, sizeof m->t);
+    m->t.b[0] = 5; /* 5 is in Z_11^* but not a unit of Z_10 */
+    g->ops->pow_g1(g, &pk->g2, &m->t);
+    eip_crypto_elem x, y;
+    g->ops->pow_g1(g, &x, &m->a1);
+    g->ops->pow(g, &y, &pk->g2, &m->b[0]);
+    g->ops->mul(g, &pk->h, &x, &y);
+    eip_crypto_sk_t **sk = all_keys(m, 10);
+    eip_crypto_ct c;
+    eip_crypto_fake(pk, NULL, &c, &err);
+    eip_crypto_elem d[10];
+    long collisions = 0;
+    for (int j = 0; j < 10; j++)
+        eip_crypto_dec(sk[j], &c, &d[j], &err);
+    for (int j = 0; j < 10; j++)
+        for (int k = j + 1; k < 10; k++)
+            collisions += !memcmp(&d[j], &d[k], sizeof d[j]);
+    CHECK(collisions == 20, "non-unit t: %ld colliding pairs, want 20 (the pairs with even b_j - b_k)",
+          collisions);
+    free_keys(sk, 10);
     eip_crypto_pk_free(pk);
     eip_crypto_master_free(m);
 }
@@ -275,6 +312,7 @@ int main(void)
     test_paper_limits();
     test_targeted();
     test_invalid_ct();
+    test_nonunit_t_collides();
     printf("cslite: %.1f s CPU\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
     TEST_MAIN_END();
 }

@@ -1,0 +1,71 @@
+/* Shared by the commands that train or run models (train, eval, protect,
+ * ...): dataset loading by name, normalisation statistics kept in model
+ * metadata, and the progress line. */
+#ifndef EIP_CLI_RUN_COMMON_H
+#define EIP_CLI_RUN_COMMON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "encryip/ckpt.h"
+#include "encryip/data.h"
+#include "encryip/nn.h"
+#include "encryip/train.h"
+
+/* Progress printer for eip_train_run: a live line on a terminal, one plain
+ * line per epoch otherwise. */
+typedef struct eip_cli_progress {
+    const char *label; /* e.g. "train" */
+    bool tty;
+    FILE *fp;          /* stderr */
+} eip_cli_progress;
+
+void eip_cli_progress_init(eip_cli_progress *p, const char *label);
+void eip_cli_progress_cb(void *ctx, const eip_train_progress *p);
+
+/* "0.2860,0.3530" <-> floats [c]. */
+void eip_cli_floats_format(char *buf, size_t cap, const float *v, int32_t c);
+eip_status eip_cli_floats_parse(const char *what, const char *s, float *v, int32_t c,
+                                eip_error *err);
+
+/* Loads train/test of a named dataset (dir NULL = default location), then
+ * keeps the first `limit` training images if limit > 0. */
+eip_status eip_cli_dataset_load(const char *name, const char *dir, int64_t limit,
+                                eip_data_set *train, eip_data_set *test, eip_error *err);
+
+/* Normalisation statistics of a model file ("norm.mean", "norm.std"). */
+eip_status eip_cli_model_norm(const char *path, int32_t c, float *mean, float *std,
+                              eip_error *err);
+
+/* Training flags shared by `train` and `protect` (see cmd_train.c). */
+typedef struct eip_cli_train_settings {
+    double width;
+    int64_t limit, epochs, batch, warmup, threads;
+    uint64_t seed;
+    char optim[16], schedule[16];
+    double lr, wd;
+} eip_cli_train_settings;
+
+/* Parses the training flags of opts (printing an error and returning false
+ * on a bad value). */
+bool eip_cli_train_settings_parse(const char *cmd, const eip_cli_opt *opts,
+                                  eip_cli_train_settings *st);
+/* Optimiser + schedule for `steps` iterations per epoch. */
+void eip_cli_train_config_fill(const eip_cli_train_settings *st, int64_t steps,
+                               eip_train_config *tc);
+/* A zoo net (--model, --width) or a config net (--config) for the data's
+ * image shape with output width k. */
+eip_status eip_cli_net_build(const char *cmd, const eip_cli_opt *opts, eip_nn_ctx *ctx,
+                             const eip_data_set *train, int64_t k, double width,
+                             eip_nn_net_t **net, eip_error *err);
+/* Writes the model with the training settings, dataset, normalisation and
+ * final test accuracy in its metadata. */
+eip_status eip_cli_model_save(eip_nn_net_t *net, const char *path,
+                              const eip_cli_train_settings *st, const char *dataset,
+                              const eip_data_loader_cfg *lcfg, double test_acc, eip_error *err);
+/* The dataset to evaluate a model on: `given`, or the model's "train.dataset". */
+eip_status eip_cli_model_dataset(const char *path, const char *given, char *out, size_t cap,
+                                 eip_error *err);
+
+#endif
