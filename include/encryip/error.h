@@ -41,8 +41,10 @@ typedef struct eip_error {
 eip_status eip_error_set(eip_error *err, eip_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefixes an existing message with more context ("loading model: " ...). */
-eip_status eip_error_prefix(eip_error *err, const char *fmt, ...)
+/* Prefixes an existing message with more context ("loading model: " ...).
+ * Returns nothing on purpose: `return eip_error_prefix(...)` would turn a
+ * failure into success when err is NULL. */
+void eip_error_prefix(eip_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 void eip_error_clear(eip_error *err);

@@ -16,10 +16,10 @@ eip_status eip_error_set(eip_error *err, eip_status code, const char *fmt, ...)
     return code;
 }
 
-eip_status eip_error_prefix(eip_error *err, const char *fmt, ...)
+void eip_error_prefix(eip_error *err, const char *fmt, ...)
 {
     if (!err)
-        return EIP_OK;
+        return;
     char head[EIP_ERROR_MSG_BYTES];
     char old[EIP_ERROR_MSG_BYTES];
     va_list ap;
@@ -36,7 +36,6 @@ eip_status eip_error_prefix(eip_error *err, const char *fmt, ...)
         m = room;
     memcpy(err->msg + n, old, m);
     err->msg[n + m] = '\0';
-    return err->code;
 }
 
 void eip_error_clear(eip_error *err)
