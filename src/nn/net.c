@@ -58,9 +58,13 @@ int eip_nn_last_node(const eip_nn_net_t *net) { return net->n_nodes - 1; }
 
 eip_status eip_nn_net_add(eip_nn_net_t *net, const eip_nn_layer_vt *vt, void *layer,
                           const char *name, const int *in, int n_in,
-                          const eip_nn_shape *shape, int *id, eip_error *err)
+                          const eip_nn_shape *shape_in, int *id, eip_error *err)
 {
     eip_status s = EIP_OK;
+    /* copy first: callers often pass a producer's shape, i.e. a pointer into
+     * net->nodes, which the realloc below may move */
+    eip_nn_shape shape_copy = *shape_in;
+    const eip_nn_shape *shape = &shape_copy;
     if (net->finalized)
         s = eip_error_set(err, EIP_ERR_STATE, "nn: net already finalized");
     else if (n_in < 1 || n_in > EIP_NN_MAX_IN)

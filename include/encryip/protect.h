@@ -1,0 +1,303 @@
+/* encryip protect module — EncryIP end to end (paper sections 4.2–4.5):
+ *
+ *   Algorithm 1 (learning)   eip_protect_run: keys, one fixed Enc per label,
+ *                            verification instances labelled with Φ of Fake
+ *                            (paper group) or targeted (ristretto255)
+ *                            ciphertexts, soft-label training; then
+ *                            eip_protect_bundle_write writes the bundle
+ *                            (docs/PROTECT.md: deploy/, keys/, owner/,
+ *                            manifest.json).
+ *   Algorithm 2 (deploying)  eip_protect_predict: model -> Φ^-1 -> SampDist
+ *                            (fresh CSPRNG randomness) -> confused label
+ *                            (a ciphertext); no secret key involved.
+ *   eq. (4)                  eip_protect_classify: predict + Dec(sk_j).
+ *   section 4.4, eq. (5)     eip_protect_trace_score / _keyring: per-licensee
+ *                            agreement counts of a suspect's printed labels
+ *                            on the verification instances + a decision.
+ *
+ * Every object can be used in-process (experiment driver: protect once,
+ * predict/decrypt/trace many times, nothing on disk) or through the bundle
+ * files (CLI).  Call eip_crypto_init() first.
+ *
+ * Shape legend: N images, C channels, H rows, W columns, K model outputs
+ * (3q for the paper group, the codebook size for ristretto255), z classes,
+ * V verification instances, P licensees. */
+#ifndef ENCRYIP_PROTECT_H
+#define ENCRYIP_PROTECT_H
+
+#include <stdint.h>
+
+#include "encryip/crypto.h"
+#include "encryip/data.h"
+#include "encryip/error.h"
+#include "encryip/keyring.h"
+#include "encryip/nn.h"
+#include "encryip/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EIP_PROTECT_VERSION 1          /* "protect.version" of a protected model */
+#define EIP_PROTECT_ID_BYTES 16        /* bundle id: 32 hex characters */
+#define EIP_PROTECT_MAX_VERIF 100000   /* verification instances in one bundle */
+#define EIP_PROTECT_DEFAULT_FAKES 40   /* paper group: Fake instances */
+#define EIP_PROTECT_DEFAULT_PER_LICENSEE 24 /* ristretto255: targeted instances per licensee */
+/* Trace decision (docs/PROTECT.md "Tracing"): a licensee is named when its
+ * agreement count has a binomial tail probability below this under chance
+ * agreement (rate 1/z) AND at least half of its instances agree. */
+#define EIP_PROTECT_TRACE_PVALUE 1e-6
+#define EIP_PROTECT_TRACE_MIN_RATE 0.5
+
+/* ---- verification set (section 4.4) ------------------------------------ */
+
+/* Where the verification images x̄ come from: instances unlike the training
+ * data. */
+typedef enum eip_protect_verif_source {
+    EIP_PROTECT_VERIF_NOISE = 0, /* seeded uniform-noise images */
+    EIP_PROTECT_VERIF_MNIST = 1  /* MNIST test digits (for a non-digit model), seeded choice */
+} eip_protect_verif_source;
+
+/* V instances: images + the ciphertext each was trained with. */
+typedef struct eip_protect_verif {
+    eip_data_set images;      /* [V, C, H, W]; labels = instance index */
+    int64_t n;                /* V */
+    eip_crypto_ct *ct;        /* [V] c̄_i */
+    eip_keyring_verif_kind *kind; /* [V] FAKE (paper group) or TARGETED (ristretto255) */
+    int64_t *licensee;        /* [V] targeted: j; fake: 0 */
+    int32_t *label;           /* [V] targeted: the label j reads; fake: EIP_CRYPTO_NOT_A_LABEL */
+    char model[2 * EIP_PROTECT_ID_BYTES + 1]; /* bundle id (keyring "model" column) */
+} eip_protect_verif;
+
+void eip_protect_verif_free(eip_protect_verif *v);
+/* Files: PREFIX.idx3 (images, idx3 ubyte, C must be 1; C > 1 is stored as
+ * idx4 [V, C, H, W]), PREFIX.ct (crypto ciphertext file), PREFIX.json
+ * (kind / licensee / label per instance, bundle id).  `json_path` names the
+ * .json; the other two are its siblings (docs/PROTECT.md). */
+eip_status eip_protect_verif_save(const eip_protect_verif *v, const eip_crypto_pk_t *pk,
+                                  const char *json_path, eip_error *err);
+eip_status eip_protect_verif_load(const eip_crypto_pk_t *pk, const char *json_path,
+                                  eip_protect_verif *v, eip_error *err);
+
+/* ---- Algorithm 1 (learning) --------------------------------------------- */
+
+/* The caller builds the net (any zoo or config architecture) for output
+ * width k; eip_protect_run initialises its parameters with the seed. */
+typedef eip_status (*eip_protect_build_fn)(void *ctx, int64_t k, eip_nn_net_t **net, eip_error *err);
+/* The caller fills the optimiser / schedule for `steps` iterations per
+ * epoch (e.g. the CLI's eip_cli_train_config_fill). epochs, progress, eval
+ * set by the callback are kept except eval (protect installs its own). */
+typedef void (*eip_protect_trainconf_fn)(void *ctx, int64_t steps, eip_train_config *tc);
+/* Stage messages ("keygen: ...", "encrypting labels ...") for progress. */
+typedef void (*eip_protect_stage_fn)(void *ctx, const char *msg);
+
+typedef struct eip_protect_config {
+    const eip_data_set *train;     /* D: labels 0..z-1 (z = num_classes) */
+    const eip_data_set *test;      /* may be NULL: per-epoch and final decode accuracy */
+    eip_crypto_group_id group;
+    int64_t q;                     /* paper group: 0 = smallest prime > z */
+    int64_t licensees;             /* P (ignored when keys are given) */
+    /* Reuse keys (both or neither): Gen is skipped, P = master's licensees. */
+    const eip_crypto_pk_t *pk;
+    const eip_crypto_master_t *master;
+    /* Verification: paper group: `verif_count` Fake instances (0 = default
+     * 40); ristretto255: `verif_count` targeted instances PER LICENSEE
+     * (0 = default 24). */
+    int64_t verif_count;
+    eip_protect_verif_source verif_source;
+    const char *mnist_dir;         /* VERIF_MNIST: NULL = default */
+    /* Oversampling: each verification instance is replicated so that the
+     * replicas make up about verif_fraction of the training set (0 = 0.015),
+     * at least verif_min_reps times (0 = 8). */
+    double verif_fraction;
+    int64_t verif_min_reps;
+    /* Training */
+    eip_nn_ctx *nn;
+    eip_protect_build_fn build;
+    void *build_ctx;
+    eip_protect_trainconf_fn trainconf;
+    void *trainconf_ctx;
+    int64_t batch;                 /* 0 = 128 */
+    uint64_t seed;                 /* init, shuffling, dropout, noise images */
+    /* Crypto randomness (keys, label ciphertexts, Fakes, slot order):
+     * NULL = libsodium's CSPRNG; a seeded stream only for reproducible
+     * tests and demos (whoever knows the seed recomputes every key). */
+    eip_crypto_rng_t *crypto_rng;
+    eip_protect_stage_fn stage;
+    void *stage_ctx;
+    int64_t eval_limit;            /* per-epoch eval on the first N test images (0 = all) */
+} eip_protect_config;
+
+/* Everything Algorithm 1 produced, in memory. */
+typedef struct eip_protect_result {
+    eip_nn_net_t *net;             /* trained [M] */
+    eip_crypto_pk_t *pk;
+    eip_crypto_master_t *master;
+    int64_t licensees;             /* P */
+    eip_crypto_sk_t **sk;          /* [P], sk[j-1] = sk_j */
+    eip_crypto_codebook_t *codebook;        /* owner's: labels kept */
+    eip_crypto_codebook_t *deploy_codebook; /* same slots, every label -1 */
+    eip_protect_verif verif;
+    float mean[EIP_DATA_MAX_CHANNELS], std[EIP_DATA_MAX_CHANNELS]; /* [C] normalisation */
+    int64_t k;                     /* model output width */
+    int64_t train_n, verif_reps;   /* training images, replicas per verification instance */
+    double test_acc_ml, test_acc_argmax; /* decode accuracy (owner codebook), -1 without test */
+    double verif_memorised;        /* fraction of x̄_i decoded to their own c̄_i (ML) */
+    eip_train_history history;
+    char id[2 * EIP_PROTECT_ID_BYTES + 1]; /* bundle id (hex) */
+    double seconds;
+} eip_protect_result;
+
+/* Output width K for a configuration (paper: 3q; ristretto255: z + P*V). */
+int64_t eip_protect_output_width(eip_crypto_group_id group, int64_t q, int32_t classes,
+                                 int64_t licensees, int64_t verif_count);
+
+eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *out, eip_error *err);
+void eip_protect_result_free(eip_protect_result *r);
+
+/* What eip_protect_bundle_write records in manifest.json besides the result. */
+typedef struct eip_protect_bundle_info {
+    const char *dataset;           /* "fashion-mnist" */
+    const char *arch;              /* "smallcnn" / config path */
+    double width;
+    int64_t epochs, batch;
+    double lr, wd;
+    const char *optim, *schedule;
+    uint64_t seed;
+    int crypto_seeded;             /* 1: keys from a seeded stream (not for real use) */
+    const char *verif_source;      /* "noise" / "mnist" */
+    const char *command;           /* command line, may be NULL */
+} eip_protect_bundle_info;
+
+/* Writes the bundle (docs/PROTECT.md) into a temporary directory next to
+ * dir and renames it into place at the end: a failed run leaves nothing.
+ * An existing dir is refused (EIP_ERR_STATE) unless force, and even then
+ * only if it holds a manifest.json (an encryip bundle). */
+eip_status eip_protect_bundle_write(const eip_protect_result *r, const eip_protect_bundle_info *info,
+                                    const char *dir, int force, eip_error *err);
+
+/* ---- the deployable model (what a licensee receives) -------------------- */
+
+typedef struct eip_protect_model eip_protect_model_t;
+
+/* Loads DIR/deploy (path may be the deploy dir, the bundle dir, or the
+ * model.safetensors inside deploy/) with strict checks: protect metadata
+ * present and of this version, public key / codebook ids and hashes match,
+ * K = Φ dimension, normalisation present.  A plain model is refused
+ * ("not a protected model"). */
+eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect_model_t **out,
+                                  eip_error *err);
+/* In-memory handle from a protect result (the net is SHARED with r: do not
+ * free r first; modifications of the net, e.g. pruning, affect both). */
+eip_status eip_protect_model_from_result(const eip_protect_result *r, eip_protect_model_t **out,
+                                         eip_error *err);
+void eip_protect_model_free(eip_protect_model_t *m);
+/* Writes a deploy dir (model.safetensors, public.key, codebook.bin) of the
+ * model's current weights (e.g. after a simulated pruning or fine-tuning of
+ * a leaked copy).  Refuses an existing dir unless force. */
+eip_status eip_protect_model_save(const eip_protect_model_t *m, const char *dir, int force,
+                                  eip_error *err);
+
+eip_nn_net_t *eip_protect_model_net(eip_protect_model_t *m);
+const eip_crypto_pk_t *eip_protect_model_pk(const eip_protect_model_t *m);
+const eip_crypto_codebook_t *eip_protect_model_codebook(const eip_protect_model_t *m);
+const float *eip_protect_model_mean(const eip_protect_model_t *m); /* [C] */
+const float *eip_protect_model_std(const eip_protect_model_t *m);  /* [C] */
+void eip_protect_model_shape(const eip_protect_model_t *m, int32_t *c, int32_t *h, int32_t *w);
+/* Decoder for Φ^-1 (default ML, as recorded in the model metadata). */
+void eip_protect_model_set_decoder(eip_protect_model_t *m, eip_crypto_phi_decoder d);
+/* Checks an image set's shape against the model (EIP_ERR_SHAPE naming
+ * `what` and both shapes). */
+eip_status eip_protect_model_check_shape(const eip_protect_model_t *m, const char *what,
+                                         int32_t c, int32_t h, int32_t w, eip_error *err);
+
+/* Input images for predict / classify / trace: an idx3 ubyte file [N, H, W]
+ * (C = 1) or idx4 ubyte [N, C, H, W], raw or .gz.  out: labels 0,
+ * num_classes 1. */
+eip_status eip_protect_images_load(const char *path, eip_data_set *out, eip_error *err);
+/* Writes images [N, C, H, W] as idx3 (C = 1) or idx4 (C > 1), uncompressed. */
+eip_status eip_protect_images_save(const eip_data_set *ds, const char *path, eip_error *err);
+
+/* Raw model outputs [N, K] (EVAL mode) for uint8 images [N, C, H, W]
+ * normalised with the model's statistics. */
+eip_status eip_protect_forward(eip_protect_model_t *m, const uint8_t *pixels, int64_t n,
+                               float *out /* [N, K] */, eip_error *err);
+
+/* Algorithm 2 for each image: y = [M](x); c = Φ^-1(y); c_d = SampDist(c)
+ * (rng NULL = CSPRNG, fresh per query); out[i] = c_d — Φ(c_d) is the
+ * confused label ([y_d], eq. (2) for the paper group).  slots (may be NULL):
+ * the codebook slot Φ^-1 chose ([N]; what the model "knows"). */
+eip_status eip_protect_predict(eip_protect_model_t *m, const uint8_t *pixels /* [N, C, H, W] */,
+                               int64_t n, eip_crypto_rng_t *rng, eip_crypto_ct *out /* [N] */,
+                               int64_t *slots /* [N] or NULL */, eip_error *err);
+/* Same from model outputs already computed (y: [N, K]). */
+eip_status eip_protect_predict_outputs(const eip_protect_model_t *m, const float *y /* [N, K] */,
+                                       int64_t n, eip_crypto_rng_t *rng, eip_crypto_ct *out,
+                                       int64_t *slots, eip_error *err);
+/* Eq. (4) for each ciphertext: labels[i] = Dec(sk, c[i]) as a label
+ * (EIP_CRYPTO_NOT_A_LABEL where it is none).  check_key: refuse a key of
+ * another public key (EIP_ERR_CRYPTO); 0 decrypts anyway (experiments with
+ * an incorrect key, Table 1 "EncryIP_Incorrect"). */
+eip_status eip_protect_decrypt(const eip_protect_model_t *m, const eip_crypto_sk_t *sk,
+                               int check_key, const eip_crypto_ct *c, int64_t n,
+                               int32_t *labels /* [N] */, eip_error *err);
+/* predict + decrypt: what an authorised user runs (key checked). */
+eip_status eip_protect_classify(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
+                                const uint8_t *pixels, int64_t n, int32_t *labels /* [N] */,
+                                eip_error *err);
+
+/* Accuracy figures on a labelled set in one forward pass. */
+typedef struct eip_protect_accuracy {
+    int64_t n;
+    double key_ml;        /* predict (ML) + Dec with the given key */
+    double key_argmax;    /* predict (eq. 3 arg-max) + Dec with the given key */
+    double codebook_ml;   /* owner's labelled codebook: label of the ML slot (needs owner cb) */
+    double not_a_label;   /* fraction of key_ml decryptions that are no label */
+} eip_protect_accuracy;
+/* sk may be NULL (key figures = -1); owner_cb may be NULL (codebook_ml =
+ * -1); sk of another public key is decrypted anyway (incorrect-key figure). */
+eip_status eip_protect_decode_accuracy(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
+                                       const eip_crypto_codebook_t *owner_cb, const eip_data_set *ds,
+                                       eip_crypto_rng_t *rng, eip_protect_accuracy *acc,
+                                       eip_error *err);
+
+/* ---- verification, section 4.4 "secret key unavailable" ----------------- */
+
+typedef struct eip_protect_trace_result {
+    int64_t licensees;   /* P */
+    int64_t *id;         /* [P] licensee ids */
+    int64_t *matched;    /* [P] instances whose printed label = Dec(sk_k, c̄_i) */
+    int64_t *total;      /* [P] instances where Dec(sk_k, c̄_i) is a label */
+    double *pvalue;      /* [P] binomial tail P[X >= matched], X ~ Bin(total, 1/z) */
+    int64_t named;       /* licensee id, 0 = no licensee */
+    int64_t queried;     /* V */
+    int64_t answered;    /* instances with a printed label */
+} eip_protect_trace_result;
+
+void eip_protect_trace_result_free(eip_protect_trace_result *t);
+
+/* Eq. (5) over all instances.  expected: [P, V] labels Dec(sk_k, c̄_i)
+ * (EIP_CRYPTO_NOT_A_LABEL where none), ids [P]; printed [V]: the suspect's
+ * labels (EIP_CRYPTO_NOT_A_LABEL = no label).  Decision: the licensee with
+ * the smallest p-value is named if p < EIP_PROTECT_TRACE_PVALUE and
+ * matched >= EIP_PROTECT_TRACE_MIN_RATE * total. */
+eip_status eip_protect_trace_score(const int32_t *expected, const int64_t *ids, int64_t p,
+                                   int64_t v, int32_t classes, const int32_t *printed,
+                                   eip_protect_trace_result *out, eip_error *err);
+/* Expected decryptions from the keyring (every licensee, also those added
+ * after training), then eip_protect_trace_score. */
+eip_status eip_protect_trace_keyring(eip_keyring_t *kr, const eip_protect_verif *v,
+                                     const int32_t *printed, eip_protect_trace_result *out,
+                                     eip_error *err);
+/* Expected decryptions from an in-memory key list (sk [P]). */
+eip_status eip_protect_trace_keys(eip_crypto_sk_t *const *sk, int64_t p, const eip_protect_verif *v,
+                                  const int32_t *printed, eip_protect_trace_result *out,
+                                  eip_error *err);
+
+/* Binomial upper tail P[X >= k], X ~ Bin(n, p) (log-space, exact sum). */
+double eip_protect_binom_tail(int64_t n, int64_t k, double p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

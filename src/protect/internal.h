@@ -1,0 +1,59 @@
+/* Private helpers of the protect module (EncryIP end to end). */
+#ifndef EIP_PROTECT_INTERNAL_H
+#define EIP_PROTECT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "encryip/ckpt.h"
+#include "encryip/protect.h"
+
+#define EIP_PROTECT_MAX_META 48
+#define EIP_PROTECT_META_VALUE 512
+
+/* The deployable model: net + what Algorithm 2 needs. */
+struct eip_protect_model {
+    eip_nn_net_t *net;     /* owned iff own_net */
+    int own_net;
+    eip_crypto_pk_t *pk;   /* owned */
+    eip_crypto_codebook_t *cb; /* deploy codebook (labels -1), owned */
+    float mean[EIP_DATA_MAX_CHANNELS], std[EIP_DATA_MAX_CHANNELS];
+    int32_t c, h, w;
+    int64_t k;
+    eip_crypto_phi_decoder dec;
+    /* metadata written next to the weights (protect.*, norm.*, train.*) */
+    size_t n_meta;
+    char meta_key[EIP_PROTECT_MAX_META][64];
+    char meta_val[EIP_PROTECT_MAX_META][EIP_PROTECT_META_VALUE];
+};
+
+/* Lower-case hex of n bytes into out [2n+1]. */
+void eip_protect_hex(const unsigned char *b, size_t n, char *out);
+/* BLAKE2b-256 of a buffer / a file as 64 hex characters + NUL. */
+void eip_protect_hash_hex(const unsigned char *buf, size_t len, char out[65]);
+eip_status eip_protect_file_hash(const char *path, char out[65], eip_error *err);
+
+/* Deep copies through the crypto formats. */
+eip_status eip_protect_pk_clone(const eip_crypto_pk_t *pk, eip_crypto_pk_t **out, eip_error *err);
+eip_status eip_protect_codebook_clone(const eip_crypto_pk_t *pk, const eip_crypto_codebook_t *cb,
+                                      int unlabel, eip_crypto_codebook_t **out, eip_error *err);
+
+/* Builds a model handle around a net (borrowed unless own_net) with copies
+ * of pk and cb; metadata filled from the arguments. */
+eip_status eip_protect_model_wrap(eip_nn_net_t *net, int own_net, const eip_crypto_pk_t *pk,
+                                  const eip_crypto_codebook_t *cb, const float *mean,
+                                  const float *std, const char *bundle_id,
+                                  eip_protect_model_t **out, eip_error *err);
+eip_status eip_protect_model_meta_set(eip_protect_model_t *m, const char *key, const char *value,
+                                      eip_error *err);
+
+/* Verification set pieces (verifset.c). */
+eip_status eip_protect_verif_alloc(eip_protect_verif *v, int64_t n, eip_error *err);
+eip_status eip_protect_verif_images(eip_protect_verif_source src, int64_t n, int32_t c, int32_t h,
+                                    int32_t w, uint64_t seed, const char *mnist_dir,
+                                    eip_data_set *out, eip_error *err);
+
+/* Removes a directory tree (bundle replaced with --force, temp dirs). */
+void eip_protect_rmtree(const char *dir);
+
+#endif
