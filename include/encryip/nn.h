@@ -112,6 +112,9 @@ float *eip_nn_grads(eip_nn_net_t *net, int64_t *count);    /* [n_params] */
 float *eip_nn_buffers(eip_nn_net_t *net, int64_t *count);  /* [n_buffers] */
 int64_t *eip_nn_counters(eip_nn_net_t *net, int64_t *count); /* [n_bn] num_batches_tracked */
 int64_t eip_nn_param_count(const eip_nn_net_t *net);
+/* Forward FLOPs per sample: 2 x multiply-adds of the conv and linear layers
+ * (the convention of docs/BENCHMARKS.md; training counts ~3x this). */
+int64_t eip_nn_forward_flops(const eip_nn_net_t *net);
 
 /* Per-tensor views in PyTorch state_dict order. */
 typedef enum eip_nn_tensor_kind {

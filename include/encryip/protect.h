@@ -41,8 +41,8 @@ extern "C" {
 #define EIP_PROTECT_VERSION 1          /* "protect.version" of a protected model */
 #define EIP_PROTECT_ID_BYTES 16        /* bundle id: 32 hex characters */
 #define EIP_PROTECT_MAX_VERIF 100000   /* verification instances in one bundle */
-#define EIP_PROTECT_DEFAULT_FAKES 40   /* paper group: Fake instances */
-#define EIP_PROTECT_DEFAULT_PER_LICENSEE 24 /* ristretto255: targeted instances per licensee */
+#define EIP_PROTECT_DEFAULT_FAKES 24   /* paper group: Fake instances */
+#define EIP_PROTECT_DEFAULT_PER_LICENSEE 16 /* ristretto255: targeted instances per licensee */
 /* Trace decision (docs/PROTECT.md "Tracing"): a licensee is named when its
  * agreement count has a binomial tail probability below this under chance
  * agreement (rate 1/z) AND at least half of its instances agree. */
@@ -101,14 +101,15 @@ typedef struct eip_protect_config {
     const eip_crypto_pk_t *pk;
     const eip_crypto_master_t *master;
     /* Verification: paper group: `verif_count` Fake instances (0 = default
-     * 40); ristretto255: `verif_count` targeted instances PER LICENSEE
-     * (0 = default 24). */
+     * 24); ristretto255: `verif_count` targeted instances PER LICENSEE
+     * (0 = default 16). */
     int64_t verif_count;
     eip_protect_verif_source verif_source;
     const char *mnist_dir;         /* VERIF_MNIST: NULL = default */
     /* Oversampling: each verification instance is replicated so that the
-     * replicas make up about verif_fraction of the training set (0 = 0.015),
-     * at least verif_min_reps times (0 = 8). */
+     * replicas make up about verif_fraction of the training set (0 = 0.02),
+     * at least verif_min_reps times (0 = 24: a few epochs then memorise
+     * them; measured in docs/PROTECT.md). */
     double verif_fraction;
     int64_t verif_min_reps;
     /* Training */
@@ -260,6 +261,18 @@ eip_status eip_protect_decode_accuracy(eip_protect_model_t *m, const eip_crypto_
                                        const eip_crypto_codebook_t *owner_cb, const eip_data_set *ds,
                                        eip_crypto_rng_t *rng, eip_protect_accuracy *acc,
                                        eip_error *err);
+
+/* ---- simulated leaks (section 4.5 (1), removal attacks) ------------------ */
+
+/* Fine-tuning targets a leaking licensee can rebuild with its own key: for
+ * each label y the codebook slot the model uses for the licensee's images
+ * of class y (majority over `data`, counting only slots whose codeword
+ * decrypts to y under sk).  table: malloc'd [z, K] (caller frees):
+ * paper group Φ(codeword) rows (BLOCK, 3 blocks), ristretto255 one-hot over
+ * slots (SOFT).  For eip_attack_finetune with data labelled 0..z-1. */
+eip_status eip_protect_leaker_targets(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
+                                      const eip_data_set *data, float **table,
+                                      eip_train_targets *targets, eip_error *err);
 
 /* ---- verification, section 4.4 "secret key unavailable" ----------------- */
 

@@ -21,5 +21,10 @@ const eip_cli_command eip_cli_commands[] = {
     {"licensee export", "write a licensee's secret key file from the keyring", eip_cli_licensee_export},
     {"licensee log", "the keyring's verification log", eip_cli_licensee_log},
     {"verify-key", "which licensee holds this secret key (section 4.4)", eip_cli_verify_key},
+    /* EncryIP end to end (docs/PROTECT.md; Algorithms 1, 2, eq. (4), section 4.4) */
+    {"protect", "Algorithm 1: keys, encrypted labels, verification set, training -> bundle", eip_cli_protect},
+    {"predict", "Algorithm 2: confused labels (fresh ciphertexts) from a protected model", eip_cli_predict},
+    {"classify", "predict + decrypt with a licensee key: labels", eip_cli_classify},
+    {"trace", "which licensee's key a suspect deployment uses (eq. 5)", eip_cli_trace},
     {NULL, NULL, NULL},
 };

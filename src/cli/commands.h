@@ -36,4 +36,20 @@ int eip_cli_licensee_export(int argc, char **argv);
 int eip_cli_licensee_log(int argc, char **argv);
 int eip_cli_verify_key(int argc, char **argv);
 
+/* EncryIP end to end (src/cli/cmd_protect.c, cmd_predict.c, cmd_classify.c,
+ * cmd_trace.c; docs/PROTECT.md) */
+int eip_cli_protect(int argc, char **argv);
+int eip_cli_predict(int argc, char **argv);
+int eip_cli_classify(int argc, char **argv);
+int eip_cli_trace(int argc, char **argv);
+/* shared by predict / classify (cmd_predict.c): the images of --input FILE
+ * or --dataset NAME [--split S] [--limit N], checked against the model's
+ * C x H x W; --decoder ml|argmax.  Opaque model type from encryip/protect.h. */
+struct eip_data_set;
+struct eip_protect_model;
+eip_status eip_cli_images_input(const struct eip_cli_opt *o, int32_t c, int32_t h, int32_t w,
+                                struct eip_data_set *ds, eip_error *err);
+eip_status eip_cli_decoder_parse(const struct eip_cli_opt *o, struct eip_protect_model *m,
+                                 eip_error *err);
+
 #endif

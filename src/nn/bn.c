@@ -175,7 +175,7 @@ static void bn_init(void *layer, float *params, float *bufs, int64_t *counters, 
 static void bn_free(void *layer) { free(layer); }
 
 static const eip_nn_layer_vt bn_vt = {
-    "bn", bn_plan, bn_forward, bn_backward, bn_state_free, bn_init, NULL, bn_free, 0,
+    "bn", bn_plan, bn_forward, bn_backward, bn_state_free, bn_init, NULL, bn_free, 0, NULL,
 };
 
 eip_status eip_nn_bn_add(eip_nn_net_t *net, const char *name, int in, int relu, int *id,

@@ -189,8 +189,15 @@ static void conv_init(void *layer, float *params, float *bufs, int64_t *counters
 
 static void conv_free(void *layer) { free(layer); }
 
+static int64_t conv_macs(const void *layer, const eip_nn_shape *out)
+{
+    const conv_layer *L = layer;
+    return L->co * L->ci * L->k * L->k * out->h * out->w;
+}
+
 static const eip_nn_layer_vt conv_vt = {
     "conv", conv_plan, conv_forward, conv_backward, conv_state_free, conv_init, NULL, conv_free, 1,
+    conv_macs,
 };
 
 eip_status eip_nn_conv_add(eip_nn_net_t *net, const char *name, int in, int64_t out_c,

@@ -158,9 +158,16 @@ static void linear_init(void *layer, float *params, float *bufs, int64_t *counte
 
 static void linear_free(void *layer) { free(layer); }
 
+static int64_t linear_macs(const void *layer, const eip_nn_shape *out)
+{
+    const linear_layer *L = layer;
+    (void)out;
+    return L->in_f * L->out_f;
+}
+
 static const eip_nn_layer_vt linear_vt = {
     "linear", linear_plan, linear_forward, linear_backward, linear_state_free, linear_init, NULL,
-    linear_free, 1,
+    linear_free, 1, linear_macs,
 };
 
 eip_status eip_nn_linear_add(eip_nn_net_t *net, const char *name, int in, int64_t out_f,

@@ -266,6 +266,17 @@ int64_t *eip_nn_counters(eip_nn_net_t *net, int64_t *count)
 
 int64_t eip_nn_param_count(const eip_nn_net_t *net) { return net->n_params; }
 
+int64_t eip_nn_forward_flops(const eip_nn_net_t *net)
+{
+    int64_t macs = 0;
+    for (int i = 0; i < net->n_nodes; i++) {
+        const eip_nn_node *n = &net->nodes[i];
+        if (n->vt && n->vt->macs)
+            macs += n->vt->macs(n->layer, &n->shape);
+    }
+    return 2 * macs;
+}
+
 int64_t eip_nn_tensor_count(const eip_nn_net_t *net) { return net->n_tensors; }
 
 const eip_nn_tensor *eip_nn_tensor_at(const eip_nn_net_t *net, int64_t i)

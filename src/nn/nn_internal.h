@@ -90,6 +90,9 @@ typedef struct eip_nn_layer_vt {
     void (*reseed)(void *layer, uint64_t seed); /* dropout only, else NULL */
     void (*free)(void *layer);
     int can_skip_dsrc; /* backward accepts dsrc[j] == NULL (input gradient not wanted) */
+    /* Multiply-adds per sample for an output of shape `out` (NULL: not
+     * counted — only conv and linear are, as in docs/BENCHMARKS.md). */
+    int64_t (*macs)(const void *layer, const eip_nn_shape *out);
 } eip_nn_layer_vt;
 
 typedef struct eip_nn_node {

@@ -262,8 +262,8 @@ static eip_status dataset_setup(const eip_protect_config *cfg, eip_protect_resul
                                             cfg->mnist_dir, &out->verif.images, err);
     if (s)
         return s;
-    const double frac = cfg->verif_fraction > 0 ? cfg->verif_fraction : 0.015;
-    const int64_t minr = cfg->verif_min_reps > 0 ? cfg->verif_min_reps : 8;
+    const double frac = cfg->verif_fraction > 0 ? cfg->verif_fraction : 0.02;
+    const int64_t minr = cfg->verif_min_reps > 0 ? cfg->verif_min_reps : 24;
     int64_t reps = (int64_t)ceil(frac * (double)tr->n / (double)v);
     reps = reps < minr ? minr : reps;
     out->verif_reps = reps;
