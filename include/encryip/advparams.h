@@ -106,7 +106,7 @@ typedef struct eip_advparams_config {
     int64_t budget;      /* max parameters changed (default 25) */
     double target_acc;   /* stop when enc-set accuracy <= this (default 1/classes + 0.05) */
     int layers;          /* EIP_ADVPARAMS_LAYERS_* mask (default ALL) */
-    int64_t trials;      /* best-scored candidates tried for real per step (default 4) */
+    int64_t trials;      /* best-scored candidates tried for real per step (default 8) */
     double reach;        /* fraction of the way to the bound, (0, 1] (default 1) */
     int64_t batch;       /* forward/backward batch (default 128) */
     eip_advparams_acc_fn acc_fn; /* NULL: argmax (HARD), per-block argmax (BLOCK), argmax (SOFT) */
@@ -143,6 +143,14 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
  * key's encrypted-model hash, every entry must name a parameter holding the
  * perturbed bits, and the restored net must hash to the original hash. */
 eip_status eip_advparams_decrypt(eip_nn_net_t *net, const eip_advparams_key *key, eip_error *err);
+
+/* Applies a key to a model FILE: encrypt = 1 writes the perturbed values
+ * (each must hold the original bits), 0 the original values (each must hold
+ * the perturbed bits); everything else in the file is copied byte for byte,
+ * atomically, to out_path.  Callers verify the model itself first
+ * (eip_advparams_decrypt on the loaded net checks both hashes). */
+eip_status eip_advparams_file_apply(const char *in_path, const char *out_path,
+                                    const eip_advparams_key *key, int encrypt, eip_error *err);
 
 /* Loss + accuracy of net on a normalised set (the default accuracy rule);
  * shared with the experiment code. */

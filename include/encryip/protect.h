@@ -43,6 +43,7 @@ extern "C" {
 #define EIP_PROTECT_MAX_VERIF 100000   /* verification instances in one bundle */
 #define EIP_PROTECT_DEFAULT_FAKES 24   /* paper group: Fake instances */
 #define EIP_PROTECT_DEFAULT_PER_LICENSEE 16 /* ristretto255: targeted instances per licensee */
+#define EIP_PROTECT_VERIF_PRESENTATIONS 150 /* replicas x epochs of each verification instance */
 /* Trace decision (docs/PROTECT.md "Tracing"): a licensee is named when its
  * agreement count has a binomial tail probability below this under chance
  * agreement (rate 1/z) AND at least half of its instances agree. */
@@ -106,12 +107,13 @@ typedef struct eip_protect_config {
     int64_t verif_count;
     eip_protect_verif_source verif_source;
     const char *mnist_dir;         /* VERIF_MNIST: NULL = default */
-    /* Oversampling: each verification instance is replicated so that the
-     * replicas make up about verif_fraction of the training set (0 = 0.02),
-     * at least verif_min_reps times (0 = 24: a few epochs then memorise
-     * them; measured in docs/PROTECT.md). */
+    /* Oversampling: each verification instance is replicated `verif_reps`
+     * times (0 = automatic: enough that the replicas make up verif_fraction
+     * of the training set (0 = 0.02) and that every instance is seen at
+     * least EIP_PROTECT_VERIF_PRESENTATIONS times over all epochs, which is
+     * what memorising them takes; measured in docs/PROTECT.md). */
     double verif_fraction;
-    int64_t verif_min_reps;
+    int64_t verif_reps;
     /* Training */
     eip_nn_ctx *nn;
     eip_protect_build_fn build;
@@ -254,6 +256,9 @@ typedef struct eip_protect_accuracy {
     double key_argmax;    /* predict (eq. 3 arg-max) + Dec with the given key */
     double codebook_ml;   /* owner's labelled codebook: label of the ML slot (needs owner cb) */
     double not_a_label;   /* fraction of key_ml decryptions that are no label */
+    double verif_slot;    /* fraction decoded to a verification codeword (needs owner cb):
+                             such outputs decrypt differently under each key (Fake), so
+                             codebook_ml <= key_ml <= codebook_ml + verif_slot */
 } eip_protect_accuracy;
 /* sk may be NULL (key figures = -1); owner_cb may be NULL (codebook_ml =
  * -1); sk of another public key is decrypted anyway (incorrect-key figure). */

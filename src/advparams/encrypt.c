@@ -29,7 +29,7 @@ eip_advparams_config eip_advparams_config_default(int32_t classes)
     c.budget = 25;
     c.target_acc = (classes > 0 ? 1.0 / classes : 0.1) + 0.05;
     c.layers = EIP_ADVPARAMS_LAYERS_ALL;
-    c.trials = 4;
+    c.trials = 8;
     c.reach = 1.0;
     c.batch = 128;
     return c;
@@ -99,7 +99,8 @@ eip_status eip_advparams_evaluate(eip_nn_net_t *net, const float *x, const int32
                                   double *accuracy, eip_error *err)
 {
     int64_t correct = 0;
-    eip_status s = eip_attack_loss_eval(net, x, ids, n, targets, batch, 0, loss, &correct, err);
+    eip_status s = eip_attack_loss_eval(net, x, ids, n, targets, batch, EIP_ATTACK_GRAD_NONE, loss,
+                                        &correct, err);
     if (s == EIP_OK && accuracy)
         *accuracy = (double)correct / (double)n;
     return s;
@@ -335,8 +336,8 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
     for (int64_t attempt = 0; changed < cfg->budget && acc > cfg->target_acc &&
                               attempt < 4 * cfg->budget;
          attempt++) {
-        if ((s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch, 1, NULL, NULL,
-                                      err)) != EIP_OK)
+        if ((s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch,
+                                      EIP_ATTACK_GRAD_CORRECT, NULL, NULL, err)) != EIP_OK)
             goto fail;
         int64_t found = 0;
         best_candidates(&e, p, g, np, top, tsc, cfg->trials, &found);
@@ -352,7 +353,8 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
             int64_t cc = 0;
             p[i] = v;
             eip_nn_mark_dirty(net);
-            s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch, 0, &l, &cc, err);
+            s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch, EIP_ATTACK_GRAD_NONE, &l,
+                                     &cc, err);
             p[i] = old;
             eip_nn_mark_dirty(net);
             if (s != EIP_OK)

@@ -42,14 +42,18 @@ static int64_t argmax_f(const float *v, int64_t k)
 static eip_status batch_loss(const eip_train_targets *t, const float *logits, /* [B, K] */
                              const int32_t *ids, /* [B] */ int64_t b, int64_t k,
                              float *tgt, /* [B, K] */ float *loss, float *dlogits, /* [B, K] */
-                             int64_t *correct, eip_error *err)
+                             uint8_t *ok_rows, /* [B] */ int64_t *correct, eip_error *err)
 {
     eip_status s;
     *correct = 0;
     if (t->kind == EIP_TRAIN_TARGET_HARD) {
         if ((s = eip_train_loss_ce_hard(logits, ids, b, k, loss, dlogits, err)) != EIP_OK)
             return s;
-        return eip_train_accuracy_count(logits, ids, b, k, correct, err);
+        for (int64_t i = 0; i < b; i++) {
+            ok_rows[i] = argmax_f(logits + i * k, k) == ids[i];
+            *correct += ok_rows[i];
+        }
+        return EIP_OK;
     }
     if (!t->table || (t->kind == EIP_TRAIN_TARGET_BLOCK && (t->blocks < 1 || k % t->blocks)))
         return eip_error_set(err, EIP_ERR_SHAPE, "targets: no table, or %lld outputs are not %lld blocks",
@@ -71,13 +75,14 @@ static eip_status batch_loss(const eip_train_targets *t, const float *logits, /*
         int ok = 1;
         for (int64_t j = 0; j < nb; j++)
             ok &= argmax_f(logits + i * k + j * q, q) == argmax_f(tgt + i * k + j * q, q);
+        ok_rows[i] = (uint8_t)ok;
         *correct += ok;
     }
     return EIP_OK;
 }
 
 eip_status eip_attack_loss_eval(eip_nn_net_t *net, const float *x, const int32_t *ids, int64_t n,
-                                const eip_train_targets *targets, int64_t batch, int with_grad,
+                                const eip_train_targets *targets, int64_t batch, int grad,
                                 double *loss, int64_t *correct, eip_error *err)
 {
     if (n < 1 || batch < 1)
@@ -89,8 +94,10 @@ eip_status eip_attack_loss_eval(eip_nn_net_t *net, const float *x, const int32_t
     float *logits = malloc((size_t)(bm * k) * sizeof(float));  /* [B, K] */
     float *dlogits = malloc((size_t)(bm * k) * sizeof(float)); /* [B, K] */
     float *tgt = malloc((size_t)(bm * k) * sizeof(float));     /* [B, K] */
+    uint8_t *ok_rows = malloc((size_t)bm);                      /* [B] */
+    const int with_grad = grad != EIP_ATTACK_GRAD_NONE;
     eip_status s = EIP_OK;
-    if (!logits || !dlogits || !tgt) {
+    if (!logits || !dlogits || !tgt || !ok_rows) {
         s = eip_error_set(err, EIP_ERR_NOMEM, "set loss: out of memory");
         goto done;
     }
@@ -104,7 +111,7 @@ eip_status eip_attack_loss_eval(eip_nn_net_t *net, const float *x, const int32_t
         int64_t cc = 0;
         if ((s = eip_nn_forward(net, x + i0 * sample, b, with_grad ? EIP_NN_EVAL_GRAD : EIP_NN_EVAL,
                                 logits, err)) != EIP_OK ||
-            (s = batch_loss(targets, logits, ids + i0, b, k, tgt, &l, dlogits, &cc, err)) != EIP_OK)
+            (s = batch_loss(targets, logits, ids + i0, b, k, tgt, &l, dlogits, ok_rows, &cc, err)) != EIP_OK)
             goto done;
         lsum += (double)l * (double)b;
         csum += cc;
@@ -112,7 +119,7 @@ eip_status eip_attack_loss_eval(eip_nn_net_t *net, const float *x, const int32_t
             /* batch mean -> set mean */
             const float scale = (float)((double)b / (double)n);
             for (int64_t j = 0; j < b * k; j++)
-                dlogits[j] *= scale;
+                dlogits[j] *= grad == EIP_ATTACK_GRAD_CORRECT && !ok_rows[j / k] ? 0.0f : scale;
             if ((s = eip_nn_backward(net, dlogits, NULL, err)) != EIP_OK)
                 goto done;
         }
@@ -125,6 +132,7 @@ done:
     free(logits);
     free(dlogits);
     free(tgt);
+    free(ok_rows);
     return s;
 }
 
@@ -226,7 +234,7 @@ eip_status eip_attack_adaptive_scores(eip_nn_net_t *net, eip_attack_score score,
         if (!x || !ids || n < 1)
             return eip_error_set(err, EIP_ERR_ARG, "adaptive attack: score '%s' needs attacker data",
                                  eip_attack_score_name(score));
-        if ((s = eip_attack_loss_eval(net, x, ids, n, targets, batch, 1, NULL, NULL, err)) != EIP_OK)
+        if ((s = eip_attack_loss_eval(net, x, ids, n, targets, batch, EIP_ATTACK_GRAD_ALL, NULL, NULL, err)) != EIP_OK)
             return s;
     }
     if (score != EIP_ATTACK_SCORE_COMBINED)

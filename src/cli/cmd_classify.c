@@ -47,6 +47,7 @@ int eip_cli_classify(int argc, char **argv)
     eip_cli_opt o[] = {
         {"model", "DIR", "protected model (bundle dir, deploy/ dir or its model.safetensors)", true, NULL, false},
         {"key", "FILE", "the licensee's secret key", false, NULL, false},
+        {"any-key", NULL, "decrypt even with a key of another public key (measures the incorrect-key accuracy)", false, NULL, false},
         {"plain", NULL, "--model is a plain model from `encryip train`: arg-max labels, no key", false, NULL, false},
         {"input", "FILE", "images: idx3 ubyte [N,H,W] (C=1) or idx4 [N,C,H,W], raw or .gz", false, NULL, false},
         {"dataset", "NAME", "instead of --input: a named dataset's images (accuracy on stderr)", false, NULL, false},
@@ -88,8 +89,9 @@ int eip_cli_classify(int argc, char **argv)
             (s = eip_protect_model_load(&ctx, eip_cli_get(o, "model"), &m, &err)) ||
             (s = eip_cli_decoder_parse(o, m, &err)))
             goto done;
-        if ((s = eip_crypto_sk_check_pk(sk, eip_crypto_pk_id(eip_protect_model_pk(m)),
-                                        eip_cli_get(o, "model"), &err))) {
+        const int any = eip_cli_has(o, "any-key");
+        if (!any && (s = eip_crypto_sk_check_pk(sk, eip_crypto_pk_id(eip_protect_model_pk(m)),
+                                                eip_cli_get(o, "model"), &err))) {
             eip_error_prefix(&err, "%s: ", eip_cli_get(o, "key"));
             goto done;
         }
@@ -101,7 +103,16 @@ int eip_cli_classify(int argc, char **argv)
             s = eip_error_set(&err, EIP_ERR_NOMEM, "out of memory");
             goto done;
         }
-        if ((s = eip_protect_classify(m, sk, ds.pixels, ds.n, labels, &err)))
+        eip_crypto_ct *ct = malloc((size_t)(ds.n > 0 ? ds.n : 1) * sizeof *ct);
+        if (!ct) {
+            s = eip_error_set(&err, EIP_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        /* Algorithm 2, then eq. (4); --any-key skips the key check */
+        if (!(s = eip_protect_predict(m, ds.pixels, ds.n, NULL, ct, NULL, &err)))
+            s = eip_protect_decrypt(m, sk, !any, ct, ds.n, labels, &err);
+        free(ct);
+        if (s)
             goto done;
     }
     if ((s = eip_cli_labels_write(eip_cli_get(o, "out"), labels, ds.n, &err)))

@@ -76,7 +76,7 @@ int eip_cli_protect(int argc, char **argv)
         {"verify-instances", "V", "paper: Fake instances (default 24); ristretto255: per licensee (default 16)", false, NULL, false},
         {"verify-source", "S", "verification images: noise (default) or mnist (digits)", false, NULL, false},
         {"verify-fraction", "F", "replicas of the verification set ~ F of the training set (default 0.02)", false, NULL, false},
-        {"verify-reps", "R", "at least R replicas of each verification instance (default 24)", false, NULL, false},
+        {"verify-reps", "R", "replicas of each verification instance (default: ~150 presentations over all epochs)", false, NULL, false},
         {"eval-limit", "N", "per-epoch accuracy on the first N test images (default 2000)", false, NULL, false},
         {"crypto-seed", "S", "keys and ciphertexts from seed S: reproducible, NOT secret (tests/demos)", false, NULL, false},
         {"out", "DIR", "bundle directory to create", true, NULL, false},
@@ -95,7 +95,7 @@ int eip_cli_protect(int argc, char **argv)
         !eip_cli_get_i64(cmd, o, "q", 0, 3, EIP_CRYPTO_MAX_PAPER_Q, &q) ||
         !eip_cli_get_i64(cmd, o, "verify-instances", 0, 1, EIP_PROTECT_MAX_VERIF, &nv) ||
         !eip_cli_get_f64(cmd, o, "verify-fraction", 0.02, 1e-6, 0.5, &vfrac) ||
-        !eip_cli_get_i64(cmd, o, "verify-reps", 24, 1, 100000, &vreps) ||
+        !eip_cli_get_i64(cmd, o, "verify-reps", 0, 1, 100000, &vreps) ||
         !eip_cli_get_i64(cmd, o, "eval-limit", 2000, 1, INT64_MAX, &evl) ||
         !eip_cli_get_i64(cmd, o, "crypto-seed", -1, 0, INT64_MAX, &cseed))
         return EIP_EXIT_USAGE;
@@ -174,7 +174,7 @@ int eip_cli_protect(int argc, char **argv)
     pc.verif_count = nv;
     pc.verif_source = strcmp(vsrc, "mnist") ? EIP_PROTECT_VERIF_NOISE : EIP_PROTECT_VERIF_MNIST;
     pc.verif_fraction = vfrac;
-    pc.verif_min_reps = vreps;
+    pc.verif_reps = vreps;
     pc.nn = &ctx;
     pc.build = build_net;
     pc.build_ctx = &bc;

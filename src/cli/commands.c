@@ -26,5 +26,16 @@ const eip_cli_command eip_cli_commands[] = {
     {"predict", "Algorithm 2: confused labels (fresh ciphertexts) from a protected model", eip_cli_predict},
     {"classify", "predict + decrypt with a licensee key: labels", eip_cli_classify},
     {"trace", "which licensee's key a suspect deployment uses (eq. 5)", eip_cli_trace},
+    /* AdvParams (docs/DESIGN.md "AdvParams") and model-modification attacks */
+    {"advparams encrypt", "AdvParams: perturb a few parameters, accuracy collapses; writes the key", eip_cli_advparams_encrypt},
+    {"advparams decrypt", "AdvParams: restore the model bit for bit with its key", eip_cli_advparams_decrypt},
+    {"attack prune", "magnitude pruning of conv/linear weights at a ratio", eip_cli_attack_prune},
+    {"attack finetune", "fine-tune a model on a fraction of the training data", eip_cli_attack_finetune},
+    {"attack adaptive", "reset the parameters an AdvParams-aware attacker suspects", eip_cli_attack_adaptive},
+    {"experiment advparams", "AdvParams measurements: tables, CSV, PNG", eip_cli_experiment_advparams},
+    /* EncryIP experiments (cmd_experiment.c; paper section 5, docs/RESULTS.md "EncryIP") */
+    {"experiment table1", "EncryIP Table 1 + Figure 4 grid: original vs EncryIP, both groups", eip_cli_experiment_table1},
+    {"experiment curves", "Figure 4 curves (CSV, PNG) from a table1 output directory", eip_cli_experiment_curves},
+    {"experiment cost", "EncryIP training time vs original, P = 3 and P = 1000 (section 5.2)", eip_cli_experiment_cost},
     {NULL, NULL, NULL},
 };

@@ -42,6 +42,17 @@ int eip_cli_protect(int argc, char **argv);
 int eip_cli_predict(int argc, char **argv);
 int eip_cli_classify(int argc, char **argv);
 int eip_cli_trace(int argc, char **argv);
+/* AdvParams and model attacks (src/cli/cmd_advparams.c, cmd_attack_model.c) */
+int eip_cli_advparams_encrypt(int argc, char **argv);
+int eip_cli_advparams_decrypt(int argc, char **argv);
+int eip_cli_attack_prune(int argc, char **argv);
+int eip_cli_attack_finetune(int argc, char **argv);
+int eip_cli_attack_adaptive(int argc, char **argv);
+int eip_cli_experiment_advparams(int argc, char **argv);
+/* EncryIP experiments (src/cli/cmd_experiment.c) */
+int eip_cli_experiment_table1(int argc, char **argv);
+int eip_cli_experiment_curves(int argc, char **argv);
+int eip_cli_experiment_cost(int argc, char **argv);
 /* shared by predict / classify (cmd_predict.c): the images of --input FILE
  * or --dataset NAME [--split S] [--limit N], checked against the model's
  * C x H x W; --decoder ml|argmax.  Opaque model type from encryip/protect.h. */

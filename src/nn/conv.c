@@ -92,7 +92,8 @@ static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
     const dnnl_memory_desc_t *w_md = eip_nn_prim_md(&s->fwd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *dst_md = eip_nn_prim_md(&s->fwd, dnnl_query_dst_md, 0);
     out->out_md = *dst_md;
-    EIP_NN_OK(eip_nn_wts_make(&s->w_fwd, &w_user, w_md, in->eng, &out->scratch_bytes, nm, err));
+    EIP_NN_OK(eip_nn_wts_make(&s->w_fwd, &w_user, w_md, in->wcache, L->w_off, in->eng,
+                              &out->scratch_bytes, nm, err));
     if (L->bias)
         EIP_NN_OK(eip_nn_mem_new(&s->bias, &b_md, in->eng, nm, err));
 
@@ -108,7 +109,8 @@ static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
         const dnnl_memory_desc_t *wb_md = eip_nn_prim_md(&s->bwd_d, dnnl_query_weights_md, 0);
         s->bwd_w_same = dnnl_memory_desc_equal(wb_md, w_md);
         if (!s->bwd_w_same)
-            EIP_NN_OK(eip_nn_wts_make(&s->w_bwd, &w_user, wb_md, in->eng, &out->scratch_bytes, nm, err));
+            EIP_NN_OK(eip_nn_wts_make(&s->w_bwd, &w_user, wb_md, in->wcache, L->w_off,
+                                      in->eng, &out->scratch_bytes, nm, err));
 
         EIP_NN_TRY(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, src_md,
                                                                &w_any, bias_md, dst_md, st, pad, pad),

@@ -110,7 +110,26 @@ eip_status eip_nn_reorder_make(eip_nn_prim *pr, const dnnl_memory_desc_t *src_md
         pr->pd = NULL;
         return eip_nn_dnnl_check(s, layer, what, err);
     }
+    /* a plain copy (no padding, no offset, same layout): bit-identical result */
+    int dense = !accumulate && dnnl_memory_desc_equal(src_md, dst_md) && src_md->offset0 == 0 &&
+                src_md->format_kind == dnnl_blocked;
+    for (int d = 0; dense && d < src_md->ndims; d++)
+        dense = src_md->padded_dims[d] == src_md->dims[d] && src_md->padded_offsets[d] == 0;
+    if (dense)
+        pr->copy_bytes = eip_nn_md_bytes(src_md);
     return eip_nn_prim_finish(pr, eng, scratch, layer, what, err);
+}
+
+/* dst[0 .. bytes) = src (OpenMP over 64 KiB chunks) */
+static void par_copy(void *dst, const void *src, size_t bytes)
+{
+    const size_t chunk = (size_t)1 << 16;
+    const int64_t nc = (int64_t)((bytes + chunk - 1) / chunk);
+#pragma omp parallel for schedule(static) if (nc > 4)
+    for (int64_t c = 0; c < nc; c++) {
+        size_t off = (size_t)c * chunk, len = bytes - off < chunk ? bytes - off : chunk;
+        memcpy((unsigned char *)dst + off, (const unsigned char *)src + off, len);
+    }
 }
 
 eip_status eip_nn_prim_run(eip_nn_prim *pr, const eip_nn_exec *ex, dnnl_exec_arg_t *args,
@@ -120,6 +139,20 @@ eip_status eip_nn_prim_run(eip_nn_prim *pr, const eip_nn_exec *ex, dnnl_exec_arg
     if (nargs > 15)
         return eip_error_set(err, EIP_ERR_ARG, "layer %s: %s: too many arguments", ex->name, what);
     memcpy(all, args, (size_t)nargs * sizeof *args);
+    if (pr->copy_bytes) {
+        void *from = NULL, *to = NULL;
+        for (int i = 0; i < nargs; i++) {
+            if (args[i].arg == DNNL_ARG_FROM)
+                from = eip_nn_mem_ptr(args[i].memory);
+            else if (args[i].arg == DNNL_ARG_TO)
+                to = eip_nn_mem_ptr(args[i].memory);
+        }
+        if (!from || !to)
+            return eip_error_set(err, EIP_ERR_ARG, "layer %s: %s: copy without buffers", ex->name, what);
+        if (from != to)
+            par_copy(to, from, pr->copy_bytes);
+        return EIP_OK;
+    }
     if (pr->scratch) {
         EIP_NN_OK(eip_nn_mem_bind(pr->scratch, ex->scratch, ex->name, err));
         all[nargs].arg = DNNL_ARG_SCRATCHPAD;
@@ -229,8 +262,8 @@ void eip_nn_fill_uniform(float *dst, int64_t count, double bound, uint64_t *rng)
 /* ---- weights ---- */
 
 eip_status eip_nn_wts_make(eip_nn_wts *w, const dnnl_memory_desc_t *user_md,
-                           const dnnl_memory_desc_t *prim_md, dnnl_engine_t eng,
-                           size_t *scratch, const char *layer, eip_error *err)
+                           const dnnl_memory_desc_t *prim_md, eip_nn_wbuf **cache, int64_t off,
+                           dnnl_engine_t eng, size_t *scratch, const char *layer, eip_error *err)
 {
     memset(w, 0, sizeof *w);
     EIP_NN_OK(eip_nn_mem_new(&w->user, user_md, eng, layer, err));
@@ -239,12 +272,28 @@ eip_status eip_nn_wts_make(eip_nn_wts *w, const dnnl_memory_desc_t *user_md,
         w->prim = w->user;
         return EIP_OK;
     }
-    size_t bytes = eip_nn_md_bytes(prim_md);
-    w->buf = aligned_alloc(EIP_NN_ALIGN, (bytes + EIP_NN_ALIGN - 1) / EIP_NN_ALIGN * EIP_NN_ALIGN);
-    if (!w->buf)
-        return eip_error_set(err, EIP_ERR_NOMEM, "layer %s: weights buffer (%zu bytes)", layer,
-                             bytes);
-    EIP_NN_TRY(dnnl_memory_create(&w->prim, prim_md, eng, w->buf), layer, "weights memory");
+    eip_nn_wbuf *b = *cache;
+    while (b && !(b->off == off && dnnl_memory_desc_equal(&b->md, prim_md)))
+        b = b->next;
+    if (!b) {
+        size_t bytes = eip_nn_md_bytes(prim_md);
+        b = calloc(1, sizeof *b);
+        if (b)
+            b->buf = aligned_alloc(EIP_NN_ALIGN, (bytes + EIP_NN_ALIGN - 1) / EIP_NN_ALIGN * EIP_NN_ALIGN);
+        if (!b || !b->buf) {
+            free(b);
+            return eip_error_set(err, EIP_ERR_NOMEM, "layer %s: weights buffer (%zu bytes)", layer,
+                                 bytes);
+        }
+        b->off = off;
+        b->md = *prim_md;
+        b->next = *cache;
+        *cache = b;
+    }
+    b->refs++;
+    w->wb = b;
+    w->cache = cache;
+    EIP_NN_TRY(dnnl_memory_create(&w->prim, prim_md, eng, b->buf), layer, "weights memory");
     return eip_nn_reorder_make(&w->to_prim, user_md, prim_md, eng, 0, scratch, layer,
                                "weights reorder", err);
 }
@@ -254,11 +303,14 @@ eip_status eip_nn_wts_sync(eip_nn_wts *w, float *ptr, const eip_nn_exec *ex, eip
     EIP_NN_OK(eip_nn_mem_bind(w->user, ptr, ex->name, err));
     if (w->same)
         return EIP_OK;
-    if (w->loaded && !ex->weights_stale)
+    eip_nn_wbuf *b = w->wb;
+    if (b->loaded && b->version == ex->param_version && (!ex->reread || b->pass == ex->pass))
         return EIP_OK;
     dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, w->user}, {DNNL_ARG_TO, w->prim}};
     EIP_NN_OK(eip_nn_prim_run(&w->to_prim, ex, a, 2, "weights reorder", err));
-    w->loaded = 1;
+    b->loaded = 1;
+    b->version = ex->param_version;
+    b->pass = ex->pass;
     return EIP_OK;
 }
 
@@ -270,7 +322,15 @@ void eip_nn_wts_free(eip_nn_wts *w)
         dnnl_memory_destroy(w->prim);
     eip_nn_mem_free(&w->user);
     eip_nn_prim_free(&w->to_prim);
-    free(w->buf);
+    if (w->wb && --w->wb->refs == 0) {
+        eip_nn_wbuf **pp = w->cache;
+        while (*pp && *pp != w->wb)
+            pp = &(*pp)->next;
+        if (*pp)
+            *pp = w->wb->next;
+        free(w->wb->buf);
+        free(w->wb);
+    }
     memset(w, 0, sizeof *w);
 }
 

@@ -32,8 +32,7 @@ struct eip_nn_plan {
     eip_nn_prim out_reorder, dout_reorder;  /* last node layout <-> plain [N, K] */
     dnnl_memory_t user_out;   /* plain [N, K] view of the caller's array */
     size_t in_bytes, out_bytes;
-    uint64_t seen_version;
-    int stale;                /* weights_stale of the last forward (reused by backward) */
+    uint64_t fwd_version, fwd_pass; /* param_version / pass id of the last forward (for backward) */
 };
 
 static void plan_free(eip_nn_net_t *net, eip_nn_plan *p)
@@ -171,7 +170,7 @@ static eip_status plan_make(eip_nn_net_t *net, int64_t n, eip_nn_pkind kind, eip
     s = eip_nn_md_for_shape(&p->md[0], n, &net->nodes[0].shape, err);
     for (int i = 1; i < nn && s == EIP_OK; i++) {
         eip_nn_node *nd = &net->nodes[i];
-        eip_nn_plan_in pin = {eng, n, kind, nd->n_in, {0}, {0}, &nd->shape, nd->name};
+        eip_nn_plan_in pin = {eng, n, kind, nd->n_in, {0}, {0}, &nd->shape, nd->name, &net->wbufs};
         for (int j = 0; j < nd->n_in; j++) {
             pin.in_md[j] = &p->md[nd->in[j]];
             pin.in_shape[j] = &net->nodes[nd->in[j]].shape;
@@ -305,7 +304,9 @@ static void exec_base(eip_nn_net_t *net, eip_nn_plan *p, eip_nn_exec *ex)
     ex->grads = net->grads;
     ex->bufs = net->bufs;
     ex->counters = net->counters;
-    ex->weights_stale = p->stale;
+    ex->param_version = p->fwd_version;
+    ex->pass = p->fwd_pass;
+    ex->reread = p->kind == EIP_NN_PK_TRAIN;
 }
 
 eip_status eip_nn_forward(eip_nn_net_t *net, const float *x, int64_t n, eip_nn_mode mode,
@@ -325,7 +326,8 @@ eip_status eip_nn_forward(eip_nn_net_t *net, const float *x, int64_t n, eip_nn_m
     EIP_NN_OK(grow((void **)&net->arena, &net->arena_bytes, p->arena_bytes, "activation arena", err));
     EIP_NN_OK(grow(&net->scratch, &net->scratch_bytes, p->scratch_bytes, "scratchpad", err));
     EIP_NN_OK(grow((void **)&net->wdiff, &net->wdiff_bytes, p->wdiff_bytes, "diff weights scratch", err));
-    p->stale = kind == EIP_NN_PK_TRAIN || p->seen_version != net->param_version;
+    p->fwd_version = net->param_version;
+    p->fwd_pass = ++net->pass;
     for (int i = 0; i < p->nn; i++)
         EIP_NN_OK(eip_nn_mem_bind(p->act[i], net->arena + p->act_off[i], net->nodes[i].name, err));
     memcpy(net->arena + p->act_off[0], x, p->in_bytes);
@@ -345,7 +347,6 @@ eip_status eip_nn_forward(eip_nn_net_t *net, const float *x, int64_t n, eip_nn_m
     EIP_NN_OK(eip_nn_mem_bind(p->user_out, out, "output", err));
     dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, p->act[last]}, {DNNL_ARG_TO, p->user_out}};
     EIP_NN_OK(eip_nn_prim_run(&p->out_reorder, &ex, a, 2, "output reorder", err));
-    p->seen_version = net->param_version;
     if (kind != EIP_NN_PK_INFER)
         net->last_fwd = p;
     return EIP_OK;

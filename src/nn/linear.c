@@ -70,7 +70,8 @@ static eip_status linear_plan(void *layer, const eip_nn_plan_in *in, void **stat
     EIP_NN_OK(eip_nn_prim_make(&s->fwd, &id, in->eng, NULL, NULL, &out->scratch_bytes, nm,
                                "inner product forward", err));
     const dnnl_memory_desc_t *w_md = eip_nn_prim_md(&s->fwd, dnnl_query_weights_md, 0);
-    EIP_NN_OK(eip_nn_wts_make(&s->w_fwd, &w_user, w_md, in->eng, &out->scratch_bytes, nm, err));
+    EIP_NN_OK(eip_nn_wts_make(&s->w_fwd, &w_user, w_md, in->wcache, L->w_off, in->eng,
+                              &out->scratch_bytes, nm, err));
     if (L->bias)
         EIP_NN_OK(eip_nn_mem_new(&s->bias, &b_md, in->eng, nm, err));
     if (s->train) {
@@ -81,7 +82,8 @@ static eip_status linear_plan(void *layer, const eip_nn_plan_in *in, void **stat
         const dnnl_memory_desc_t *wb_md = eip_nn_prim_md(&s->bwd_d, dnnl_query_weights_md, 0);
         s->bwd_w_same = dnnl_memory_desc_equal(wb_md, w_md);
         if (!s->bwd_w_same)
-            EIP_NN_OK(eip_nn_wts_make(&s->w_bwd, &w_user, wb_md, in->eng, &out->scratch_bytes, nm, err));
+            EIP_NN_OK(eip_nn_wts_make(&s->w_bwd, &w_user, wb_md, in->wcache, L->w_off,
+                                      in->eng, &out->scratch_bytes, nm, err));
         EIP_NN_TRY(dnnl_inner_product_backward_weights_desc_init(&id, &src_md, &w_any, bias_md, &dst_md),
                    nm, "inner product backward weights desc");
         EIP_NN_OK(eip_nn_prim_make(&s->bwd_w, &id, in->eng, s->fwd.pd, NULL, &out->scratch_bytes,

@@ -38,6 +38,20 @@ typedef struct eip_nn_shape {
 
 static inline int64_t eip_nn_shape_numel(const eip_nn_shape *s) { return s->c * s->h * s->w; }
 
+/* Reordered weights shared by every plan of a net: one buffer per (master
+ * offset in params, primitive layout), so the TRAIN plan, a last-partial-batch
+ * plan and the EVAL plan do not each hold (and reload) their own copy.
+ * Reference counted by the plans' eip_nn_wts; listed in the net. */
+typedef struct eip_nn_wbuf {
+    int64_t off;             /* element offset of the plain master copy in params */
+    dnnl_memory_desc_t md;   /* primitive layout */
+    void *buf;               /* [md bytes] */
+    int refs;
+    int loaded;
+    uint64_t version, pass;  /* param_version / forward pass of the last load */
+    struct eip_nn_wbuf *next;
+} eip_nn_wbuf;
+
 /* What the net tells a layer when planning. */
 typedef struct eip_nn_plan_in {
     dnnl_engine_t eng;
@@ -48,6 +62,7 @@ typedef struct eip_nn_plan_in {
     const eip_nn_shape *in_shape[EIP_NN_MAX_IN];
     const eip_nn_shape *out_shape;
     const char *name;   /* node name, for messages */
+    eip_nn_wbuf **wcache; /* the net's shared weight buffers */
 } eip_nn_plan_in;
 
 /* What a layer's plan tells the net. */
@@ -74,7 +89,9 @@ typedef struct eip_nn_exec {
     float *grads;                      /* [n_params] */
     float *bufs;                       /* [n_buffers] */
     int64_t *counters;                 /* [n_counters] */
-    int weights_stale;                 /* parameters changed since this plan last read them */
+    uint64_t param_version;            /* net->param_version at the forward */
+    uint64_t pass;                     /* forward pass id (backward: its forward's) */
+    int reread;                        /* TRAIN: reload weights once per pass regardless */
     const char *name;
 } eip_nn_exec;
 
@@ -133,6 +150,8 @@ struct eip_nn_net {
     void *scratch; size_t scratch_bytes;
     unsigned char *wdiff; size_t wdiff_bytes;
     eip_nn_plan *last_fwd; /* plan of the last forward that allows backward, else NULL */
+    eip_nn_wbuf *wbufs;    /* shared reordered weights (plans hold references) */
+    uint64_t pass;         /* forward counter */
 };
 
 /* ---- graph building (net.c) ---- */
@@ -188,6 +207,8 @@ typedef struct eip_nn_prim {
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t p;
     dnnl_memory_t scratch; /* user scratchpad (NULL if none needed) */
+    size_t copy_bytes;     /* reorder between identical dense layouts: run as a parallel
+                              memcpy (oneDNN's simple:any reorder is several x slower) */
 } eip_nn_prim;
 
 /* Turns a oneDNN status into EIP_ERR_BACKEND naming layer and primitive. */
@@ -251,20 +272,23 @@ eip_status eip_nn_md_any(dnnl_memory_desc_t *md, int64_t n, const eip_nn_shape *
 void eip_nn_axpy1(float *y, const float *x, int64_t count);
 
 /* Weight helper for conv / linear: the master copy (plain, in the param
- * block) is reordered into the primitive's layout when stale, and the
- * primitive's diff weights are reordered back with accumulation. */
+ * block) is reordered into the primitive's layout when stale (a shared
+ * eip_nn_wbuf of the net), and the primitive's diff weights are reordered
+ * back with accumulation.  Stale = never loaded, parameters marked dirty
+ * since, or (TRAIN) not yet loaded in this forward pass. */
 typedef struct eip_nn_wts {
     dnnl_memory_t user;     /* plain view into params (handle rebound per run) */
-    dnnl_memory_t prim;     /* primitive layout (own buffer) or == user */
-    void *buf;              /* own buffer for prim, NULL if the layouts agree */
+    dnnl_memory_t prim;     /* primitive layout (shared buffer) or == user */
+    eip_nn_wbuf *wb;        /* shared buffer for prim, NULL if the layouts agree */
+    eip_nn_wbuf **cache;    /* the list wb lives in */
     eip_nn_prim to_prim;    /* user -> prim reorder */
     int same;
-    int loaded;             /* prim holds current params */
 } eip_nn_wts;
+/* off = element offset of the master weights in params (the sharing key). */
 eip_status eip_nn_wts_make(eip_nn_wts *w, const dnnl_memory_desc_t *user_md,
-                           const dnnl_memory_desc_t *prim_md, dnnl_engine_t eng,
-                           size_t *scratch, const char *layer, eip_error *err);
-/* Rebinds the user view to ptr and refreshes prim if stale or never loaded. */
+                           const dnnl_memory_desc_t *prim_md, eip_nn_wbuf **cache, int64_t off,
+                           dnnl_engine_t eng, size_t *scratch, const char *layer, eip_error *err);
+/* Rebinds the user view to ptr and refreshes prim if stale. */
 eip_status eip_nn_wts_sync(eip_nn_wts *w, float *ptr, const eip_nn_exec *ex, eip_error *err);
 void eip_nn_wts_free(eip_nn_wts *w);
 

@@ -470,7 +470,7 @@ eip_status eip_protect_decode_accuracy(eip_protect_model_t *m, const eip_crypto_
 {
     memset(acc, 0, sizeof *acc);
     acc->n = ds->n;
-    acc->key_ml = acc->key_argmax = acc->codebook_ml = acc->not_a_label = -1;
+    acc->key_ml = acc->key_argmax = acc->codebook_ml = acc->not_a_label = acc->verif_slot = -1;
     eip_status s = eip_protect_model_check_shape(m, ds->name, ds->c, ds->h, ds->w, err);
     if (s)
         return s;
@@ -491,17 +491,20 @@ eip_status eip_protect_decode_accuracy(eip_protect_model_t *m, const eip_crypto_
         if (m->dec == EIP_CRYPTO_PHI_ML && owner_cb) {
             /* the model's own reading: label of the chosen slot in the
              * owner's labelled codebook (same slots as the deploy one) */
-            int64_t right = 0;
+            int64_t right = 0, vs = 0;
             for (int64_t i = 0; i < n && !s; i++) {
                 eip_crypto_ct cc;
                 int64_t sl;
                 if (!(s = eip_crypto_phi_inv(m->pk, owner_cb, y + i * m->k, 1, EIP_CRYPTO_PHI_ML, &cc,
-                                             &sl, err)))
+                                             &sl, err))) {
                     right += eip_crypto_codebook_label(owner_cb, sl) == ds->labels[i];
+                    vs += eip_crypto_codebook_label(owner_cb, sl) == EIP_CRYPTO_NOT_A_LABEL;
+                }
             }
             if (s)
                 goto done;
             acc->codebook_ml = n ? (double)right / (double)n : 0;
+            acc->verif_slot = n ? (double)vs / (double)n : 0;
         }
         if (!sk)
             continue;

@@ -15,7 +15,7 @@
 
 typedef struct adv_fixture {
     eip_data_set train, test;     /* full Fashion-MNIST */
-    eip_data_set enc;             /* 256 training images (encryption set) */
+    eip_data_set enc;             /* 128 training images (encryption set) */
     eip_data_set slice;           /* 500 test images */
     float mean[1], std[1];
 } adv_fixture;
@@ -25,7 +25,7 @@ static void adv_fixture_init(adv_fixture *f)
     eip_error err = {0};
     memset(f, 0, sizeof *f);
     REQUIRE(eip_data_fashion_mnist_load(NULL, &f->train, &f->test, &err) == EIP_OK, "%s", err.msg);
-    REQUIRE(eip_data_set_subset_fraction(&f->train, 256.0 / 60000.0, 77, &f->enc, &err) == EIP_OK,
+    REQUIRE(eip_data_set_subset_fraction(&f->train, 128.0 / 60000.0, 77, &f->enc, &err) == EIP_OK,
             "%s", err.msg);
     REQUIRE(eip_data_set_subset_first(&f->test, 500, &f->slice, &err) == EIP_OK, "%s", err.msg);
     f->mean[0] = 0.2860f; /* Fashion-MNIST training statistics */

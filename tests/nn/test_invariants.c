@@ -99,6 +99,26 @@ static void plan_cache(eip_nn_ctx *ctx)
     eip_nn_mark_dirty(net);
     REQUIRE(eip_nn_forward(net, x, 7, EIP_NN_EVAL, b, &err) == EIP_OK, "%s", err.msg);
     CHECK(memcmp(a, b, sizeof a) != 0, "edit of conv1.weight not seen after mark_dirty");
+    /* reordered weights are shared between plans: the cached batch-3 plan sees
+     * the edit too (rows equal the batch-7 rows again) */
+    REQUIRE(eip_nn_forward(net, x, 3, EIP_NN_EVAL, c, &err) == EIP_OK, "%s", err.msg);
+    md = 0;
+    for (int i = 0; i < 30; i++)
+        md = fmax(md, fabs(c[i] - b[i]));
+    CHECK(md < 1e-5, "after edit: batch 3 vs batch 7 rows differ by %g", md);
+    /* TRAIN forwards re-read the parameters even without mark_dirty, in every plan */
+    const eip_nn_tensor *t4 = eip_nn_tensor_find(net, "layer4.1.conv2.weight");
+    REQUIRE(t4, "layer4.1.conv2.weight missing");
+    float t1[70], t2[70], t3[70];
+    REQUIRE(eip_nn_forward(net, x, 7, EIP_NN_TRAIN, t1, &err) == EIP_OK, "%s", err.msg);
+    float keep = p[t4->offset + 5];
+    p[t4->offset + 5] += 3.0f;
+    REQUIRE(eip_nn_forward(net, x, 7, EIP_NN_TRAIN, t2, &err) == EIP_OK, "%s", err.msg);
+    CHECK(memcmp(t1, t2, sizeof t1) != 0, "TRAIN forward did not re-read an edited weight");
+    REQUIRE(eip_nn_forward(net, x, 5, EIP_NN_TRAIN, t3, &err) == EIP_OK, "%s", err.msg);
+    p[t4->offset + 5] = keep;
+    REQUIRE(eip_nn_forward(net, x, 7, EIP_NN_TRAIN, t2, &err) == EIP_OK, "%s", err.msg);
+    CHECK(memcmp(t1, t2, sizeof t1) == 0, "TRAIN forward after restoring the weight differs");
     eip_nn_net_free(net);
 }
 

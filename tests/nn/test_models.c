@@ -18,71 +18,66 @@
 #include "nnref.h"
 #include "test.h"
 
-/* KNOWN ISSUE (open): googlenet_3x32 (width 0.125) run with 2 threads gives
- * gradients that deviate from the fp64 reference by up to ~5e-3 relative in
- * some inception tensors (b5.b2.*, deterministic, thread-count dependent;
- * with 1 thread they match to ~1e-5).  Not an arena-aliasing or concat-slice
- * problem (both ruled out); still being isolated.  That case runs with 1
- * thread here so the suite stays green; every other case uses 2. */
-static const struct { const char *name; int threads; } cases[] = {
-    {"smallcnn_3x32", 2}, {"smallcnn_1x28", 2}, {"resnet18_3x32", 2}, {"resnet18_1x28", 2},
-    {"alexnet_3x32", 2},  {"alexnet_1x28", 2},  {"googlenet_3x32", 1}, {"googlenet_1x28", 2},
+/* googlenet_3x32 with 2 threads (docs/DESIGN.md "Training engine", "Thread
+ * count and ReLU kinks"): its TRAIN forward puts one pre-ReLU value (b5.b2.4,
+ * channel 4) at -9.7e-6 (fp64) where the channel's std is 1, and the 2-thread
+ * batch statistics (other fp32 reduction order, ~1e-5 relative) move it past
+ * 0; that single mask entry changes the b5.b2.* and all earlier gradients by
+ * up to 8%.  The 2-thread gradients equal the fp64 gradients with exactly that
+ * mask entry flipped to 2.7e-5, so it is conditioning, not a bug.  That case
+ * therefore checks TRAIN gradients against fp64 with 1 thread only; with 2
+ * threads it checks everything else against the reference plus EVAL_GRAD
+ * parameter and input gradients against the 1-thread run (EVAL_GRAD forward
+ * has no batch reductions, so both runs see the same ReLU masks and only the
+ * backward reduction order differs: eval_grad_threads below). */
+static const struct { const char *name; int threads; int grads; } cases[] = {
+    {"smallcnn_3x32", 2, 1}, {"smallcnn_1x28", 2, 1},  {"resnet18_3x32", 2, 1},
+    {"resnet18_1x28", 2, 1}, {"alexnet_3x32", 2, 1},   {"alexnet_1x28", 2, 1},
+    {"googlenet_3x32", 1, 1}, {"googlenet_3x32", 2, 0}, {"googlenet_1x28", 2, 1},
 };
 
-static void run_case(eip_nn_ctx *ctx, const char *name)
+/* Builds the case's net with the reference weights (checking names both ways). */
+static eip_nn_net_t *ref_net(eip_nn_ctx *ctx, const nnref *r, const char *name, eip_nn_arch *ar)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/tests/ref/nn/model_%s.ref", EIP_SOURCE_DIR, name);
-    nnref r;
-    REQUIRE(nnref_load(&r, path) == 0, "%s: cannot load reference", path);
-    const nnref_entry *zoo = nnref_get(&r, "zoo"), *arch = nnref_get(&r, "arch"), *wid = nnref_get(&r, "width");
-    const nnref_entry *x = nnref_get(&r, "x"), *lab = nnref_get(&r, "labels"), *lg = nnref_get(&r, "logits");
-    const nnref_entry *loss = nnref_get(&r, "loss"), *dxs = nnref_get(&r, "dxs"), *lge = nnref_get(&r, "logits_eval");
-    REQUIRE(zoo && arch && wid && x && lab && lg && loss && dxs && lge, "%s: missing entries", name);
+    const nnref_entry *zoo = nnref_get(r, "zoo"), *arch = nnref_get(r, "arch"), *wid = nnref_get(r, "width");
+    const nnref_entry *dseed = nnref_get(r, "dropout_seed");
+    REQUIRE(zoo && arch && wid && dseed, "%s: missing entries", name);
     const int64_t *a = arch->data;
-    eip_nn_arch ar = {"", a[0], a[1], a[2], a[3], (double)((float *)wid->data)[0]};
-    snprintf(ar.zoo, sizeof ar.zoo, "%s", (const char *)zoo->data);
+    *ar = (eip_nn_arch){"", a[0], a[1], a[2], a[3], (double)((float *)wid->data)[0]};
+    snprintf(ar->zoo, sizeof ar->zoo, "%s", (const char *)zoo->data);
     eip_error err = {0};
     eip_nn_net_t *net = NULL;
-    eip_status s = eip_nn_net_zoo(ctx, &ar, &net, &err);
+    eip_status s = eip_nn_net_zoo(ctx, ar, &net, &err);
     REQUIRE(s == EIP_OK, "%s: %s", name, err.msg);
     REQUIRE(eip_nn_init_params(net, 5, &err) == EIP_OK, "%s", err.msg);
-
-    /* weights by name, both directions */
     float *params = eip_nn_params(net, NULL);
     int64_t ref_params = 0, nt = eip_nn_tensor_count(net);
-    for (int i = 0; i < r.n; i++)
-        if (strncmp(r.e[i].name, "p:", 2) == 0) {
-            const eip_nn_tensor *t = eip_nn_tensor_find(net, r.e[i].name + 2);
-            ref_params += r.e[i].count;
-            CHECK(t && t->kind == EIP_NN_TENSOR_PARAM && t->count == r.e[i].count,
-                  "%s: PyTorch parameter %s missing or different in the C net", name, r.e[i].name + 2);
-            if (t && t->count == r.e[i].count)
-                memcpy(params + t->offset, r.e[i].data, (size_t)t->count * sizeof(float));
+    for (int i = 0; i < r->n; i++)
+        if (strncmp(r->e[i].name, "p:", 2) == 0) {
+            const eip_nn_tensor *t = eip_nn_tensor_find(net, r->e[i].name + 2);
+            ref_params += r->e[i].count;
+            CHECK(t && t->kind == EIP_NN_TENSOR_PARAM && t->count == r->e[i].count,
+                  "%s: PyTorch parameter %s missing or different in the C net", name, r->e[i].name + 2);
+            if (t && t->count == r->e[i].count)
+                memcpy(params + t->offset, r->e[i].data, (size_t)t->count * sizeof(float));
         }
     for (int64_t i = 0; i < nt; i++) {
         const eip_nn_tensor *t = eip_nn_tensor_at(net, i);
         char key[200];
         snprintf(key, sizeof key, "%s:%s", t->kind == EIP_NN_TENSOR_PARAM ? "p" : "b1", t->name);
-        CHECK(t->kind == EIP_NN_TENSOR_COUNTER || nnref_get(&r, key), "%s: C tensor %s not in PyTorch", name, key);
+        CHECK(t->kind == EIP_NN_TENSOR_COUNTER || nnref_get(r, key), "%s: C tensor %s not in PyTorch", name, key);
     }
     CHECK(eip_nn_param_count(net) == ref_params, "%s: %lld params, PyTorch %lld", name,
           (long long)eip_nn_param_count(net), (long long)ref_params);
     eip_nn_mark_dirty(net);
-    const nnref_entry *dseed = nnref_get(&r, "dropout_seed");
-    REQUIRE(dseed, "%s: dropout_seed missing", name);
     eip_nn_set_dropout_seed(net, (uint64_t)((int64_t *)dseed->data)[0]);
+    return net;
+}
 
-    int64_t n = x->dims[0], k = ar.k;
-    float *out = calloc((size_t)(n * k), sizeof *out), *dl = calloc((size_t)(n * k), sizeof *dl);
-    float *dx = calloc((size_t)x->count, sizeof *dx);
-    eip_nn_zero_grad(net);
-    s = eip_nn_forward(net, x->data, n, EIP_NN_TRAIN, out, &err);
-    REQUIRE(s == EIP_OK, "%s: forward: %s", name, err.msg);
-    CHECK(nnref_compare("logits", out, lg->data, n * k, 2e-4, 2e-3) == 0, "%s: logits", name);
-    /* softmax cross-entropy (mean), in double */
+/* Mean softmax cross-entropy of out [n, k] (double) and its gradient dl [n, k]. */
+static double softmax_ce(const float *out, const int64_t *lb, int64_t n, int64_t k, float *dl)
+{
     double L = 0;
-    const int64_t *lb = lab->data;
     for (int64_t i = 0; i < n; i++) {
         double mx = out[i * k];
         for (int64_t j = 1; j < k; j++)
@@ -94,12 +89,124 @@ static void run_case(eip_nn_ctx *ctx, const char *name)
         for (int64_t j = 0; j < k; j++)
             dl[i * k + j] = (float)((exp(out[i * k + j] - mx) / se - (j == lb[i])) / (double)n);
     }
+    return L;
+}
+
+/* EVAL_GRAD forward + backward of the reference batch with `threads`:
+ * grads [n_params] and dx [x count] into caller arrays (malloc'd here). */
+static void eval_grad_run(const nnref *r, const char *name, int threads, float **grads, float **dx,
+                          int64_t *np)
+{
+    eip_nn_ctx ctx;
+    eip_error err = {0};
+    REQUIRE(eip_nn_ctx_init(&ctx, threads, &err) == EIP_OK, "%s", err.msg);
+    eip_nn_arch ar;
+    eip_nn_net_t *net = ref_net(&ctx, r, name, &ar);
+    const nnref_entry *x = nnref_get(r, "x"), *lab = nnref_get(r, "labels");
+    REQUIRE(x && lab, "%s: missing entries", name);
+    int64_t n = x->dims[0], k = ar.k;
+    float *out = calloc((size_t)(n * k), sizeof *out), *dl = calloc((size_t)(n * k), sizeof *dl);
+    *dx = calloc((size_t)x->count, sizeof **dx);
+    REQUIRE(out && dl && *dx, "oom");
+    eip_nn_zero_grad(net);
+    REQUIRE(eip_nn_forward(net, x->data, n, EIP_NN_EVAL_GRAD, out, &err) == EIP_OK, "%s: %s", name, err.msg);
+    softmax_ce(out, lab->data, n, k, dl);
+    REQUIRE(eip_nn_backward(net, dl, *dx, &err) == EIP_OK, "%s: %s", name, err.msg);
+    float *g = eip_nn_grads(net, np);
+    *grads = malloc((size_t)*np * sizeof **grads);
+    REQUIRE(*grads, "oom");
+    memcpy(*grads, g, (size_t)*np * sizeof **grads);
+    free(out);
+    free(dl);
+    eip_nn_net_free(net);
+    eip_nn_ctx_free(&ctx);
+}
+
+/* 2-thread EVAL_GRAD gradients vs the 1-thread run, per tensor.  Both see
+ * identical activations (measured: bit-equal logits), so the difference is
+ * the order of fp32 sums in backward: diff weights / diff bias reduce over
+ * N*OH*OW <= 4096 terms per element, worst-case relative error of a sum of m
+ * terms ~ m*2^-24*sum|terms| (2.4e-4 for m = 4096); measured 3e-6 of the
+ * tensor's max.  Tolerance 2e-4 x max|grad of the tensor| + 1e-9: a race,
+ * a wrong memory desc or a missing diff summand is off by O(1). */
+static void eval_grad_threads(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/ref/nn/model_%s.ref", EIP_SOURCE_DIR, name);
+    nnref r;
+    REQUIRE(nnref_load(&r, path) == 0, "%s: cannot load reference", path);
+    float *g1, *g2, *dx1, *dx2;
+    int64_t np1, np2;
+    eval_grad_run(&r, name, 1, &g1, &dx1, &np1);
+    eval_grad_run(&r, name, 2, &g2, &dx2, &np2);
+    REQUIRE(np1 == np2, "param count");
+    eip_nn_ctx ctx; /* tensor table only */
+    eip_error err = {0};
+    REQUIRE(eip_nn_ctx_init(&ctx, 2, &err) == EIP_OK, "%s", err.msg);
+    eip_nn_arch ar;
+    eip_nn_net_t *net = ref_net(&ctx, &r, name, &ar);
+    int64_t nt = eip_nn_tensor_count(net), bad_t = 0;
+    double worst = 0;
+    for (int64_t i = 0; i < nt; i++) {
+        const eip_nn_tensor *t = eip_nn_tensor_at(net, i);
+        if (t->kind != EIP_NN_TENSOR_PARAM)
+            continue;
+        double mx = 0, md = 0;
+        for (int64_t j = 0; j < t->count; j++) {
+            mx = fmax(mx, fabs(g1[t->offset + j]));
+            md = fmax(md, fabs((double)g1[t->offset + j] - g2[t->offset + j]));
+        }
+        worst = fmax(worst, md / (mx + 1e-30));
+        int ok = md <= 2e-4 * mx + 1e-9;
+        if (!ok && bad_t++ < 8)
+            fprintf(stderr, "  %s: EVAL_GRAD %s: 2 threads differ from 1 thread by %.3g (max |g| %.3g)\n",
+                    name, t->name, md, mx);
+        CHECK(ok, "%s: EVAL_GRAD gradient of %s, 2 vs 1 threads", name, t->name);
+    }
+    const nnref_entry *x = nnref_get(&r, "x");
+    double mx = 0, md = 0;
+    for (int64_t j = 0; j < x->count; j++) {
+        mx = fmax(mx, fabs(dx1[j]));
+        md = fmax(md, fabs((double)dx1[j] - dx2[j]));
+    }
+    CHECK(md <= 2e-4 * mx + 1e-9, "%s: EVAL_GRAD input gradient, 2 vs 1 threads: %.3g (max %.3g)", name, md, mx);
+    printf("%-16s EVAL_GRAD 2 vs 1 threads: worst gradient deviation %.2g of the tensor max\n", name, worst);
+    eip_nn_net_free(net);
+    eip_nn_ctx_free(&ctx);
+    free(g1);
+    free(g2);
+    free(dx1);
+    free(dx2);
+    nnref_free(&r);
+}
+
+static void run_case(eip_nn_ctx *ctx, const char *name, int check_grads)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/ref/nn/model_%s.ref", EIP_SOURCE_DIR, name);
+    nnref r;
+    REQUIRE(nnref_load(&r, path) == 0, "%s: cannot load reference", path);
+    const nnref_entry *x = nnref_get(&r, "x"), *lab = nnref_get(&r, "labels"), *lg = nnref_get(&r, "logits");
+    const nnref_entry *loss = nnref_get(&r, "loss"), *dxs = nnref_get(&r, "dxs"), *lge = nnref_get(&r, "logits_eval");
+    REQUIRE(x && lab && lg && loss && dxs && lge, "%s: missing entries", name);
+    eip_error err = {0};
+    eip_nn_arch ar;
+    eip_nn_net_t *net = ref_net(ctx, &r, name, &ar);
+    eip_status s;
+    int64_t n = x->dims[0], k = ar.k;
+    float *out = calloc((size_t)(n * k), sizeof *out), *dl = calloc((size_t)(n * k), sizeof *dl);
+    float *dx = calloc((size_t)x->count, sizeof *dx);
+    eip_nn_zero_grad(net);
+    s = eip_nn_forward(net, x->data, n, EIP_NN_TRAIN, out, &err);
+    REQUIRE(s == EIP_OK, "%s: forward: %s", name, err.msg);
+    CHECK(nnref_compare("logits", out, lg->data, n * k, 2e-4, 2e-3) == 0, "%s: logits", name);
+    double L = softmax_ce(out, lab->data, n, k, dl);
     CHECK_CLOSE(L, ((float *)loss->data)[0], 2e-4, 2e-4, "%s: loss %.7f vs %.7f", name, L, ((float *)loss->data)[0]);
     s = eip_nn_backward(net, dl, dx, &err);
     REQUIRE(s == EIP_OK, "%s: backward: %s", name, err.msg);
 
     float *grads = eip_nn_grads(net, NULL), *bufs = eip_nn_buffers(net, NULL);
-    int64_t bad_t = 0;
+    int64_t bad_t = 0, nt = eip_nn_tensor_count(net);
     for (int64_t i = 0; i < nt; i++) {
         const eip_nn_tensor *t = eip_nn_tensor_at(net, i);
         char key[200];
@@ -113,6 +220,8 @@ static void run_case(eip_nn_ctx *ctx, const char *name)
         int64_t m = e->count;
         const float *src = (t->kind == EIP_NN_TENSOR_PARAM ? grads : bufs) + t->offset;
         if (t->kind == EIP_NN_TENSOR_PARAM) {
+            if (!check_grads)
+                continue;
             for (int64_t j = 0; j < m && j < 64; j++)
                 got[j] = src[(j * t->count) / m];
             char ekey[200];
@@ -141,6 +250,8 @@ static void run_case(eip_nn_ctx *ctx, const char *name)
         }
     }
     float dxg[64];
+    if (!check_grads)
+        goto eval;
     for (int64_t j = 0; j < dxs->count; j++)
         dxg[j] = dx[(j * x->count) / dxs->count];
     {
@@ -157,10 +268,12 @@ static void run_case(eip_nn_ctx *ctx, const char *name)
         }
         CHECK(bad == 0, "%s: %lld input-gradient samples differ", name, (long long)bad);
     }
+eval:
     s = eip_nn_forward(net, x->data, n, EIP_NN_EVAL, out, &err);
     REQUIRE(s == EIP_OK, "%s: eval forward: %s", name, err.msg);
     CHECK(nnref_compare("logits_eval", out, lge->data, n * k, 2e-4, 2e-3) == 0, "%s: eval logits", name);
-    printf("%-16s %lld params, loss %.6f: %s\n", name, (long long)eip_nn_param_count(net), L,
+    printf("%-16s %d thr%s %lld params, loss %.6f: %s\n", name, ctx->threads,
+           check_grads ? "" : " (no fp64 gradients)", (long long)eip_nn_param_count(net), L,
            eip_test_failures ? "(failures so far)" : "ok");
     free(out);
     free(dl);
@@ -175,8 +288,9 @@ int main(void)
         eip_nn_ctx ctx;
         eip_error err = {0};
         REQUIRE(eip_nn_ctx_init(&ctx, cases[i].threads, &err) == EIP_OK, "%s", err.msg);
-        run_case(&ctx, cases[i].name);
+        run_case(&ctx, cases[i].name, cases[i].grads);
         eip_nn_ctx_free(&ctx);
     }
+    eval_grad_threads("googlenet_3x32");
     TEST_MAIN_END();
 }

@@ -23,7 +23,7 @@ typedef struct pt_env {
     char dir[64];                   /* scratch dir (removed at exit by the test) */
 } pt_env;
 
-static eip_status pt_build(void *ctx, int64_t k, eip_nn_net_t **net, eip_error *err)
+static inline eip_status pt_build(void *ctx, int64_t k, eip_nn_net_t **net, eip_error *err)
 {
     pt_env *e = ctx;
     eip_nn_arch a;
@@ -37,7 +37,7 @@ static eip_status pt_build(void *ctx, int64_t k, eip_nn_net_t **net, eip_error *
     return eip_nn_net_zoo(&e->ctx, &a, net, err);
 }
 
-static void pt_trainconf(void *ctx, int64_t steps, eip_train_config *tc)
+static inline void pt_trainconf(void *ctx, int64_t steps, eip_train_config *tc)
 {
     pt_env *e = ctx;
     memset(tc, 0, sizeof *tc);
@@ -55,7 +55,7 @@ static void pt_trainconf(void *ctx, int64_t steps, eip_train_config *tc)
 }
 
 /* n_train training images, n_test test images, n_tune more training images. */
-static void pt_env_init(pt_env *e, int64_t n_train, int64_t n_test, int64_t n_tune, int64_t epochs)
+static inline void pt_env_init(pt_env *e, int64_t n_train, int64_t n_test, int64_t n_tune, int64_t epochs)
 {
     memset(e, 0, sizeof *e);
     eip_error err = {0};
@@ -77,7 +77,7 @@ static void pt_env_init(pt_env *e, int64_t n_train, int64_t n_test, int64_t n_tu
     REQUIRE(mkdtemp(e->dir) != NULL, "mkdtemp");
 }
 
-static void pt_env_free(pt_env *e)
+static inline void pt_env_free(pt_env *e)
 {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
@@ -89,7 +89,7 @@ static void pt_env_free(pt_env *e)
     eip_nn_ctx_free(&e->ctx);
 }
 
-static void pt_config(pt_env *e, eip_protect_config *c, eip_crypto_group_id g, int64_t p,
+static inline void pt_config(pt_env *e, eip_protect_config *c, eip_crypto_group_id g, int64_t p,
                       int64_t verif, eip_crypto_rng_t *rng)
 {
     memset(c, 0, sizeof *c);
@@ -109,7 +109,7 @@ static void pt_config(pt_env *e, eip_protect_config *c, eip_crypto_group_id g, i
 }
 
 /* An honest, independently trained plain model (HARD labels). */
-static eip_nn_net_t *pt_plain_model(pt_env *e, float *mean, float *std)
+static inline eip_nn_net_t *pt_plain_model(pt_env *e, float *mean, float *std)
 {
     eip_error err = {0};
     eip_nn_net_t *net = NULL;
@@ -131,7 +131,7 @@ static eip_nn_net_t *pt_plain_model(pt_env *e, float *mean, float *std)
 
 /* The labels a deployment run with sk prints for the verification images
  * (what `encryip classify` would print). */
-static int32_t *pt_suspect_labels(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
+static inline int32_t *pt_suspect_labels(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
                                   const eip_protect_verif *v)
 {
     eip_error err = {0};
@@ -140,7 +140,7 @@ static int32_t *pt_suspect_labels(eip_protect_model_t *m, const eip_crypto_sk_t 
     return lab;
 }
 
-static int64_t pt_trace_keys(eip_crypto_sk_t *const *sk, int64_t p, const eip_protect_verif *v,
+static inline int64_t pt_trace_keys(eip_crypto_sk_t *const *sk, int64_t p, const eip_protect_verif *v,
                              const int32_t *printed, int64_t *matched)
 {
     eip_error err = {0};

@@ -18,11 +18,16 @@ static void check_accuracy(eip_protect_model_t *m, eip_crypto_sk_t *const *sk, i
         REQUIRE(eip_protect_decode_accuracy(m, sk[j], owner, test, NULL, &a, &err) == EIP_OK, "%s", err.msg);
         /* decrypting the confused labels = the model's own reading of the
          * labelled codebook, exactly */
-        CHECK(a.key_ml == a.codebook_ml, "licensee %lld: key %.4f vs codebook %.4f", (long long)j + 1,
+        CHECK(a.key_ml >= a.codebook_ml && a.key_ml <= a.codebook_ml + a.verif_slot + 1e-12,
+              "licensee %lld: key %.4f vs codebook %.4f", (long long)j + 1,
               a.key_ml, a.codebook_ml);
         CHECK(a.not_a_label == 0, "paper group: every element is a label");
         CHECK(a.key_argmax > 0.5, "arg-max decoder %.4f", a.key_argmax);
         *own = a.codebook_ml;
+        CHECK(a.verif_slot <= 0.02, "%.4f of the test images decode to a verification codeword",
+              a.verif_slot);
+        if (j == 0)
+            fprintf(stderr, "paper: %.4f of test images decode to a verification codeword\n", a.verif_slot);
     }
     CHECK(*own > 0.65, "protected accuracy %.4f too low", *own);
 }
@@ -47,7 +52,8 @@ int main(void)
     /* the deploy codebook hides the labels; slots are shuffled */
     int64_t label_slots_first = 1;
     for (int64_t sl = 0; sl < eip_crypto_codebook_size(r.deploy_codebook); sl++) {
-        CHECK(eip_crypto_codebook_label(r.deploy_codebook, sl) == EIP_CRYPTO_NOT_A_LABEL, "slot %lld labelled",
+        CHECK(eip_crypto_codebook_label(r.deploy_codebook, sl) == EIP_CRYPTO_NOT_A_LABEL,
+              "slot %lld labelled",
               (long long)sl);
         if (sl < 10 && eip_crypto_codebook_label(r.codebook, sl) != (int32_t)sl)
             label_slots_first = 0;
@@ -65,14 +71,46 @@ int main(void)
     check_accuracy(m, r.sk, r.licensees, r.codebook, &e.test, &own);
     CHECK(fabs(own - r.test_acc_ml) < 1e-12, "loaded model %.4f vs in-memory %.4f", own, r.test_acc_ml);
 
-    /* incorrect key: another keygen with the same group */
+    /* incorrect key: another keygen with the same group.  In Z_11^* (order
+     * 10) a wrong key decrypts a g^r-randomised ciphertext to m * g^(r*d) for
+     * a key-dependent d; when d is not a unit mod 10 the factor stays in a
+     * subgroup and the wrong key is right far more often than 1/10 (d = 0:
+     * always) — one more way the paper group is a toy (docs/PROTECT.md).
+     * So: take the first seeded other keygen whose factor covers the whole
+     * group (all 10 labels appear when it decrypts 200 re-randomisations of
+     * one codeword) and require chance-level accuracy for it. */
     {
         eip_crypto_params prm = {EIP_CRYPTO_GROUP_PAPER, 10, 0};
         eip_crypto_pk_t *pk2 = NULL;
         eip_crypto_master_t *m2 = NULL;
         eip_crypto_sk_t *sk2 = NULL;
-        REQUIRE(eip_crypto_gen(&prm, 1, NULL, &pk2, &m2, &err) == EIP_OK, "%s", err.msg);
-        REQUIRE(eip_crypto_master_sk(m2, 1, &sk2, &err) == EIP_OK, "%s", err.msg);
+        for (uint64_t seed = 77; seed < 120; seed++) {
+            eip_crypto_rng_t *rng2 = NULL;
+            REQUIRE(eip_crypto_rng_new_u64(seed, &rng2, &err) == EIP_OK, "%s", err.msg);
+            REQUIRE(eip_crypto_gen(&prm, 1, rng2, &pk2, &m2, &err) == EIP_OK, "%s", err.msg);
+            REQUIRE(eip_crypto_master_sk(m2, 1, &sk2, &err) == EIP_OK, "%s", err.msg);
+            eip_crypto_rng_free(rng2);
+            int seen[10] = {0}, distinct = 0;
+            for (int i = 0; i < 200; i++) {
+                eip_crypto_ct c;
+                int32_t lab;
+                REQUIRE(eip_crypto_sampdist(r.pk, eip_crypto_codebook_ct(r.codebook, 0), NULL, &c, &err) ==
+                            EIP_OK, "%s", err.msg);
+                REQUIRE(eip_crypto_dec_label(sk2, &c, &lab, &err) == EIP_OK, "%s", err.msg);
+                distinct += lab >= 0 && !seen[lab]++;
+            }
+            if (distinct == 10)
+                break;
+            fprintf(stderr, "paper: other keygen %llu: its decryptions cover only %d labels (subgroup)\n",
+                    (unsigned long long)seed, distinct);
+            eip_crypto_sk_free(sk2);
+            eip_crypto_master_free(m2);
+            eip_crypto_pk_free(pk2);
+            sk2 = NULL;
+            m2 = NULL;
+            pk2 = NULL;
+        }
+        REQUIRE(sk2 != NULL, "no spreading wrong key found");
         eip_protect_accuracy a;
         REQUIRE(eip_protect_decode_accuracy(m, sk2, NULL, &e.test, NULL, &a, &err) == EIP_OK, "%s", err.msg);
         CHECK(a.key_ml <= 0.1 + 0.08, "incorrect key accuracy %.4f above chance", a.key_ml);
@@ -139,13 +177,16 @@ int main(void)
         snprintf(mpath, sizeof mpath, "%s/owner/master.key", bundle);
         snprintf(kpath, sizeof kpath, "%s/late.key", e.dir);
         eip_keyring_licensee added;
-        REQUIRE(eip_keyring_licensee_add(kr, mpath, "late", kpath, NULL, &added, &err) == EIP_OK, "%s", err.msg);
+        REQUIRE(eip_keyring_licensee_add(kr, mpath, "late", kpath, NULL, &added, &err) == EIP_OK,
+              "%s", err.msg);
         CHECK(added.id == 6, "new licensee id %lld", (long long)added.id);
         eip_crypto_sk_t *sk6 = NULL;
         REQUIRE(eip_crypto_sk_load(kpath, &sk6, &err) == EIP_OK, "%s", err.msg);
         eip_protect_accuracy a;
-        REQUIRE(eip_protect_decode_accuracy(m, sk6, r.codebook, &e.test, NULL, &a, &err) == EIP_OK, "%s", err.msg);
-        CHECK(a.key_ml == a.codebook_ml, "late licensee accuracy %.4f vs %.4f", a.key_ml, a.codebook_ml);
+        REQUIRE(eip_protect_decode_accuracy(m, sk6, r.codebook, &e.test, NULL, &a, &err) == EIP_OK,
+              "%s", err.msg);
+        CHECK(a.key_ml >= a.codebook_ml && a.key_ml <= a.codebook_ml + a.verif_slot + 1e-12,
+              "late licensee accuracy %.4f vs %.4f", a.key_ml, a.codebook_ml);
         int32_t *printed = pt_suspect_labels(m, sk6, &v);
         eip_protect_trace_result tr;
         REQUIRE(eip_protect_trace_keyring(kr, &v, printed, &tr, &err) == EIP_OK, "%s", err.msg);
@@ -161,7 +202,8 @@ int main(void)
         float *table = NULL;
         eip_train_targets t;
         REQUIRE(eip_protect_model_load(&e.ctx, bundle, &leak, &err) == EIP_OK, "%s", err.msg);
-        REQUIRE(eip_protect_leaker_targets(leak, r.sk[2], &e.tune, &table, &t, &err) == EIP_OK, "%s", err.msg);
+        REQUIRE(eip_protect_leaker_targets(leak, r.sk[2], &e.tune, &table, &t, &err) == EIP_OK,
+              "%s", err.msg);
         eip_attack_finetune_config fc = eip_attack_finetune_config_default();
         fc.fraction = 1.0;
         fc.epochs = 2;
@@ -170,7 +212,8 @@ int main(void)
                                     eip_protect_model_std(leak), &t, &fc, NULL, NULL, &err) == EIP_OK,
                 "%s", err.msg);
         eip_protect_accuracy a;
-        REQUIRE(eip_protect_decode_accuracy(leak, r.sk[2], r.codebook, &e.test, NULL, &a, &err) == EIP_OK, "%s", err.msg);
+        REQUIRE(eip_protect_decode_accuracy(leak, r.sk[2], r.codebook, &e.test, NULL, &a,
+              &err) == EIP_OK, "%s", err.msg);
         fprintf(stderr, "paper: after fine-tuning on 1000 images: accuracy %.4f\n", a.key_ml);
         int32_t *printed = pt_suspect_labels(leak, r.sk[2], &v);
         int64_t matched = 0;
@@ -179,7 +222,8 @@ int main(void)
         free(printed);
         free(table);
         /* 30% magnitude pruning of the (fine-tuned) copy */
-        REQUIRE(eip_attack_prune(eip_protect_model_net(leak), 0.3, EIP_ATTACK_PRUNE_GLOBAL, NULL, &err) == EIP_OK,
+        REQUIRE(eip_attack_prune(eip_protect_model_net(leak), 0.3, EIP_ATTACK_PRUNE_GLOBAL, NULL,
+              &err) == EIP_OK,
                 "%s", err.msg);
         printed = pt_suspect_labels(leak, r.sk[2], &v);
         CHECK(pt_trace_keys(r.sk, r.licensees, &v, printed, &matched) == 3, "pruned leak not traced");
@@ -197,7 +241,8 @@ int main(void)
     {
         eip_protect_model_t *leak = NULL;
         REQUIRE(eip_protect_model_load(&e.ctx, bundle, &leak, &err) == EIP_OK, "%s", err.msg);
-        REQUIRE(eip_attack_prune(eip_protect_model_net(leak), 0.3, EIP_ATTACK_PRUNE_GLOBAL, NULL, &err) == EIP_OK,
+        REQUIRE(eip_attack_prune(eip_protect_model_net(leak), 0.3, EIP_ATTACK_PRUNE_GLOBAL, NULL,
+              &err) == EIP_OK,
                 "%s", err.msg);
         int32_t *printed = pt_suspect_labels(leak, r.sk[2], &v);
         CHECK(pt_trace_keys(r.sk, r.licensees, &v, printed, NULL) == 3, "pruned leak not traced");

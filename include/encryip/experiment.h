@@ -1,0 +1,221 @@
+/* encryip experiment module — experiment drivers and their small shared
+ * writers: string tables written as CSV and markdown, and line plots drawn
+ * with gnuplot (PNG).  Drivers: AdvParams (src/experiment/advparams_*.c);
+ * the EncryIP experiments add theirs here.
+ *
+ * Writers are atomic (util/io.h); a missing gnuplot is EIP_ERR_IO with a
+ * message saying so (tables are still written by the callers first). */
+#ifndef ENCRYIP_EXPERIMENT_H
+#define ENCRYIP_EXPERIMENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "encryip/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------- tables */
+
+typedef struct eip_exp_table eip_exp_table_t;
+
+/* A table with `ncols` named columns. */
+eip_status eip_exp_table_init(eip_exp_table_t **out, const char *const *cols, int ncols,
+                              eip_error *err);
+void eip_exp_table_free(eip_exp_table_t *t);
+/* Appends a row: printf-style text whose cells are separated by '\t'; the
+ * cell count must equal the column count (EIP_ERR_ARG otherwise). */
+eip_status eip_exp_table_rowf(eip_exp_table_t *t, eip_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int64_t eip_exp_table_rows(const eip_exp_table_t *t);
+/* Cell text (NULL when out of range). */
+const char *eip_exp_table_cell(const eip_exp_table_t *t, int64_t row, int col);
+/* CSV (RFC 4180 quoting when a cell has a comma, quote or newline). */
+eip_status eip_exp_table_write_csv(const eip_exp_table_t *t, const char *path, eip_error *err);
+/* GitHub markdown table (cells' '|' escaped) to fp. */
+void eip_exp_table_print_md(const eip_exp_table_t *t, FILE *fp);
+/* "## title\n\n" + table, atomically to path. */
+eip_status eip_exp_table_write_md(const eip_exp_table_t *t, const char *title, const char *path,
+                                  eip_error *err);
+
+/* -------------------------------------------------------------- plots */
+
+typedef struct eip_exp_series {
+    const char *name;  /* legend */
+    int64_t n;
+    const double *x;   /* [n] */
+    const double *y;   /* [n] */
+} eip_exp_series;
+
+typedef struct eip_exp_plot {
+    const char *png_path;        /* output; the gnuplot script goes to png_path + ".gp" */
+    const char *title, *xlabel, *ylabel;
+    int logx;                    /* log-scale x axis */
+    double ymin, ymax;           /* ymin == ymax: autoscale */
+    int n_series;
+    const eip_exp_series *series; /* [n_series] */
+} eip_exp_plot;
+
+/* Writes the script (with inline data) and runs `gnuplot` on it
+ * (pngcairo terminal, falling back to png). */
+eip_status eip_exp_plot_lines(const eip_exp_plot *p, eip_error *err);
+
+/* ------------------------------------------------ AdvParams experiment */
+
+typedef struct eip_exp_advparams_config {
+    const char *dataset;     /* "fashion-mnist", "mnist", "cifar10", "gtsrb" */
+    const char *data_dir;    /* NULL = default location */
+    const char *out_dir;     /* existing directory for *.md, *.csv, *.png, models */
+    const char *models;      /* comma list of zoo names */
+    const char *model_file;  /* non-NULL: use this trained model instead of training */
+    double width;            /* > 0: every model at this width; else per-model defaults */
+    int64_t train_limit;     /* base training images (0 = all) */
+    int64_t epochs;          /* base training epochs */
+    int64_t test_limit;      /* test images for every accuracy (0 = all) */
+    int64_t enc_images;      /* encryption set size */
+    int64_t budget;          /* AdvParams parameter budget */
+    double ft_fractions[4];  /* attacker data fractions (0-terminated) */
+    int64_t ft_epochs;
+    int64_t threads;
+    uint64_t seed;
+    FILE *log;               /* progress lines (may be NULL) */
+} eip_exp_advparams_config;
+
+eip_exp_advparams_config eip_exp_advparams_config_default(void);
+
+/* Runs encryption, fine-tuning (vs from scratch), pruning and the adaptive
+ * attack for every model; writes encryption.*, finetune.*, prune.*,
+ * adaptive.* (md, csv, png) and summary.md into out_dir. */
+eip_status eip_exp_advparams_run(const eip_exp_advparams_config *cfg, eip_error *err);
+
+
+/* ================================================ EncryIP experiments ===
+ * (src/experiment/encryip_*.c, docs/RESULTS.md "EncryIP"): paper section 5.1
+ * Table 1 and Figure 4, section 5.2 cost.  Everything runs in-process. */
+
+#include "encryip/data.h"
+#include "encryip/nn.h"
+
+#define EIP_EXP_ENCRYIP_MAX_MODELS 4
+#define EIP_EXP_ENCRYIP_MAX_DATASETS 4
+#define EIP_EXP_ENCRYIP_NAME 32
+
+/* The three methods of one grid cell. */
+typedef enum eip_exp_encryip_method {
+    EIP_EXP_ENCRYIP_ORIGINAL = 0,  /* hard labels, K = z */
+    EIP_EXP_ENCRYIP_PAPER = 1,     /* EncryIP, paper group Z_q^* (q = 11 for 10 classes) */
+    EIP_EXP_ENCRYIP_RISTRETTO = 2, /* EncryIP, ristretto255 + codebook */
+    EIP_EXP_ENCRYIP_METHODS = 3
+} eip_exp_encryip_method;
+
+const char *eip_exp_encryip_method_name(int method); /* "original", "paper", "ristretto255" */
+
+typedef struct eip_exp_encryip_config {
+    int n_models;
+    char models[EIP_EXP_ENCRYIP_MAX_MODELS][EIP_EXP_ENCRYIP_NAME];
+    double widths[EIP_EXP_ENCRYIP_MAX_MODELS];
+    int n_datasets;
+    char datasets[EIP_EXP_ENCRYIP_MAX_DATASETS][EIP_EXP_ENCRYIP_NAME];
+    int64_t repeats;     /* R */
+    int64_t epochs, batch;
+    double lr, wd;
+    int64_t limit;       /* first N training images (0 = all) */
+    int64_t test_limit;  /* first N test images for the final figures (0 = all) */
+    int64_t threads;     /* oneDNN threads (0 = all cores) */
+    int64_t licensees;   /* P */
+    int64_t trials;      /* verification trials per run */
+    int64_t wrong_keys;  /* incorrect keys per run, each from its own Gen */
+    int64_t eval_limit;  /* per-epoch curve on the first N test images */
+    int64_t verif_reps;  /* 0 = protect's automatic replica count */
+    int64_t verif_count; /* 0 = protect's default (24 Fakes / 16 per licensee) */
+    uint64_t seed;       /* repeat r uses seed + r (init, shuffling, noise images) */
+    int groups;          /* bit 0: paper group, bit 1: ristretto255 */
+    int plots;           /* 1: gnuplot PNGs */
+    const char *out_dir; /* existing directory */
+    const char *command; /* recorded in the markdown (may be NULL) */
+    FILE *log;           /* progress lines (stderr), may be NULL */
+} eip_exp_encryip_config;
+
+/* Defaults of `encryip experiment table1` (docs/RESULTS.md "EncryIP"). */
+void eip_exp_encryip_config_default(eip_exp_encryip_config *c);
+
+/* One method's measurements in one (model, dataset, repeat) cell; -1 =
+ * not measured. */
+typedef struct eip_exp_encryip_run {
+    char model[EIP_EXP_ENCRYIP_NAME], dataset[EIP_EXP_ENCRYIP_NAME];
+    double width;
+    int64_t repeat;
+    uint64_t seed;
+    int method;
+    int done;            /* 1 when measured */
+    int64_t epochs, train_n, test_n, k, verif_n, verif_reps;
+    double train_s;      /* sum of epoch times (training only, no evaluation) */
+    double total_s;      /* whole run incl. keys, encryption, evaluation */
+    double acc;          /* original: test accuracy; EncryIP: Alg. 2 + eq. 4 with a correct key, ML */
+    double acc_argmax;   /* EncryIP: correct key, arg-max decoding (eq. 3) */
+    double own_ml;       /* EncryIP: label of the ML slot in the owner's codebook */
+    double verif_slot;   /* EncryIP: test outputs decoded to a verification codeword */
+    double wrong_ml, wrong_argmax; /* incorrect keys: mean accuracy over the keys */
+    double wrong_min, wrong_max;   /* ML, over the keys */
+    double wrong_nal;    /* incorrect keys: fraction of decryptions that are no label (ML) */
+    int64_t wrong_keys;  /* incorrect keys tried */
+    int64_t wrong_equiv; /* incorrect keys decrypting >= 90% as well as the correct key */
+    double verif_ml, verif_argmax; /* trials naming the leaking licensee / trials */
+    double false_named;  /* wrong-key deployments that named some licensee / trials */
+    double memorised;    /* verification instances decoded to their own ciphertext (ML) */
+    double *curve;       /* [epochs] per-epoch test accuracy (first eval_limit images) */
+} eip_exp_encryip_run;
+
+void eip_exp_encryip_run_free(eip_exp_encryip_run *r);
+
+/* Trains and measures one cell: out[ORIGINAL] always, out[PAPER] /
+ * out[RISTRETTO] when cfg->groups asks (the others stay done = 0).  Same
+ * seed, architecture, epochs and hyper-parameters for all; t_start (or 0)
+ * is the grid's start time for the elapsed-time print. */
+eip_status eip_exp_encryip_run_cell(const eip_exp_encryip_config *cfg, eip_nn_ctx *nn,
+                                    const char *model, double width, const eip_data_set *train,
+                                    const eip_data_set *test, const char *dataset, int64_t repeat,
+                                    double t_start, eip_exp_encryip_run out[EIP_EXP_ENCRYIP_METHODS],
+                                    eip_error *err);
+
+/* The whole grid.  Writes, and rewrites after every cell (a stopped run
+ * leaves its finished part), into cfg->out_dir: table1.csv (one row per
+ * run), epochs.csv, table1_paper.md, table1_ristretto255.md, table1.md (both
+ * groups side by side), curves_<model>_<dataset>.csv/.png (Figure 4). */
+eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *err);
+
+/* The tables and curves of `runs` [n] into cfg->out_dir. */
+eip_status eip_exp_encryip_write(const eip_exp_encryip_config *cfg, const eip_exp_encryip_run *runs,
+                                 int64_t n, double wall_s, eip_error *err);
+
+/* Re-renders curves_*.csv/.png from DIR/epochs.csv (written by table1). */
+eip_status eip_exp_encryip_curves(const char *dir, int plots, FILE *log, eip_error *err);
+
+/* Cost (section 5.2): training time of the original model and of EncryIP
+ * with P = p_small and P = p_large licensees, both groups, one process. */
+typedef struct eip_exp_encryip_cost_config {
+    char model[EIP_EXP_ENCRYIP_NAME];
+    double width;
+    char dataset[EIP_EXP_ENCRYIP_NAME];
+    int64_t limit, epochs, batch, threads;
+    double lr, wd;
+    uint64_t seed;
+    int64_t p_small, p_large;         /* 3, 1000 */
+    int64_t ristretto_per_large;      /* ristretto255 targeted instances per licensee at p_large */
+    int64_t verif_reps;               /* 0 = automatic */
+    const char *out_dir;
+    const char *command;
+    FILE *log;
+} eip_exp_encryip_cost_config;
+
+void eip_exp_encryip_cost_config_default(eip_exp_encryip_cost_config *c);
+/* Writes cost.md and cost.csv into c->out_dir. */
+eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error *err);
+/* ======================================== end of EncryIP experiments === */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

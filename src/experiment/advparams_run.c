@@ -1,0 +1,344 @@
+/* AdvParams measurements (docs/RESULTS.md "AdvParams"): per model, accuracy
+ * before / after encryption / after decryption, fine-tuning (vs from
+ * scratch on the same data), magnitude pruning and the adaptive attack.
+ *
+ * Shape legend: P parameters, Bf float buffers, Bc counters. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "encryip/advparams.h"
+#include "encryip/attack.h"
+#include "encryip/ckpt.h"
+#include "encryip/experiment.h"
+#include "experiment/advparams_internal.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+eip_exp_advparams_config eip_exp_advparams_config_default(void)
+{
+    eip_exp_advparams_config c;
+    memset(&c, 0, sizeof c);
+    c.dataset = "fashion-mnist";
+    c.models = "smallcnn,resnet18,alexnet,googlenet";
+    c.train_limit = 10000;
+    c.epochs = 3;
+    c.test_limit = 2000;
+    c.enc_images = 256;
+    c.budget = 25;
+    c.ft_fractions[0] = 0.01;
+    c.ft_fractions[1] = 0.05;
+    c.ft_fractions[2] = 0.10;
+    c.ft_epochs = 3;
+    c.seed = 1;
+    return c;
+}
+
+/* Default widths: small enough for a 2-core machine (docs/RESULTS.md). */
+static double default_width(const char *zoo)
+{
+    if (!strcmp(zoo, "resnet18") || !strcmp(zoo, "googlenet"))
+        return 0.25;
+    if (!strcmp(zoo, "alexnet"))
+        return 0.5;
+    return 1.0;
+}
+
+eip_status eip_exp_adv_snap_take(eip_nn_net_t *net, snapshot *s, eip_error *err)
+{
+    const float *p = eip_nn_params(net, &s->np), *b = eip_nn_buffers(net, &s->nb);
+    const int64_t *c = eip_nn_counters(net, &s->nc);
+    s->p = malloc((size_t)(s->np + 1) * sizeof(float));
+    s->b = malloc((size_t)(s->nb + 1) * sizeof(float));
+    s->c = malloc((size_t)(s->nc + 1) * sizeof(int64_t));
+    if (!s->p || !s->b || !s->c)
+        return eip_error_set(err, EIP_ERR_NOMEM, "snapshot: out of memory");
+    memcpy(s->p, p, (size_t)s->np * sizeof(float));
+    memcpy(s->b, b, (size_t)s->nb * sizeof(float));
+    memcpy(s->c, c, (size_t)s->nc * sizeof(int64_t));
+    return EIP_OK;
+}
+
+void eip_exp_adv_snap_restore(eip_nn_net_t *net, const snapshot *s)
+{
+    memcpy(eip_nn_params(net, NULL), s->p, (size_t)s->np * sizeof(float));
+    memcpy(eip_nn_buffers(net, NULL), s->b, (size_t)s->nb * sizeof(float));
+    memcpy(eip_nn_counters(net, NULL), s->c, (size_t)s->nc * sizeof(int64_t));
+    eip_nn_mark_dirty(net);
+}
+
+int eip_exp_adv_snap_equal(eip_nn_net_t *net, const snapshot *s)
+{
+    return !memcmp(eip_nn_params(net, NULL), s->p, (size_t)s->np * sizeof(float)) &&
+           !memcmp(eip_nn_buffers(net, NULL), s->b, (size_t)s->nb * sizeof(float)) &&
+           !memcmp(eip_nn_counters(net, NULL), s->c, (size_t)s->nc * sizeof(int64_t));
+}
+
+void eip_exp_adv_snap_free(snapshot *s)
+{
+    free(s->p);
+    free(s->b);
+    free(s->c);
+    memset(s, 0, sizeof *s);
+}
+
+void eip_exp_adv_log(const exp_ctx *e, const char *fmt, ...)
+{
+    if (!e->cfg->log)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(e->cfg->log, fmt, ap);
+    va_end(ap);
+    fflush(e->cfg->log);
+}
+
+eip_status eip_exp_adv_eval_test(void *ctx, double *acc, eip_error *err)
+{
+    exp_ctx *e = ctx;
+    return eip_train_evaluate(e->cur, &e->test, e->mean, e->std, 250, acc, err);
+}
+
+eip_status eip_exp_adv_path_join(char *buf, size_t cap, const char *dir, const char *name,
+                            const char *suffix, eip_error *err)
+{
+    int n = snprintf(buf, cap, "%s/%s%s", dir, name, suffix);
+    if (n < 0 || (size_t)n >= cap)
+        return eip_error_set(err, EIP_ERR_ARG, "%s: path too long", dir);
+    return EIP_OK;
+}
+
+/* Trains the base model (AdamW, cosine) or loads cfg->model_file. */
+static eip_status base_model(exp_ctx *e, const char *zoo, double width, eip_nn_net_t **net,
+                             eip_error *err)
+{
+    const eip_exp_advparams_config *cfg = e->cfg;
+    eip_status s;
+    if (cfg->model_file) {
+        if ((s = eip_nn_load(&e->nn, cfg->model_file, net, err)) != EIP_OK)
+            return s;
+        eip_ckpt_reader_t *r = NULL;
+        if ((s = eip_ckpt_reader_open(&r, cfg->model_file, err)) != EIP_OK)
+            return s;
+        const char *m = eip_ckpt_reader_meta(r, "norm.mean"), *d = eip_ckpt_reader_meta(r, "norm.std");
+        if (!m || !d || e->c != 1 || sscanf(m, "%f", &e->mean[0]) != 1 || sscanf(d, "%f", &e->std[0]) != 1)
+            s = eip_error_set(err, EIP_ERR_FORMAT, "%s: need single-channel norm.mean / norm.std metadata",
+                              cfg->model_file);
+        eip_ckpt_reader_free(r);
+        return s;
+    }
+    eip_nn_arch a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.zoo, sizeof a.zoo, "%s", zoo);
+    a.c_in = e->train.c;
+    a.h = e->train.h;
+    a.w = e->train.w;
+    a.k = e->train.num_classes;
+    a.width = width;
+    eip_data_loader *L = NULL;
+    eip_data_loader_cfg lc;
+    if ((s = eip_nn_net_zoo(&e->nn, &a, net, err)) != EIP_OK ||
+        (s = eip_nn_init_params(*net, cfg->seed, err)) != EIP_OK ||
+        (s = eip_data_loader_cfg_default(&lc, &e->train, 64, cfg->seed, err)) != EIP_OK)
+        return s;
+    for (int32_t ch = 0; ch < e->c; ch++) {
+        lc.mean[ch] = e->mean[ch];
+        lc.std[ch] = e->std[ch];
+    }
+    if ((s = eip_data_loader_init(&L, &e->train, &lc, err)) != EIP_OK)
+        return s;
+    eip_train_config tc;
+    memset(&tc, 0, sizeof tc);
+    tc.epochs = cfg->epochs;
+    tc.optim = eip_train_optim_config_default(EIP_TRAIN_OPTIM_ADAMW);
+    tc.optim.weight_decay = 5e-4;
+    tc.sched.kind = EIP_TRAIN_SCHED_COSINE;
+    tc.sched.base_lr = 2e-3;
+    tc.sched.warmup_start_factor = 1.0;
+    tc.sched.t_max = cfg->epochs * eip_data_loader_num_batches(L);
+    tc.decay_all = 1;
+    e->cur = *net;
+    tc.eval = eip_exp_adv_eval_test;
+    tc.eval_ctx = e;
+    eip_train_targets hard = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
+    eip_train_history h = {0};
+    s = eip_train_run(*net, L, &hard, &tc, &h, err);
+    for (int64_t i = 0; s == EIP_OK && i < h.epochs; i++)
+        eip_exp_adv_log(e, "  %s: epoch %lld/%lld test acc %.4f (%.0fs)\n", zoo, (long long)i + 1,
+              (long long)cfg->epochs, h.test_acc[i], h.seconds[i]);
+    eip_train_history_free(&h);
+    eip_data_loader_free(L);
+    return s;
+}
+
+static eip_status save_model(exp_ctx *e, eip_nn_net_t *net, const char *path, eip_error *err)
+{
+    char mean[64], std[64];
+    snprintf(mean, sizeof mean, "%.9g", (double)e->mean[0]);
+    snprintf(std, sizeof std, "%.9g", (double)e->std[0]);
+    const eip_ckpt_meta meta[] = {{"norm.mean", mean}, {"norm.std", std}, {"train.dataset", e->cfg->dataset}};
+    return eip_nn_save_meta(net, path, meta, 3, err);
+}
+
+static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error *err)
+{
+    const eip_exp_advparams_config *cfg = e->cfg;
+    eip_nn_net_t *net = NULL;
+    snapshot orig = {0}, enc = {0};
+    eip_advparams_key key = {0};
+    eip_advparams_result res = {0};
+    eip_data_set encset = {0};
+    char path[1024], kpath[1024];
+    double t0 = now_s(), t_train, t_enc, t_prune, t_adapt, t_ft;
+    eip_status s;
+    eip_exp_adv_log(e, "%s (width %g): training on %lld images for %lld epochs\n", zoo, width,
+          (long long)e->train.n, (long long)cfg->epochs);
+    if ((s = base_model(e, zoo, width, &net, err)) != EIP_OK)
+        goto done;
+    t_train = now_s() - t0;
+    if ((s = eip_exp_adv_path_join(path, sizeof path, cfg->out_dir, zoo, ".st", err)) != EIP_OK ||
+        (s = save_model(e, net, path, err)) != EIP_OK || (s = eip_exp_adv_snap_take(net, &orig, err)) != EIP_OK)
+        goto done;
+    double acc0 = 0, acc_enc = 0, acc_dec = 0;
+    e->cur = net;
+    if ((s = eip_exp_adv_eval_test(e, &acc0, err)) != EIP_OK)
+        goto done;
+    /* Encryption. */
+    t0 = now_s();
+    double frac = (double)cfg->enc_images / (double)e->train.n;
+    eip_advparams_config ac = eip_advparams_config_default(e->train.num_classes);
+    ac.budget = cfg->budget;
+    eip_train_targets hard = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
+    if ((s = eip_data_set_subset_fraction(&e->train, frac > 1 ? 1 : frac, cfg->seed + 1, &encset, err)) !=
+            EIP_OK ||
+        (s = eip_advparams_encrypt(net, &encset, e->mean, e->std, &hard, &ac, &key, &res, err)) != EIP_OK)
+        goto done;
+    t_enc = now_s() - t0;
+    if ((s = eip_exp_adv_eval_test(e, &acc_enc, err)) != EIP_OK || (s = eip_exp_adv_snap_take(net, &enc, err)) != EIP_OK ||
+        (s = eip_exp_adv_path_join(path, sizeof path, cfg->out_dir, zoo, ".enc.st", err)) != EIP_OK ||
+        (s = save_model(e, net, path, err)) != EIP_OK ||
+        (s = eip_exp_adv_path_join(kpath, sizeof kpath, cfg->out_dir, zoo, ".key", err)) != EIP_OK ||
+        (s = eip_advparams_key_write(&key, kpath, err)) != EIP_OK ||
+        (s = eip_advparams_decrypt(net, &key, err)) != EIP_OK || (s = eip_exp_adv_eval_test(e, &acc_dec, err)) != EIP_OK)
+        goto done;
+    const int exact = eip_exp_adv_snap_equal(net, &orig);
+    eip_exp_adv_log(e, "  %s: %lld params changed (%.6f%%): test acc %.4f -> %.4f, decrypted %.4f (%s), %.0fs\n", zoo,
+          (long long)res.changed, 100.0 * (double)res.changed / (double)res.n_params, acc0, acc_enc, acc_dec,
+          exact ? "bit-exact" : "NOT EXACT", t_enc);
+    if ((s = eip_exp_table_rowf(e->t_enc, err, "%s\t%g\t%s\t%lld\t%lld\t%.6f\t%.4f\t%.4f\t%.4f\t%.2f\t%s\t%s\t%.0f",
+                                zoo, width, cfg->dataset, (long long)res.n_params, (long long)res.changed,
+                                100.0 * (double)res.changed / (double)res.n_params, acc0, acc_enc, acc_dec,
+                                100.0 * (acc0 - acc_enc), exact ? "yes" : "NO", res.reached ? "yes" : "no",
+                                t_enc)) != EIP_OK ||
+        (s = eip_exp_adv_plot_curve(e, zoo, &res, err)) != EIP_OK)
+        goto done;
+    /* Pruning, adaptive attack, fine-tuning (slowest last). */
+    t0 = now_s();
+    if ((s = eip_exp_adv_phase_prune(e, net, zoo, &orig, &enc, err)) != EIP_OK)
+        goto done;
+    t_prune = now_s() - t0;
+    t0 = now_s();
+    if ((s = eip_exp_adv_phase_adaptive(e, net, zoo, &enc, &key, acc_enc, err)) != EIP_OK)
+        goto done;
+    t_adapt = now_s() - t0;
+    t0 = now_s();
+    if ((s = eip_exp_adv_phase_finetune(e, net, zoo, &enc, acc_enc, err)) != EIP_OK)
+        goto done;
+    t_ft = now_s() - t0;
+    s = eip_exp_table_rowf(e->t_time, err, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f", zoo, t_train, t_enc, t_prune,
+                           t_adapt, t_ft);
+done:
+    if (s != EIP_OK)
+        eip_error_prefix(err, "%s: ", zoo);
+    eip_advparams_key_free(&key);
+    eip_advparams_result_free(&res);
+    eip_data_set_free(&encset);
+    eip_exp_adv_snap_free(&orig);
+    eip_exp_adv_snap_free(&enc);
+    eip_nn_net_free(net);
+    return s;
+}
+
+eip_status eip_exp_advparams_run(const eip_exp_advparams_config *cfg, eip_error *err)
+{
+    exp_ctx e;
+    memset(&e, 0, sizeof e);
+    e.cfg = cfg;
+    eip_status s;
+    static const char *const c_enc[] = {"model", "width", "dataset", "params", "changed", "changed %",
+                                        "acc before", "acc encrypted", "acc decrypted", "drop (points)",
+                                        "bit-exact", "target reached", "encrypt s"};
+    static const char *const c_ft[] = {"model", "fraction", "images", "epochs", "acc encrypted",
+                                       "acc fine-tuned", "acc from scratch", "head start (points)"};
+    static const char *const c_pr[] = {"model", "ratio", "acc encrypted+pruned", "acc original+pruned"};
+    static const char *const c_ad[] = {"model", "score", "budget", "acc after reset", "recovered (points)",
+                                       "key params found"};
+    static const char *const c_tm[] = {"model", "train s", "encrypt s", "prune s", "adaptive s", "finetune s"};
+    if ((s = eip_exp_table_init(&e.t_enc, c_enc, 13, err)) != EIP_OK ||
+        (s = eip_exp_table_init(&e.t_ft, c_ft, 8, err)) != EIP_OK ||
+        (s = eip_exp_table_init(&e.t_prune, c_pr, 4, err)) != EIP_OK ||
+        (s = eip_exp_table_init(&e.t_adapt, c_ad, 6, err)) != EIP_OK ||
+        (s = eip_exp_table_init(&e.t_time, c_tm, 6, err)) != EIP_OK ||
+        (s = eip_nn_ctx_init(&e.nn, (int)cfg->threads, err)) != EIP_OK ||
+        (s = eip_data_load_by_name(cfg->dataset, cfg->data_dir, &e.train_full, &e.test, err)) != EIP_OK)
+        goto done;
+    if ((s = eip_data_set_subset_first(&e.train_full,
+                                       cfg->train_limit > 0 && cfg->train_limit < e.train_full.n
+                                           ? cfg->train_limit
+                                           : e.train_full.n,
+                                       &e.train, err)) != EIP_OK)
+        goto done;
+    if (e.train.c != 1) {
+        s = eip_error_set(err, EIP_ERR_ARG, "%s: the experiment driver handles single-channel data only",
+                          cfg->dataset);
+        goto done;
+    }
+    e.c = e.train.c;
+    double m[EIP_DATA_MAX_CHANNELS], sd[EIP_DATA_MAX_CHANNELS];
+    if ((s = eip_data_set_channel_stats(&e.train_full, m, sd, err)) != EIP_OK)
+        goto done;
+    e.mean[0] = (float)m[0];
+    e.std[0] = (float)sd[0];
+    if (cfg->test_limit > 0 && cfg->test_limit < e.test.n) {
+        eip_data_set sub = {0};
+        if ((s = eip_data_set_subset_first(&e.test, cfg->test_limit, &sub, err)) != EIP_OK)
+            goto done;
+        eip_data_set_free(&e.test);
+        e.test = sub;
+    }
+    const char *p = cfg->models;
+    while (*p) {
+        char zoo[32];
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof zoo) {
+            s = eip_error_set(err, EIP_ERR_ARG, "models '%s': bad list", cfg->models);
+            goto done;
+        }
+        memcpy(zoo, p, n);
+        zoo[n] = '\0';
+        p += n + (p[n] == ',');
+        if ((s = run_model(&e, zoo, cfg->width > 0 ? cfg->width : default_width(zoo), err)) != EIP_OK ||
+            (s = eip_exp_adv_write_tables(&e, err)) != EIP_OK)
+            goto done;
+        if (cfg->model_file)
+            break;
+    }
+done:
+    eip_exp_table_free(e.t_enc);
+    eip_exp_table_free(e.t_ft);
+    eip_exp_table_free(e.t_prune);
+    eip_exp_table_free(e.t_adapt);
+    eip_exp_table_free(e.t_time);
+    eip_data_set_free(&e.train_full);
+    eip_data_set_free(&e.train);
+    eip_data_set_free(&e.test);
+    eip_nn_ctx_free(&e.nn);
+    return s;
+}

@@ -1,0 +1,267 @@
+/* Cost of EncryIP (paper section 5.2, "almost close" to the original
+ * training time): in one process, on the same net, data, epochs and seed,
+ *   original training, EncryIP P = p_small (paper group, ristretto255),
+ *   EncryIP P = p_large (paper group with q = the smallest prime > P, so
+ *   P <= q - 1: K = 3q; ristretto255 with its targeted verification
+ *   instances, whose number grows with P).
+ * Reported: training seconds (sum of epochs, no evaluation) and the ratio to
+ * the original, images per epoch (EncryIP adds the verification replicas),
+ * key generation + label encryption (time before training starts), output
+ * width K, and test accuracy. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "experiment/encryip_internal.h"
+
+void eip_exp_encryip_cost_config_default(eip_exp_encryip_cost_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->model, sizeof c->model, "resnet18");
+    c->width = 0.125;
+    snprintf(c->dataset, sizeof c->dataset, "fashion-mnist");
+    c->limit = 6000;
+    c->epochs = 3;
+    c->batch = 128;
+    c->threads = 2;
+    c->lr = 0.05;
+    c->wd = 5e-4;
+    c->seed = 1;
+    c->p_small = 3;
+    c->p_large = 1000;
+    c->ristretto_per_large = 1;
+}
+
+typedef struct cost_row {
+    char name[64];
+    int64_t p, q, k, verif_n, verif_reps, images;
+    double train_s, setup_s, total_s, acc;
+    int done;
+} cost_row;
+
+/* Stage hook: remembers when training starts (keys + Enc + data set-up end). */
+typedef struct stage_clock {
+    eip_expe_train *tr;
+    double t_train;
+} stage_clock;
+
+static void stage_cb(void *ctx, const char *msg)
+{
+    stage_clock *c = ctx;
+    if (!strncmp(msg, "training:", 9))
+        c->t_train = eip_expe_now();
+    eip_expe_stage(c->tr, msg);
+}
+
+static int64_t next_prime_above(int64_t n)
+{
+    for (int64_t q = n + 1;; q++) {
+        int prime = q >= 2;
+        for (int64_t d = 2; d * d <= q && prime; d++)
+            prime = q % d != 0;
+        if (prime)
+            return q;
+    }
+}
+
+static eip_status cost_protect(const eip_exp_encryip_cost_config *c, eip_expe_train *tr,
+                               const eip_data_set *train, const eip_data_set *test,
+                               eip_crypto_group_id g, int64_t p, int64_t per, cost_row *row,
+                               eip_error *err)
+{
+    stage_clock sc = {tr, 0};
+    eip_protect_config pc;
+    memset(&pc, 0, sizeof pc);
+    pc.train = train;
+    pc.test = test;
+    pc.group = g;
+    pc.licensees = p;
+    if (g == EIP_CRYPTO_GROUP_PAPER) {
+        const int64_t q0 = eip_crypto_paper_default_q(train->num_classes);
+        pc.q = p <= q0 - 1 ? 0 : next_prime_above(p); /* P <= q - 1 */
+    }
+    pc.verif_count = per;
+    pc.verif_source = EIP_PROTECT_VERIF_NOISE;
+    pc.verif_reps = c->verif_reps;
+    pc.nn = tr->nn;
+    pc.build = eip_expe_build;
+    pc.build_ctx = tr;
+    pc.trainconf = eip_expe_trainconf;
+    pc.trainconf_ctx = tr;
+    pc.batch = tr->batch;
+    pc.seed = tr->seed;
+    pc.stage = stage_cb;
+    pc.stage_ctx = &sc;
+    pc.eval_limit = 1000;
+    eip_protect_result res = {0};
+    const double t0 = eip_expe_now();
+    eip_status s = eip_protect_run(&pc, &res, err);
+    if (s)
+        return s;
+    row->p = p;
+    row->q = eip_crypto_pk_q(res.pk);
+    row->k = res.k;
+    row->verif_n = res.verif.n;
+    row->verif_reps = res.verif_reps;
+    row->images = res.train_n + res.verif.n * res.verif_reps;
+    for (int64_t e = 0; e < res.history.epochs; e++)
+        row->train_s += res.history.seconds[e];
+    row->setup_s = sc.t_train > 0 ? sc.t_train - t0 : -1;
+    row->total_s = eip_expe_now() - t0;
+    row->acc = res.test_acc_ml;
+    row->done = 1;
+    eip_protect_result_free(&res);
+    return EIP_OK;
+}
+
+static eip_status cost_original(eip_expe_train *tr, const eip_data_set *train,
+                                const eip_data_set *test, cost_row *row, eip_error *err)
+{
+    const double t0 = eip_expe_now();
+    eip_nn_net_t *net = NULL;
+    eip_data_loader *loader = NULL;
+    eip_train_history hist = {0};
+    eip_data_loader_cfg lcfg;
+    eip_status s;
+    if ((s = eip_expe_build(tr, train->num_classes, &net, err)) ||
+        (s = eip_nn_init_params(net, tr->seed, err)) ||
+        (s = eip_data_loader_cfg_default(&lcfg, train, tr->batch, tr->seed, err)) ||
+        (s = eip_data_loader_init(&loader, train, &lcfg, err)))
+        goto done;
+    eip_train_config tc;
+    eip_expe_trainconf(tr, eip_data_loader_num_batches(loader), &tc);
+    eip_train_targets tg = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
+    if ((s = eip_train_run(net, loader, &tg, &tc, &hist, err)) ||
+        (s = eip_train_evaluate(net, test, lcfg.mean, lcfg.std, 256, &row->acc, err)))
+        goto done;
+    for (int64_t e = 0; e < hist.epochs; e++)
+        row->train_s += hist.seconds[e];
+    row->k = train->num_classes;
+    row->images = train->n;
+    row->setup_s = 0;
+    row->total_s = eip_expe_now() - t0;
+    row->done = 1;
+done:
+    eip_train_history_free(&hist);
+    eip_data_loader_free(loader);
+    eip_nn_net_free(net);
+    return s;
+}
+
+static eip_status cost_write(const eip_exp_encryip_cost_config *c, const cost_row *rows, int n,
+                             const eip_data_set *train, const eip_data_set *test, double wall,
+                             eip_error *err)
+{
+    eip_expe_text md = {0}, csv = {0};
+    const double base = rows[0].done ? rows[0].train_s : -1;
+    const double base_ips = base > 0 ? (double)rows[0].images * (double)c->epochs / base : -1;
+    eip_expe_text_add(&md, "# EncryIP training cost (section 5.2)\n\n%s (width %g) on %s: %lld training "
+                           "images, %lld test images, %lld epochs, batch %lld, seed %llu, one process, "
+                           "wall time %.0f s.\n",
+                      c->model, c->width, c->dataset, (long long)train->n, (long long)test->n,
+                      (long long)c->epochs, (long long)c->batch, (unsigned long long)c->seed, wall);
+    if (c->command)
+        eip_expe_text_add(&md, "\nCommand: `%s`\n", c->command);
+    eip_expe_text_add(&md, "\nTraining s = sum of the epoch times (no evaluation). Set-up = key "
+                           "generation + label/verification encryption + building the training set "
+                           "(before the first epoch). Per-image ratio = EncryIP's seconds per trained "
+                           "image / the original's (removes the extra verification replicas).\n\n"
+                           "| run | P | q | K | verification instances x replicas | images / epoch | "
+                           "set-up s | training s | ratio to original | per-image ratio | test acc "
+                           "(ML) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    eip_expe_text_add(&csv, "run,p,q,k,verif_n,verif_reps,images,setup_s,train_s,ratio,per_image_ratio,"
+                            "acc\n");
+    for (int i = 0; i < n; i++) {
+        const cost_row *r = &rows[i];
+        if (!r->done) {
+            eip_expe_text_add(&md, "| %s | not run | | | | | | | | | |\n", r->name);
+            continue;
+        }
+        const double ratio = base > 0 ? r->train_s / base : -1;
+        const double ips = r->train_s > 0 ? (double)r->images * (double)c->epochs / r->train_s : -1;
+        const double pir = ips > 0 && base_ips > 0 ? base_ips / ips : -1;
+        char q[32] = "-";
+        if (r->q > 0)
+            snprintf(q, sizeof q, "%lld", (long long)r->q);
+        eip_expe_text_add(&md, "| %s | %lld | %s | %lld | %lld x %lld | %lld | %.3f | %.1f | %.3fx | "
+                               "%.3fx | %.4f |\n",
+                          r->name, (long long)r->p, q, (long long)r->k, (long long)r->verif_n,
+                          (long long)r->verif_reps, (long long)r->images, r->setup_s, r->train_s, ratio,
+                          pir, r->acc);
+        eip_expe_text_add(&csv, "%s,%lld,%lld,%lld,%lld,%lld,%lld,%.4f,%.3f,%.4f,%.4f,%.6f\n", r->name,
+                          (long long)r->p, (long long)r->q, (long long)r->k, (long long)r->verif_n,
+                          (long long)r->verif_reps, (long long)r->images, r->setup_s, r->train_s,
+                          ratio, pir, r->acc);
+    }
+    eip_status s = eip_expe_text_write(&md, c->out_dir, "cost.md", err);
+    if (!s)
+        s = eip_expe_text_write(&csv, c->out_dir, "cost.csv", err);
+    eip_expe_text_free(&md);
+    eip_expe_text_free(&csv);
+    return s;
+}
+
+eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error *err)
+{
+    if (!c->out_dir || c->epochs < 1 || c->p_small < 1 || c->p_large < 1)
+        return eip_error_set(err, EIP_ERR_ARG, "experiment cost: epochs, licensees and an output "
+                             "directory are required");
+    eip_data_set train = {0}, test = {0}, test_full = {0};
+    eip_nn_ctx nn = {0};
+    eip_status s = eip_crypto_init(err);
+    if (!s)
+        s = eip_expe_data_load(c->dataset, c->limit, &train, &test_full, err);
+    if (!s)
+        s = eip_data_set_subset_first(&test_full, test_full.n < 2000 ? test_full.n : 2000, &test, err);
+    eip_data_set_free(&test_full);
+    if (!s)
+        s = eip_nn_ctx_init(&nn, (int)c->threads, err);
+    if (s)
+        goto done;
+    eip_expe_train tr;
+    memset(&tr, 0, sizeof tr);
+    tr.nn = &nn;
+    tr.model = c->model;
+    tr.width = c->width;
+    tr.c = train.c;
+    tr.h = train.h;
+    tr.w = train.w;
+    tr.epochs = c->epochs;
+    tr.batch = c->batch;
+    tr.lr = c->lr;
+    tr.wd = c->wd;
+    tr.seed = c->seed;
+    tr.log = c->log;
+    const double t0 = eip_expe_now();
+    tr.t_start = t0;
+    cost_row rows[5];
+    memset(rows, 0, sizeof rows);
+    snprintf(rows[0].name, sizeof rows[0].name, "original");
+    snprintf(rows[1].name, sizeof rows[1].name, "EncryIP paper, P=%lld", (long long)c->p_small);
+    snprintf(rows[2].name, sizeof rows[2].name, "EncryIP ristretto255, P=%lld", (long long)c->p_small);
+    snprintf(rows[3].name, sizeof rows[3].name, "EncryIP paper, P=%lld", (long long)c->p_large);
+    snprintf(rows[4].name, sizeof rows[4].name, "EncryIP ristretto255, P=%lld", (long long)c->p_large);
+    for (int i = 0; i < 5 && !s; i++) {
+        snprintf(tr.label, sizeof tr.label, "cost: %.60s", rows[i].name);
+        if (c->log) {
+            fprintf(c->log, "experiment cost: %d/5 %s (elapsed %.0f s)\n", i + 1, rows[i].name,
+                    eip_expe_now() - t0);
+            fflush(c->log);
+        }
+        if (i == 0)
+            s = cost_original(&tr, &train, &test, &rows[0], err);
+        else
+            s = cost_protect(c, &tr, &train, &test,
+                             (i % 2) ? EIP_CRYPTO_GROUP_PAPER : EIP_CRYPTO_GROUP_RISTRETTO255,
+                             i <= 2 ? c->p_small : c->p_large,
+                             i == 4 ? c->ristretto_per_large : 0, &rows[i], err);
+        if (s)
+            eip_error_prefix(err, "%s: ", rows[i].name);
+        else
+            s = cost_write(c, rows, 5, &train, &test, eip_expe_now() - t0, err);
+    }
+done:
+    eip_nn_ctx_free(&nn);
+    eip_data_set_free(&train);
+    eip_data_set_free(&test);
+    return s;
+}

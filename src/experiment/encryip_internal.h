@@ -1,0 +1,55 @@
+/* Private helpers of the EncryIP experiment driver (src/experiment/encryip_*.c):
+ * net building and training settings shared by the original and the
+ * EncryIP runs, mean/std, small file writers and the gnuplot call. */
+#ifndef EIP_EXPERIMENT_ENCRYIP_INTERNAL_H
+#define EIP_EXPERIMENT_ENCRYIP_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "encryip/experiment.h"
+#include "encryip/protect.h"
+#include "encryip/train.h"
+
+/* The net and training settings one run uses for both the original model
+ * and EncryIP (same architecture family, seed, epochs, hyper-parameters). */
+typedef struct eip_expe_train {
+    eip_nn_ctx *nn;
+    const char *model;   /* zoo name */
+    double width;
+    int32_t c, h, w;     /* input shape */
+    int64_t epochs, batch;
+    double lr, wd;
+    uint64_t seed;
+    FILE *log;           /* progress (may be NULL) */
+    char label[96];      /* progress prefix, e.g. "resnet18/mnist r1 paper" */
+    double t_start;      /* grid start (for the overall ETA), 0 = none */
+} eip_expe_train;
+
+/* eip_protect_build_fn / eip_protect_trainconf_fn over an eip_expe_train. */
+eip_status eip_expe_build(void *ctx, int64_t k, eip_nn_net_t **net, eip_error *err);
+void eip_expe_trainconf(void *ctx, int64_t steps, eip_train_config *tc);
+void eip_expe_stage(void *ctx, const char *msg);
+
+double eip_expe_now(void);
+/* Mean and sample std (n-1; 0 for n < 2) of the values >= 0 among v[n]
+ * (negative = missing); *count = how many were used. */
+void eip_expe_mean_std(const double *v, int64_t n, double *mean, double *std, int64_t *count);
+/* "0.9930 ± 0.0006" or "-" without values. */
+void eip_expe_fmt_ms(char *buf, size_t cap, const double *v, int64_t n);
+
+/* Text file built in memory, written atomically at the end. */
+typedef struct eip_expe_text {
+    char *buf;
+    size_t len, cap;
+    int oom;
+} eip_expe_text;
+void eip_expe_text_add(eip_expe_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+eip_status eip_expe_text_write(eip_expe_text *t, const char *dir, const char *name, eip_error *err);
+void eip_expe_text_free(eip_expe_text *t);
+
+/* Loads a dataset by name and keeps the first `limit` training images. */
+eip_status eip_expe_data_load(const char *name, int64_t limit, eip_data_set *train,
+                              eip_data_set *test, eip_error *err);
+
+#endif
