@@ -77,7 +77,7 @@ typedef struct eip_exp_advparams_config {
     int64_t enc_images;      /* encryption set size */
     int64_t budget;          /* AdvParams parameter budget */
     double ft_fractions[4];  /* attacker data fractions (0-terminated) */
-    int64_t ft_epochs;
+    int64_t ft_epochs;       /* 0 = skip the fine-tuning phase */
     int64_t threads;
     uint64_t seed;
     FILE *log;               /* progress lines (may be NULL) */

@@ -156,6 +156,8 @@ eip_status eip_exp_adv_phase_finetune(exp_ctx *e, eip_nn_net_t *net, const char 
     int ns = 0;
     eip_status s = EIP_OK;
     const int64_t ep = cfg->ft_epochs < 64 ? cfg->ft_epochs : 64;
+    if (ep < 1)
+        return EIP_OK; /* fine-tuning skipped (--ft-epochs 0) */
     for (int i = 0; i < ep; i++)
         ex[i] = (double)(i + 1);
     e->cur = net;
