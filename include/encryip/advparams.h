@@ -111,6 +111,10 @@ typedef struct eip_advparams_config {
     int64_t batch;       /* forward/backward batch (default 128) */
     eip_advparams_acc_fn acc_fn; /* NULL: argmax (HARD), per-block argmax (BLOCK), argmax (SOFT) */
     void *acc_ctx;
+    /* Called after every accepted change (may be NULL): parameters changed
+     * so far, the tensor changed, encryption-set accuracy now. */
+    void (*progress)(void *ctx, int64_t changed, const char *tensor, double accuracy);
+    void *progress_ctx;
 } eip_advparams_config;
 
 /* Defaults for a problem with `classes` classes. */

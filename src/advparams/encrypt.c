@@ -384,6 +384,8 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
         if ((s = accuracy_of(&e, &acc, &loss, err)) != EIP_OK)
             goto fail;
         curve[changed] = acc;
+        if (cfg->progress)
+            cfg->progress(cfg->progress_ctx, changed, tt->name, acc);
     }
     if (changed == 0) {
         s = eip_error_set(err, EIP_ERR_INFEASIBLE,

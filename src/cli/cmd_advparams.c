@@ -14,6 +14,13 @@
 #include "encryip/experiment.h"
 #include "util/parse.h"
 
+static void enc_progress(void *ctx, int64_t changed, const char *tensor, double acc)
+{
+    (void)ctx;
+    fprintf(stderr, "advparams encrypt: %lld changed (%s), encryption-set accuracy %.4f\n", (long long)changed,
+            tensor, acc);
+}
+
 int eip_cli_advparams_encrypt(int argc, char **argv)
 {
     const char *cmd = "advparams encrypt";
@@ -86,6 +93,7 @@ int eip_cli_advparams_encrypt(int argc, char **argv)
     cfg.trials = trials;
     cfg.reach = reach;
     cfg.layers = layers;
+    cfg.progress = enc_progress;
     if (target >= 0)
         cfg.target_acc = target;
     eip_train_targets hard = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};

@@ -187,6 +187,11 @@ static eip_status save_model(exp_ctx *e, eip_nn_net_t *net, const char *path, ei
     return eip_nn_save_meta(net, path, meta, 3, err);
 }
 
+static void enc_progress(void *ctx, int64_t changed, const char *tensor, double acc)
+{
+    eip_exp_adv_log(ctx, "    %lld changed (%s): encryption-set accuracy %.4f\n", (long long)changed, tensor, acc);
+}
+
 static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error *err)
 {
     const eip_exp_advparams_config *cfg = e->cfg;
@@ -215,6 +220,8 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
     double frac = (double)cfg->enc_images / (double)e->train.n;
     eip_advparams_config ac = eip_advparams_config_default(e->train.num_classes);
     ac.budget = cfg->budget;
+    ac.progress = enc_progress;
+    ac.progress_ctx = e;
     eip_train_targets hard = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
     if ((s = eip_data_set_subset_fraction(&e->train, frac > 1 ? 1 : frac, cfg->seed + 1, &encset, err)) !=
             EIP_OK ||
