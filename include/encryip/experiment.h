@@ -121,13 +121,13 @@ typedef struct eip_exp_encryip_config {
     int64_t repeats;     /* R */
     int64_t epochs, batch;
     double lr, wd;
-    int64_t limit;       /* first N training images (0 = all) */
-    int64_t test_limit;  /* first N test images for the final figures (0 = all) */
+    int64_t limit;       /* N training images, seeded random choice (0 = all) */
+    int64_t test_limit;  /* N test images (seeded random choice) for the final figures (0 = all) */
     int64_t threads;     /* oneDNN threads (0 = all cores) */
     int64_t licensees;   /* P */
     int64_t trials;      /* verification trials per run */
     int64_t wrong_keys;  /* incorrect keys per run, each from its own Gen */
-    int64_t eval_limit;  /* per-epoch curve on the first N test images */
+    int64_t eval_limit;  /* per-epoch curve on N random test images */
     int64_t verif_reps;  /* 0 = protect's automatic replica count */
     int64_t verif_count; /* 0 = protect's default (24 Fakes / 16 per licensee) */
     uint64_t seed;       /* repeat r uses seed + r (init, shuffling, noise images) */
@@ -165,7 +165,7 @@ typedef struct eip_exp_encryip_run {
     double verif_ml, verif_argmax; /* trials naming the leaking licensee / trials */
     double false_named;  /* wrong-key deployments that named some licensee / trials */
     double memorised;    /* verification instances decoded to their own ciphertext (ML) */
-    double *curve;       /* [epochs] per-epoch test accuracy (first eval_limit images) */
+    double *curve;       /* [epochs] per-epoch test accuracy (eval_limit random test images) */
 } eip_exp_encryip_run;
 
 void eip_exp_encryip_run_free(eip_exp_encryip_run *r);
@@ -205,6 +205,8 @@ typedef struct eip_exp_encryip_cost_config {
     int64_t p_small, p_large;         /* 3, 1000 */
     int64_t ristretto_per_large;      /* ristretto255 targeted instances per licensee at p_large */
     int64_t verif_reps;               /* 0 = automatic */
+    int64_t ristretto_large_reps;     /* replicas for ristretto255 at p_large (0 = verif_reps) */
+    int64_t rounds;                   /* round-robin repetitions; fastest kept (2) */
     const char *out_dir;
     const char *command;
     FILE *log;

@@ -71,8 +71,8 @@ typedef struct eip_protect_verif {
 } eip_protect_verif;
 
 void eip_protect_verif_free(eip_protect_verif *v);
-/* Files: PREFIX.idx3 (images, idx3 ubyte, C must be 1; C > 1 is stored as
- * idx4 [V, C, H, W]), PREFIX.ct (crypto ciphertext file), PREFIX.json
+/* Files: PREFIX.idx (images: idx3 ubyte [V, H, W] when C = 1, idx4
+ * [V, C, H, W] otherwise), PREFIX.ct (crypto ciphertext file), PREFIX.json
  * (kind / licensee / label per instance, bundle id).  `json_path` names the
  * .json; the other two are its siblings (docs/PROTECT.md). */
 eip_status eip_protect_verif_save(const eip_protect_verif *v, const eip_crypto_pk_t *pk,

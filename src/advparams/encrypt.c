@@ -331,6 +331,13 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
     acc0 = acc;
     loss0 = loss;
     curve[0] = acc;
+    if (acc <= cfg->target_acc) {
+        s = eip_error_set(err, EIP_ERR_INFEASIBLE,
+                          "AdvParams: the model's encryption-set accuracy %.4f is already at or below the "
+                          "target %.4f (an untrained or broken model?): nothing to encrypt",
+                          acc, cfg->target_acc);
+        goto fail;
+    }
     /* A candidate that fails to help is blocked, so every step makes progress
      * or shrinks the candidate set; cap the attempts all the same. */
     for (int64_t attempt = 0; changed < cfg->budget && acc > cfg->target_acc &&

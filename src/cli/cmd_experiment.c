@@ -62,18 +62,18 @@ int eip_cli_experiment_table1(int argc, char **argv)
     eip_cli_opt o[] = {
         {"models", "LIST", "zoo models (default resnet18,googlenet,alexnet)", false, NULL, false},
         {"datasets", "LIST", "datasets (default fashion-mnist,mnist)", false, NULL, false},
-        {"width-resnet18", "W", "resnet18 width (default 0.125)", false, NULL, false},
-        {"width-googlenet", "W", "googlenet width (default 0.125)", false, NULL, false},
+        {"width-resnet18", "W", "resnet18 width (default 0.25)", false, NULL, false},
+        {"width-googlenet", "W", "googlenet width (default 0.5)", false, NULL, false},
         {"width-alexnet", "W", "alexnet width (default 0.25)", false, NULL, false},
-        {"width-smallcnn", "W", "smallcnn width (default 0.25)", false, NULL, false},
+        {"width-smallcnn", "W", "smallcnn width (default 0.5)", false, NULL, false},
         {"repeats", "R", "repeats per cell (default 3)", false, NULL, false},
         {"epochs", "E", "epochs (default 3)", false, NULL, false},
         {"batch", "B", "batch size (default 128)", false, NULL, false},
         {"lr", "LR", "peak learning rate, SGD Nesterov, cosine (default 0.05)", false, NULL, false},
         {"wd", "WD", "weight decay (default 5e-4)", false, NULL, false},
-        {"limit", "N", "first N training images (default 6000; 0 = all)", false, NULL, false},
-        {"test-limit", "N", "first N test images for the table (default 2000; 0 = all)", false, NULL, false},
-        {"eval-limit", "N", "per-epoch curve on the first N test images (default 1000)", false, NULL, false},
+        {"limit", "N", "N training images, seeded random choice (default 6000; 0 = all)", false, NULL, false},
+        {"test-limit", "N", "N test images (seeded random choice) for the table (default 2000; 0 = all)", false, NULL, false},
+        {"eval-limit", "N", "per-epoch curve on N random test images (default 1000)", false, NULL, false},
         {"licensees", "P", "licensees per EncryIP model (default 3)", false, NULL, false},
         {"trials", "T", "verification trials per run (default 10)", false, NULL, false},
         {"wrong-keys", "W", "incorrect keys per run, each from its own key generation (default 5)", false, NULL, false},
@@ -103,8 +103,8 @@ int eip_cli_experiment_table1(int argc, char **argv)
     for (int i = 0; i < c.n_models; i++) {
         char flag[64];
         snprintf(flag, sizeof flag, "width-%s", c.models[i]);
-        const double dflt = !strcmp(c.models[i], "alexnet") || !strcmp(c.models[i], "smallcnn") ? 0.25
-                                                                                               : 0.125;
+        const double dflt = !strcmp(c.models[i], "googlenet") || !strcmp(c.models[i], "smallcnn") ? 0.5
+                                                                                                 : 0.25;
         bool known = false;
         for (const eip_cli_opt *p = o; p->name; p++)
             known |= !strcmp(p->name, flag);
@@ -193,10 +193,10 @@ int eip_cli_experiment_cost(int argc, char **argv)
 {
     const char *cmd = "experiment cost";
     eip_cli_opt o[] = {
-        {"model", "NAME", "zoo model (default resnet18)", false, NULL, false},
-        {"width", "W", "width (default 0.125)", false, NULL, false},
+        {"model", "NAME", "zoo model (default alexnet)", false, NULL, false},
+        {"width", "W", "width (default 0.25)", false, NULL, false},
         {"dataset", "NAME", "dataset (default fashion-mnist)", false, NULL, false},
-        {"limit", "N", "first N training images (default 6000; 0 = all)", false, NULL, false},
+        {"limit", "N", "N training images, seeded random choice (default 3000; 0 = all)", false, NULL, false},
         {"epochs", "E", "epochs (default 3)", false, NULL, false},
         {"batch", "B", "batch size (default 128)", false, NULL, false},
         {"lr", "LR", "peak learning rate (default 0.05)", false, NULL, false},
@@ -207,6 +207,8 @@ int eip_cli_experiment_cost(int argc, char **argv)
         {"p-large", "P", "licensees of the large run (default 1000; paper group q = next prime > P)", false, NULL, false},
         {"ristretto-per-licensee", "V", "ristretto255 targeted instances per licensee at --p-large (default 1)", false, NULL, false},
         {"verify-reps", "R", "replicas per verification instance (default: automatic)", false, NULL, false},
+        {"rounds", "R", "run the five trainings round-robin R times, keep each one's fastest (default 2)", false, NULL, false},
+        {"ristretto-large-reps", "R", "replicas for ristretto255 at --p-large (default 3; 0 = as --verify-reps)", false, NULL, false},
         {"out", "DIR", "output directory (created if missing)", true, NULL, false},
         {NULL, NULL, NULL, false, NULL, false},
     };
@@ -232,7 +234,10 @@ int eip_cli_experiment_cost(int argc, char **argv)
         !eip_cli_get_i64(cmd, o, "p-large", c.p_large, 1, 100000, &c.p_large) ||
         !eip_cli_get_i64(cmd, o, "ristretto-per-licensee", c.ristretto_per_large, 1, 1000,
                          &c.ristretto_per_large) ||
-        !eip_cli_get_i64(cmd, o, "verify-reps", 0, 0, 100000, &c.verif_reps))
+        !eip_cli_get_i64(cmd, o, "verify-reps", 0, 0, 100000, &c.verif_reps) ||
+        !eip_cli_get_i64(cmd, o, "rounds", c.rounds, 1, 100, &c.rounds) ||
+        !eip_cli_get_i64(cmd, o, "ristretto-large-reps", c.ristretto_large_reps, 0, 100000,
+                         &c.ristretto_large_reps))
         return EIP_EXIT_USAGE;
     c.seed = (uint64_t)seed;
     c.out_dir = eip_cli_get(o, "out");

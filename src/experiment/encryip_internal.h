@@ -48,7 +48,11 @@ void eip_expe_text_add(eip_expe_text *t, const char *fmt, ...) __attribute__((fo
 eip_status eip_expe_text_write(eip_expe_text *t, const char *dir, const char *name, eip_error *err);
 void eip_expe_text_free(eip_expe_text *t);
 
-/* Loads a dataset by name and keeps the first `limit` training images. */
+/* k images of src (all when k <= 0 or k >= n), a seeded random choice kept
+ * in dataset order (class-balanced in expectation). */
+eip_status eip_expe_subset(const eip_data_set *src, int64_t k, uint64_t seed, eip_data_set *out,
+                           eip_error *err);
+/* Loads a dataset by name and keeps `limit` training images (eip_expe_subset). */
 eip_status eip_expe_data_load(const char *name, int64_t limit, eip_data_set *train,
                               eip_data_set *test, eip_error *err);
 

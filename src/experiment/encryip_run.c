@@ -367,7 +367,7 @@ eip_status eip_exp_encryip_run_cell(const eip_exp_encryip_config *cfg, eip_nn_ct
     tr.t_start = t_start;
     eip_data_set evalset = {0};
     const int64_t ne = cfg->eval_limit > 0 && cfg->eval_limit < test->n ? cfg->eval_limit : test->n;
-    eip_status s = eip_data_set_subset_first(test, ne, &evalset, err);
+    eip_status s = eip_expe_subset(test, ne, 0x4556414cull /* "EVAL" */, &evalset, err);
     for (int k = 0; k < EIP_EXP_ENCRYIP_METHODS && !s; k++) {
         if (k == EIP_EXP_ENCRYIP_PAPER && !(cfg->groups & 1))
             continue;

