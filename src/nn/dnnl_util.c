@@ -429,3 +429,20 @@ void eip_nn_adapt_free(eip_nn_adapt *a)
     eip_nn_prim_free(&a->bwd);
     memset(a, 0, sizeof *a);
 }
+
+void eip_nn_wstate_free(void *state)
+{
+    eip_nn_wstate *s = state;
+    if (!s)
+        return;
+    eip_nn_prim_free(&s->fwd);
+    eip_nn_prim_free(&s->bwd_d);
+    eip_nn_prim_free(&s->bwd_w);
+    eip_nn_adapt_free(&s->in);
+    eip_nn_wts_free(&s->w_fwd);
+    eip_nn_wts_free(&s->w_bwd);
+    eip_nn_wgrad_free(&s->gw);
+    eip_nn_mem_free(&s->bias);
+    eip_nn_mem_free(&s->dbias);
+    free(s);
+}

@@ -14,41 +14,12 @@ typedef struct linear_layer {
     int64_t w_off, b_off;
 } linear_layer;
 
-typedef struct linear_state {
-    eip_nn_prim fwd, bwd_d, bwd_w;
-    eip_nn_adapt in;
-    eip_nn_wts w_fwd, w_bwd;
-    int bwd_w_same;
-    eip_nn_wgrad gw;
-    dnnl_memory_t bias, dbias;
-    int train;
-} linear_state;
-
-static size_t al(size_t b) { return (b + EIP_NN_ALIGN - 1) / EIP_NN_ALIGN * EIP_NN_ALIGN; }
-
-static void linear_state_free(void *p)
-{
-    linear_state *s = p;
-    if (!s)
-        return;
-    eip_nn_prim_free(&s->fwd);
-    eip_nn_prim_free(&s->bwd_d);
-    eip_nn_prim_free(&s->bwd_w);
-    eip_nn_adapt_free(&s->in);
-    eip_nn_wts_free(&s->w_fwd);
-    eip_nn_wts_free(&s->w_bwd);
-    eip_nn_wgrad_free(&s->gw);
-    eip_nn_mem_free(&s->bias);
-    eip_nn_mem_free(&s->dbias);
-    free(s);
-}
-
 static eip_status linear_plan(void *layer, const eip_nn_plan_in *in, void **state,
                               eip_nn_plan_out *out, eip_error *err)
 {
     linear_layer *L = layer;
     const char *nm = in->name;
-    linear_state *s = calloc(1, sizeof *s);
+    eip_nn_wstate *s = calloc(1, sizeof *s);
     if (!s)
         return eip_error_set(err, EIP_ERR_NOMEM, "layer %s: plan", nm);
     *state = s;
@@ -90,7 +61,7 @@ static eip_status linear_plan(void *layer, const eip_nn_plan_in *in, void **stat
                                    nm, "inner product backward weights", err));
         const dnnl_memory_desc_t *dw_md = eip_nn_prim_md(&s->bwd_w, dnnl_query_diff_weights_md, 0);
         EIP_NN_OK(eip_nn_wgrad_make(&s->gw, dw_md, &w_user, in->eng, &out->scratch_bytes, nm, err));
-        out->wdiff_bytes = al(s->gw.bytes) + (L->bias ? al((size_t)L->out_f * sizeof(float)) : 0);
+        out->wdiff_bytes = eip_nn_align(s->gw.bytes) + (L->bias ? eip_nn_align((size_t)L->out_f * sizeof(float)) : 0);
         if (L->bias)
             EIP_NN_OK(eip_nn_mem_new(&s->dbias, &b_md, in->eng, nm, err));
     }
@@ -103,7 +74,7 @@ static eip_status linear_plan(void *layer, const eip_nn_plan_in *in, void **stat
 static eip_status linear_forward(void *layer, void *state, const eip_nn_exec *ex, eip_error *err)
 {
     linear_layer *L = layer;
-    linear_state *s = state;
+    eip_nn_wstate *s = state;
     dnnl_memory_t src;
     EIP_NN_OK(eip_nn_adapt_src(&s->in, ex, ex->src[0], ex->ws, &src, err));
     EIP_NN_OK(eip_nn_wts_sync(&s->w_fwd, ex->params + L->w_off, ex, err));
@@ -117,14 +88,14 @@ static eip_status linear_forward(void *layer, void *state, const eip_nn_exec *ex
 static eip_status linear_backward(void *layer, void *state, const eip_nn_exec *ex, eip_error *err)
 {
     linear_layer *L = layer;
-    linear_state *s = state;
+    eip_nn_wstate *s = state;
     if (!s->train)
         return eip_error_set(err, EIP_ERR_STATE, "layer %s: planned without backward", ex->name);
     dnnl_memory_t src;
     EIP_NN_OK(eip_nn_adapt_src(&s->in, ex, ex->src[0], ex->ws, &src, err));
     EIP_NN_OK(eip_nn_mem_bind(s->gw.prim, ex->wdiff, ex->name, err));
     EIP_NN_OK(eip_nn_mem_bind(s->gw.user, ex->grads + L->w_off, ex->name, err));
-    float *db = (float *)(ex->wdiff + al(s->gw.bytes)); /* [O] */
+    float *db = (float *)(ex->wdiff + eip_nn_align(s->gw.bytes)); /* [O] */
     if (L->bias)
         EIP_NN_OK(eip_nn_mem_bind(s->dbias, db, ex->name, err));
     dnnl_exec_arg_t a[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ex->ddst},
@@ -168,7 +139,7 @@ static int64_t linear_macs(const void *layer, const eip_nn_shape *out)
 }
 
 static const eip_nn_layer_vt linear_vt = {
-    "linear", linear_plan, linear_forward, linear_backward, linear_state_free, linear_init, NULL,
+    "linear", linear_plan, linear_forward, linear_backward, eip_nn_wstate_free, linear_init, NULL,
     linear_free, 1, linear_macs,
 };
 

@@ -303,6 +303,7 @@ eip_status eip_nn_wgrad_make(eip_nn_wgrad *g, const dnnl_memory_desc_t *prim_md,
                              size_t *scratch, const char *layer, eip_error *err);
 void eip_nn_wgrad_free(eip_nn_wgrad *g);
 
+
 /* Input adapter: the producer's layout vs. the layouts a primitive wants
  * for its src (forward) and diff_src (backward).  When they differ, forward
  * reorders into a ws buffer (kept for backward) and backward computes the
@@ -344,5 +345,26 @@ static inline double eip_nn_uniform(uint64_t *s)
 }
 /* Fills dst[count] with U(-bound, bound). */
 void eip_nn_fill_uniform(float *dst, int64_t count, double bound, uint64_t *rng);
+
+/* Execution state of a weighted layer (conv, linear): the three primitives,
+ * the input adapter, forward/backward-data weights, the weight-gradient
+ * accumulator and the bias views.  Shared because both layers hold exactly
+ * this; freed with eip_nn_wstate_free (accepts NULL). */
+typedef struct eip_nn_wstate {
+    eip_nn_prim fwd, bwd_d, bwd_w;
+    eip_nn_adapt in;       /* producer layout <-> primitive src layout */
+    eip_nn_wts w_fwd;      /* weights for forward */
+    eip_nn_wts w_bwd;      /* weights for backward data (layout may differ) */
+    int bwd_w_same;        /* backward data uses w_fwd */
+    eip_nn_wgrad gw;
+    dnnl_memory_t bias;    /* [O] view into params */
+    dnnl_memory_t dbias;   /* [O] in wdiff scratch */
+    int train;
+} eip_nn_wstate;
+
+void eip_nn_wstate_free(void *state);
+
+/* Rounds a byte count up to the arena alignment. */
+static inline size_t eip_nn_align(size_t b) { return (b + EIP_NN_ALIGN - 1) / EIP_NN_ALIGN * EIP_NN_ALIGN; }
 
 #endif
