@@ -101,6 +101,9 @@ def main(argv=None):
         notes.append(msg)
 
     raw, by = [], {}
+    # Records are appended to --json-out as each run finishes, so a run that is cut off
+    # still leaves its finished part on disk.
+    jout = open(a.json_out, "w") if a.json_out else None
     for _ in range(a.repeat):
         runs = []
         if have_c:
@@ -113,16 +116,17 @@ def main(argv=None):
                 notes.append(err)
             for r in recs:
                 raw.append(r)
+                if jout:
+                    jout.write(json.dumps(r) + "\n")
+                    jout.flush()
                 eng = r.get("engine")
                 if eng in ("encryip", "torch") and "model" in r and "mode" in r:
                     by.setdefault((eng, r["model"], r["mode"]), []).append(r)
                 elif eng == "machine":
                     by.setdefault(("machine",), []).append(r)
 
-    if a.json_out:
-        with open(a.json_out, "w") as f:
-            for r in raw:
-                f.write(json.dumps(r) + "\n")
+    if jout:
+        jout.close()
 
     peak = by.get(("machine",), [{}])[0].get("peak_gflops_est")
     print("### encryip vs PyTorch — %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"))

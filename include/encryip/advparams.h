@@ -109,7 +109,9 @@ typedef struct eip_advparams_config {
     int64_t trials;      /* best-scored candidates tried for real per step (default 8) */
     double reach;        /* fraction of the way to the bound, (0, 1] (default 1) */
     int64_t batch;       /* forward/backward batch (default 128) */
-    eip_advparams_acc_fn acc_fn; /* NULL: argmax (HARD), per-block argmax (BLOCK), argmax (SOFT) */
+    /* NULL: argmax (HARD), per-block argmax (BLOCK), argmax (SOFT).  Given:
+     * the stop rule and the score of each trial (one more forward per trial) */
+    eip_advparams_acc_fn acc_fn;
     void *acc_ctx;
     /* Called after every accepted change (may be NULL): parameters changed
      * so far, the tensor changed, encryption-set accuracy now. */

@@ -76,6 +76,7 @@ typedef struct eip_exp_advparams_config {
     int64_t test_limit;      /* test images for every accuracy (0 = all) */
     int64_t enc_images;      /* encryption set size */
     int64_t budget;          /* AdvParams parameter budget */
+    double target_acc;       /* encryption-set stop accuracy (<= 0: the library's 1/classes + 0.05) */
     double ft_fractions[4];  /* attacker data fractions (0-terminated) */
     int64_t ft_epochs;       /* 0 = skip the fine-tuning phase */
     int64_t threads;
@@ -112,15 +113,32 @@ typedef enum eip_exp_encryip_method {
 
 const char *eip_exp_encryip_method_name(int method); /* "original", "paper", "ristretto255" */
 
+/* How one model of the grid is trained: every method of its cells (the
+ * original and both EncryIP variants) uses the same recipe. */
+typedef struct eip_exp_encryip_recipe {
+    double width;        /* channel width multiplier */
+    int optim;           /* EIP_TRAIN_OPTIM_SGD (momentum 0.9, Nesterov) or _ADAMW */
+    int64_t epochs;
+    double lr, wd;       /* peak lr (warm-up + cosine); SGD: coupled, AdamW: decoupled decay */
+    int64_t verif_reps;  /* replicas per verification instance (0 = protect's automatic count) */
+} eip_exp_encryip_recipe;
+
+/* The default recipe of a zoo model: SGD lr 0.05 wd 5e-4 for 3 epochs,
+ * except AlexNet (no batch norm), which does not learn in a few SGD epochs
+ * at these scales, nor memorises the verification images with protect's
+ * automatic 150 presentations (docs/RESULTS.md): AdamW lr 3e-3 wd 0.01 for
+ * 30 epochs with 40 replicas per verification instance (its epochs are ~30x
+ * cheaper than ResNet-18's here). */
+eip_exp_encryip_recipe eip_exp_encryip_recipe_default(const char *model);
+
 typedef struct eip_exp_encryip_config {
     int n_models;
     char models[EIP_EXP_ENCRYIP_MAX_MODELS][EIP_EXP_ENCRYIP_NAME];
-    double widths[EIP_EXP_ENCRYIP_MAX_MODELS];
+    eip_exp_encryip_recipe recipes[EIP_EXP_ENCRYIP_MAX_MODELS]; /* same index as models */
     int n_datasets;
     char datasets[EIP_EXP_ENCRYIP_MAX_DATASETS][EIP_EXP_ENCRYIP_NAME];
     int64_t repeats;     /* R */
-    int64_t epochs, batch;
-    double lr, wd;
+    int64_t batch;
     int64_t limit;       /* N training images, seeded random choice (0 = all) */
     int64_t test_limit;  /* N test images (seeded random choice) for the final figures (0 = all) */
     int64_t threads;     /* oneDNN threads (0 = all cores) */
@@ -128,7 +146,6 @@ typedef struct eip_exp_encryip_config {
     int64_t trials;      /* verification trials per run */
     int64_t wrong_keys;  /* incorrect keys per run, each from its own Gen */
     int64_t eval_limit;  /* per-epoch curve on N random test images */
-    int64_t verif_reps;  /* 0 = protect's automatic replica count */
     int64_t verif_count; /* 0 = protect's default (24 Fakes / 16 per licensee) */
     uint64_t seed;       /* repeat r uses seed + r (init, shuffling, noise images) */
     int groups;          /* bit 0: paper group, bit 1: ristretto255 */
@@ -172,10 +189,11 @@ void eip_exp_encryip_run_free(eip_exp_encryip_run *r);
 
 /* Trains and measures one cell: out[ORIGINAL] always, out[PAPER] /
  * out[RISTRETTO] when cfg->groups asks (the others stay done = 0).  Same
- * seed, architecture, epochs and hyper-parameters for all; t_start (or 0)
+ * seed, architecture and recipe for all; t_start (or 0)
  * is the grid's start time for the elapsed-time print. */
 eip_status eip_exp_encryip_run_cell(const eip_exp_encryip_config *cfg, eip_nn_ctx *nn,
-                                    const char *model, double width, const eip_data_set *train,
+                                    const char *model, const eip_exp_encryip_recipe *recipe,
+                                    const eip_data_set *train,
                                     const eip_data_set *test, const char *dataset, int64_t repeat,
                                     double t_start, eip_exp_encryip_run out[EIP_EXP_ENCRYIP_METHODS],
                                     eip_error *err);
@@ -200,6 +218,7 @@ typedef struct eip_exp_encryip_cost_config {
     double width;
     char dataset[EIP_EXP_ENCRYIP_NAME];
     int64_t limit, epochs, batch, threads;
+    int optim;                        /* EIP_TRAIN_OPTIM_*: the model's recipe by default */
     double lr, wd;
     uint64_t seed;
     int64_t p_small, p_large;         /* 3, 1000 */
@@ -215,6 +234,42 @@ typedef struct eip_exp_encryip_cost_config {
 void eip_exp_encryip_cost_config_default(eip_exp_encryip_cost_config *c);
 /* Writes cost.md and cost.csv into c->out_dir. */
 eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error *err);
+
+/* Combined protection (src/experiment/encryip_combined.c, docs/PROTECT.md
+ * "Combined protection"): protect (Algorithm 1), AdvParams-encrypt the
+ * protected weights, then on the test set: the stolen file (encrypted
+ * weights decoded with the owner codebook and with every licensee key), the
+ * licensee (weights unlocked in memory + sk_j: equal to the unencrypted
+ * model, bit-exact hash) and leaked deployments (an unlocked deployment
+ * with sk_j queried on the verification instances is traced to j; the
+ * locked file deployed with sk_j: the trace as measured). */
+typedef struct eip_exp_combined_config {
+    char model[EIP_EXP_ENCRYIP_NAME];
+    double width;
+    char dataset[EIP_EXP_ENCRYIP_NAME];
+    int64_t limit, test_limit;   /* seeded random subsets (0 = all) */
+    int64_t epochs, batch, threads;
+    double lr, wd;
+    uint64_t seed;
+    int groups;                  /* bit 0: paper group, bit 1: ristretto255 */
+    int64_t licensees;           /* P */
+    int64_t verif_count, verif_reps; /* 0 = protect's defaults */
+    int64_t enc_images, budget;  /* AdvParams encryption set and parameter budget */
+    int layers;                  /* EIP_ADVPARAMS_LAYERS_* */
+    int64_t crypto_seed;         /* >= 0: keys/codewords from a seeded stream (reproducible runs); -1: CSPRNG */
+    const char *out_dir;         /* existing directory */
+    const char *command;         /* recorded in combined.md (may be NULL) */
+    FILE *log;                   /* progress (may be NULL) */
+} eip_exp_combined_config;
+
+/* Defaults of `encryip experiment combined`: smallcnn width 1 on 6000
+ * Fashion-MNIST images, 3 epochs, both groups, P = 3, 256 images, budget 25. */
+void eip_exp_combined_config_default(eip_exp_combined_config *c);
+/* Runs every group; writes combined.md, combined.csv (one row per
+ * measurement) and combined_curve.csv (encryption-set accuracy after each
+ * changed parameter) into c->out_dir.  A licensee accuracy or hash that
+ * differs from the unencrypted model is an error (EIP_ERR_STATE). */
+eip_status eip_exp_combined(const eip_exp_combined_config *c, eip_error *err);
 /* ======================================== end of EncryIP experiments === */
 
 #ifdef __cplusplus

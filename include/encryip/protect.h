@@ -14,6 +14,10 @@
  *   section 4.4, eq. (5)     eip_protect_trace_score / _keyring: per-licensee
  *                            agreement counts of a suspect's printed labels
  *                            on the verification instances + a decision.
+ *   combined protection      eip_protect_advparams_encrypt: AdvParams on the
+ *                            protected weights (the bundle's file is useless
+ *                            without keys/weights.key); eip_protect_model_unlock
+ *                            restores them in memory only.
  *
  * Every object can be used in-process (experiment driver: protect once,
  * predict/decrypt/trace many times, nothing on disk) or through the bundle
@@ -27,6 +31,7 @@
 
 #include <stdint.h>
 
+#include "encryip/advparams.h"
 #include "encryip/crypto.h"
 #include "encryip/data.h"
 #include "encryip/error.h"
@@ -39,6 +44,11 @@ extern "C" {
 #endif
 
 #define EIP_PROTECT_VERSION 1          /* "protect.version" of a protected model */
+/* "protect.version" of a model whose weights are AdvParams-encrypted
+ * (protect --advparams): a reader that does not know about encrypted weights
+ * refuses it instead of silently running them. */
+#define EIP_PROTECT_VERSION_ADVPARAMS 2
+#define EIP_PROTECT_ADV_DEFAULT_ENC 256 /* encryption-set images */
 #define EIP_PROTECT_ID_BYTES 16        /* bundle id: 32 hex characters */
 #define EIP_PROTECT_MAX_VERIF 100000   /* verification instances in one bundle */
 #define EIP_PROTECT_DEFAULT_FAKES 24   /* paper group: Fake instances */
@@ -155,6 +165,13 @@ typedef struct eip_protect_result {
     eip_train_history history;
     char id[2 * EIP_PROTECT_ID_BYTES + 1]; /* bundle id (hex) */
     double seconds;
+    /* Combined protection (eip_protect_advparams_encrypt): adv_key.n > 0
+     * when net holds AdvParams-encrypted weights; adv_key restores them
+     * (secret: wiped by eip_protect_result_free). */
+    eip_advparams_key adv_key;
+    eip_advparams_result adv;      /* changed, n_params, enc-set accuracy before/after, curve */
+    int64_t adv_enc_n;             /* encryption-set images */
+    double adv_target;             /* encryption-set accuracy AdvParams aimed at */
 } eip_protect_result;
 
 /* Output width K for a configuration (paper: 3q; ristretto255: z + P*V). */
@@ -163,6 +180,23 @@ int64_t eip_protect_output_width(eip_crypto_group_id group, int64_t q, int32_t c
 
 eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *out, eip_error *err);
 void eip_protect_result_free(eip_protect_result *r);
+
+/* ---- combined protection: AdvParams on the protected model ---------------- */
+
+/* Encrypts r->net in place with AdvParams (docs/PROTECT.md "Combined
+ * protection"): enc_n (0 = EIP_PROTECT_ADV_DEFAULT_ENC) training images
+ * drawn by a shuffle seeded from the bundle id, the targets Algorithm 1
+ * trained with (paper group: Φ(c_y) blocks; ristretto255: the label's slot
+ * as a hard class), and an accuracy rule that decodes with the owner's
+ * labelled codebook (ML) and compares with the true label — what every
+ * licensee key would decrypt.  cfg NULL = eip_advparams_config_default(z);
+ * its acc_fn is replaced by that rule.  The key and measurements go to
+ * r->adv_key / r->adv.  A budget spent before the target accuracy still
+ * succeeds with r->adv.reached = 0 (the caller decides).  Refuses an
+ * already encrypted result (EIP_ERR_STATE); on failure r->net is unchanged. */
+eip_status eip_protect_advparams_encrypt(eip_protect_result *r, const eip_data_set *train,
+                                         int64_t enc_n, const eip_advparams_config *cfg,
+                                         eip_error *err);
 
 /* What eip_protect_bundle_write records in manifest.json besides the result. */
 typedef struct eip_protect_bundle_info {
@@ -180,6 +214,10 @@ typedef struct eip_protect_bundle_info {
 
 /* Writes the bundle (docs/PROTECT.md) into a temporary directory next to
  * dir and renames it into place at the end: a failed run leaves nothing.
+ * An AdvParams-encrypted result (r->adv_key.n > 0) writes its encrypted
+ * weights to deploy/ and the weights key to keys/weights.key (0600; one key
+ * for every licensee); a result whose net was unlocked in memory since is
+ * refused (it would write plaintext weights).
  * An existing dir is refused (EIP_ERR_STATE) unless force, and even then
  * only if it holds a manifest.json (an encryip bundle). */
 eip_status eip_protect_bundle_write(const eip_protect_result *r, const eip_protect_bundle_info *info,
@@ -197,15 +235,37 @@ typedef struct eip_protect_model eip_protect_model_t;
 eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect_model_t **out,
                                   eip_error *err);
 /* In-memory handle from a protect result (the net is SHARED with r: do not
- * free r first; modifications of the net, e.g. pruning, affect both). */
+ * free r first; modifications of the net, e.g. pruning or unlocking,
+ * affect both).  An AdvParams-encrypted result gives a handle that is
+ * locked while the net holds the encrypted weights. */
 eip_status eip_protect_model_from_result(const eip_protect_result *r, eip_protect_model_t **out,
                                          eip_error *err);
 void eip_protect_model_free(eip_protect_model_t *m);
 /* Writes a deploy dir (model.safetensors, public.key, codebook.bin) of the
  * model's current weights (e.g. after a simulated pruning or fine-tuning of
- * a leaked copy).  Refuses an existing dir unless force. */
+ * a leaked copy).  Refuses an existing dir unless force, and an
+ * AdvParams-encrypted model that is unlocked (EIP_ERR_STATE: it would write
+ * plaintext weights; a locked one is written encrypted). */
 eip_status eip_protect_model_save(const eip_protect_model_t *m, const char *dir, int force,
                                   eip_error *err);
+
+/* Combined protection: 1 if the model's weights are AdvParams-encrypted
+ * (metadata protect.advparams = hex of the key's encrypted-model hash),
+ * locked or not; 1 if they are still encrypted (locked).  Algorithm 2 runs
+ * on locked weights too (that is the stolen-file measurement); the CLI
+ * refuses them unless asked (--locked). */
+int eip_protect_model_advparams(const eip_protect_model_t *m);
+int eip_protect_model_locked(const eip_protect_model_t *m);
+/* Restores the weights IN MEMORY with the AdvParams weights key
+ * (eip_advparams_decrypt: bit for bit, both model hashes checked).  Refuses
+ * (model unchanged) a model without encrypted weights (EIP_ERR_ARG), an
+ * unlocked one (EIP_ERR_STATE), and a key of another model (EIP_ERR_CRYPTO:
+ * the key's hash differs from protect.advparams, or the weights were
+ * modified since encryption). */
+eip_status eip_protect_model_unlock(eip_protect_model_t *m, const eip_advparams_key *key,
+                                    eip_error *err);
+/* The model file it was loaded from ("" for an in-memory handle). */
+const char *eip_protect_model_path(const eip_protect_model_t *m);
 
 eip_nn_net_t *eip_protect_model_net(eip_protect_model_t *m);
 const eip_crypto_pk_t *eip_protect_model_pk(const eip_protect_model_t *m);

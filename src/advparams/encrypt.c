@@ -11,6 +11,9 @@
  *         score_i = g_i * (v_i - w_i)            (first-order loss increase)
  *     try the `trials` best-scored for real (forward pass), keep the one with
  *     the fewest correct answers (ties: highest loss), record it in the key.
+ * "Correct" is the caller's acc_fn when given (also for scoring trials);
+ * when no row is correct by the targets' own rule but acc_fn still is above
+ * the target, the gradient comes from every row instead of the correct ones.
  *
  * Shape legend: N images, C channels, H rows, W columns, K outputs,
  * P parameters (flat block). */
@@ -348,6 +351,16 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
             goto fail;
         int64_t found = 0;
         best_candidates(&e, p, g, np, top, tsc, cfg->trials, &found);
+        if (found == 0 && cfg->acc_fn) {
+            /* No row is correct by the targets' own rule (BLOCK: every block
+             * right) while the caller's rule still sees accuracy above the
+             * target (ML decoding of a block code survives a broken block):
+             * then every row's loss drives the gradient. */
+            if ((s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch,
+                                          EIP_ATTACK_GRAD_ALL, NULL, NULL, err)) != EIP_OK)
+                goto fail;
+            best_candidates(&e, p, g, np, top, tsc, cfg->trials, &found);
+        }
         if (found == 0)
             break;
         int64_t best = -1, best_correct = INT64_MAX;
@@ -362,6 +375,14 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
             eip_nn_mark_dirty(net);
             s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch, EIP_ATTACK_GRAD_NONE, &l,
                                      &cc, err);
+            if (s == EIP_OK && cfg->acc_fn) {
+                /* score the trial by the caller's rule, the one the stop
+                 * criterion uses (ML decoding of a block code is not the
+                 * targets' every-block rule) */
+                double ta = 0;
+                s = cfg->acc_fn(cfg->acc_ctx, net, x, enc->labels, enc->n, &ta, err);
+                cc = llround(ta * (double)enc->n);
+            }
             p[i] = old;
             eip_nn_mark_dirty(net);
             if (s != EIP_OK)

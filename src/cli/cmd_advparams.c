@@ -193,6 +193,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         {"test-limit", "N", "test images for every accuracy (default 2000, 0 = all)", false, NULL, false},
         {"images", "N", "encryption-set size (default 256)", false, NULL, false},
         {"budget", "N", "AdvParams parameter budget (default 25)", false, NULL, false},
+        {"target-acc", "A", "stop at this encryption-set accuracy (default 1/classes + 0.05)", false, NULL, false},
         {"ft-fractions", "LIST", "attacker data fractions (default 0.01,0.05,0.1; max 4)", false, NULL, false},
         {"ft-epochs", "E", "fine-tuning epochs (default 3; 0 skips fine-tuning)", false, NULL, false},
         {"seed", "S", "seed (default 1)", false, NULL, false},
@@ -211,6 +212,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         !eip_cli_get_i64(cmd, o, "test-limit", 2000, 0, INT64_MAX, &c.test_limit) ||
         !eip_cli_get_i64(cmd, o, "images", 256, 1, 100000, &c.enc_images) ||
         !eip_cli_get_i64(cmd, o, "budget", 25, 1, EIP_ADVPARAMS_MAX_ENTRIES, &c.budget) ||
+        !eip_cli_get_f64(cmd, o, "target-acc", 0.0, 0.0, 1.0, &c.target_acc) ||
         !eip_cli_get_i64(cmd, o, "ft-epochs", 3, 0, 64, &c.ft_epochs) ||
         !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX, &seed) ||
         !eip_cli_get_i64(cmd, o, "threads", 0, 0, 1024, &c.threads))

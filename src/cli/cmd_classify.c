@@ -1,6 +1,8 @@
 /* encryip classify: what an authorised licensee runs — Algorithm 2
  * (predict) and eq. (4) (Dec with the licensee's key) in one step, one
- * label per line ("not-a-label" where the decryption is none).  --plain runs
+ * label per line ("not-a-label" where the decryption is none).  AdvParams-
+ * encrypted weights (protect --advparams) need --weights-key, which unlocks
+ * them in memory only (or --locked: run them encrypted).  --plain runs
  * an unprotected model from `encryip train` (arg-max labels), e.g. as an
  * honest suspect for `encryip trace`. */
 #include <stdio.h>
@@ -56,11 +58,13 @@ int eip_cli_classify(int argc, char **argv)
         {"data-dir", "DIR", "dataset directory (default: the installed location)", false, NULL, false},
         {"out", "FILE", "labels, one per line (default: stdout)", false, NULL, false},
         {"decoder", "D", "Φ^-1: ml (default) or argmax (the paper's eq. 3)", false, NULL, false},
+        {"weights-key", "FILE", "AdvParams weights key (keys/weights.key): unlock encrypted weights in memory", false, NULL, false},
+        {"locked", NULL, "run AdvParams-encrypted weights as they are (stolen-file measurement)", false, NULL, false},
         {"threads", "T", "oneDNN threads (default: all cores)", false, NULL, false},
         {NULL, NULL, NULL, false, NULL, false},
     };
-    int rc = eip_cli_parse(cmd, "--model DIR --key FILE (--input FILE | --dataset NAME) [--out FILE]",
-                           o, argc, argv);
+    int rc = eip_cli_parse(cmd, "--model DIR --key FILE [--weights-key FILE] (--input FILE | --dataset "
+                           "NAME) [--out FILE]", o, argc, argv);
     if (rc >= 0)
         return rc;
     int64_t threads;
@@ -68,6 +72,11 @@ int eip_cli_classify(int argc, char **argv)
         return EIP_EXIT_USAGE;
     if (eip_cli_has(o, "plain") == eip_cli_has(o, "key")) {
         fprintf(stderr, "encryip %s: error: give exactly one of --key FILE or --plain\n", cmd);
+        return EIP_EXIT_USAGE;
+    }
+    if (eip_cli_has(o, "plain") && (eip_cli_has(o, "weights-key") || eip_cli_has(o, "locked"))) {
+        fprintf(stderr, "encryip %s: error: --plain runs a plain model: no --weights-key or --locked\n",
+                cmd);
         return EIP_EXIT_USAGE;
     }
     eip_error err = {0};
@@ -86,8 +95,7 @@ int eip_cli_classify(int argc, char **argv)
     } else {
         int32_t c, h, w;
         if ((s = eip_crypto_sk_load(eip_cli_get(o, "key"), &sk, &err)) ||
-            (s = eip_protect_model_load(&ctx, eip_cli_get(o, "model"), &m, &err)) ||
-            (s = eip_cli_decoder_parse(o, m, &err)))
+            (s = eip_cli_protect_model_open(&ctx, o, &m, &err)))
             goto done;
         const int any = eip_cli_has(o, "any-key");
         if (!any && (s = eip_crypto_sk_check_pk(sk, eip_crypto_pk_id(eip_protect_model_pk(m)),

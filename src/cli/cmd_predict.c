@@ -1,7 +1,9 @@
 /* encryip predict: EncryIP Algorithm 2 (deploying process) on a protected
  * model: y = [M](x), c = Φ^-1(y), c_d = SampDist(c) with fresh randomness per
  * query, output the confused label Φ(c_d) — never the true label, no secret
- * key involved.  Also the input helper shared with classify and trace. */
+ * key involved.  Also the helpers shared with classify: input images, the
+ * model opener (AdvParams-encrypted weights: --weights-key / --locked). */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,53 @@ eip_status eip_cli_decoder_parse(const eip_cli_opt *o, eip_protect_model_t *m, e
     return EIP_OK;
 }
 
+eip_status eip_cli_protect_model_open(eip_nn_ctx *ctx, const eip_cli_opt *o,
+                                      eip_protect_model_t **out, eip_error *err)
+{
+    *out = NULL;
+    const char *path = eip_cli_get(o, "model"), *kpath = eip_cli_get(o, "weights-key");
+    const int locked = eip_cli_has(o, "locked");
+    if (kpath && locked)
+        return eip_error_set(err, EIP_ERR_ARG, "give at most one of --weights-key FILE or --locked");
+    eip_advparams_key key = {0};
+    eip_protect_model_t *m = NULL;
+    eip_status s = EIP_OK;
+    /* the key first: a corrupted key fails before the model is read */
+    if (kpath && (s = eip_advparams_key_read(kpath, &key, err)))
+        goto done;
+    if ((s = eip_protect_model_load(ctx, path, &m, err)))
+        goto done;
+    if (!eip_protect_model_advparams(m)) {
+        if (kpath || locked)
+            s = eip_error_set(err, EIP_ERR_ARG, "%s: the weights are not AdvParams-encrypted; drop %s",
+                              eip_protect_model_path(m), kpath ? "--weights-key" : "--locked");
+    } else if (kpath) {
+        /* restored in memory only; nothing is written */
+        if ((s = eip_protect_model_unlock(m, &key, err)))
+            eip_error_prefix(err, "--weights-key %s: ", kpath);
+    } else if (locked) {
+        fprintf(stderr, "warning: %s: running the AdvParams-encrypted weights as they are "
+                        "(--locked): the outputs are those of the encrypted model\n",
+                eip_protect_model_path(m));
+    } else {
+        s = eip_error_set(err, EIP_ERR_ARG, "%s: the weights are AdvParams-encrypted (protect "
+                          "--advparams): pass --weights-key FILE (the bundle's keys/weights.key) to "
+                          "unlock them in memory, or --locked to run the encrypted weights",
+                          eip_protect_model_path(m));
+    }
+    if (!s)
+        s = eip_cli_decoder_parse(o, m, err);
+done:
+    if (key.entries) /* the original weights: secret */
+        sodium_memzero(key.entries, (size_t)key.n * sizeof *key.entries);
+    eip_advparams_key_free(&key);
+    if (s)
+        eip_protect_model_free(m);
+    else
+        *out = m;
+    return s;
+}
+
 /* One confused label per line: paper group "(u1,u2,u3)" (positions of the
  * three hot entries of Φ(c_d), eq. 2); ristretto255: hex of u1|u2|u3. */
 static void print_ct(FILE *fp, eip_crypto_group_id g, const eip_crypto_ct *c)
@@ -106,11 +155,13 @@ int eip_cli_predict(int argc, char **argv)
         {"out", "FILE.ct", "also write the ciphertexts (for `encryip decrypt --in`)", false, NULL, false},
         {"show", "N", "print only the first N confused labels (default: all)", false, NULL, false},
         {"decoder", "D", "Φ^-1: ml (default) or argmax (the paper's eq. 3)", false, NULL, false},
+        {"weights-key", "FILE", "AdvParams weights key (keys/weights.key): unlock encrypted weights in memory", false, NULL, false},
+        {"locked", NULL, "run AdvParams-encrypted weights as they are (stolen-file measurement)", false, NULL, false},
         {"threads", "T", "oneDNN threads (default: all cores)", false, NULL, false},
         {NULL, NULL, NULL, false, NULL, false},
     };
-    int rc = eip_cli_parse(cmd, "--model DIR (--input FILE | --dataset NAME) [--out FILE.ct]", o, argc,
-                           argv);
+    int rc = eip_cli_parse(cmd, "--model DIR [--weights-key FILE] (--input FILE | --dataset NAME) "
+                           "[--out FILE.ct]", o, argc, argv);
     if (rc >= 0)
         return rc;
     int64_t threads, show;
@@ -125,8 +176,7 @@ int eip_cli_predict(int argc, char **argv)
     eip_crypto_ct *ct = NULL;
     int32_t c, h, w;
     if ((s = eip_crypto_init(&err)) || (s = eip_nn_ctx_init(&ctx, (int)threads, &err)) ||
-        (s = eip_protect_model_load(&ctx, eip_cli_get(o, "model"), &m, &err)) ||
-        (s = eip_cli_decoder_parse(o, m, &err)))
+        (s = eip_cli_protect_model_open(&ctx, o, &m, &err)))
         goto done;
     eip_protect_model_shape(m, &c, &h, &w);
     if ((s = eip_cli_images_input(o, c, h, w, &ds, &err)))

@@ -1,6 +1,8 @@
 /* encryip protect: EncryIP Algorithm 1 (learning process) end to end —
  * keys, one fixed Enc per label, verification instances (section 4.4),
- * soft-label training — written as a bundle (docs/PROTECT.md). */
+ * soft-label training — written as a bundle (docs/PROTECT.md).  With
+ * --advparams the trained weights are also AdvParams-encrypted before they
+ * are written (combined protection; keys/weights.key unlocks them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,32 @@ static void stage_msg(void *ctx, const char *msg)
     fprintf(stderr, "protect: %s\n", msg);
 }
 
+static void adv_progress(void *ctx, int64_t changed, const char *tensor, double acc)
+{
+    (void)ctx;
+    fprintf(stderr, "protect: AdvParams: %lld changed (%s), encryption-set accuracy %.4f\n",
+            (long long)changed, tensor, acc);
+}
+
+/* Test accuracy of the encrypted weights decoded with the owner codebook:
+ * what a thief holding every EncryIP key but not the weights key gets. */
+static eip_status locked_accuracy(const eip_protect_result *res, const eip_data_set *test,
+                                  int64_t limit, double *acc, eip_error *err)
+{
+    eip_protect_model_t *m = NULL;
+    eip_data_set sub = {0};
+    eip_protect_accuracy a;
+    eip_status s = eip_protect_model_from_result(res, &m, err);
+    if (!s)
+        s = eip_data_set_subset_first(test, limit < test->n ? limit : test->n, &sub, err);
+    if (!s)
+        s = eip_protect_decode_accuracy(m, NULL, res->codebook, &sub, NULL, &a, err);
+    *acc = s ? -1 : a.codebook_ml;
+    eip_data_set_free(&sub);
+    eip_protect_model_free(m);
+    return s;
+}
+
 int eip_cli_protect(int argc, char **argv)
 {
     const char *cmd = "protect";
@@ -79,6 +107,10 @@ int eip_cli_protect(int argc, char **argv)
         {"verify-reps", "R", "replicas of each verification instance (default: ~150 presentations over all epochs)", false, NULL, false},
         {"eval-limit", "N", "per-epoch accuracy on the first N test images (default 2000)", false, NULL, false},
         {"crypto-seed", "S", "keys and ciphertexts from seed S: reproducible, NOT secret (tests/demos)", false, NULL, false},
+        {"advparams", NULL, "also AdvParams-encrypt the weights (combined protection; writes keys/weights.key)", false, NULL, false},
+        {"adv-budget", "N", "AdvParams: max parameters changed (default 25)", false, NULL, false},
+        {"adv-enc-size", "N", "AdvParams: encryption-set training images (default 256)", false, NULL, false},
+        {"adv-layers", "L", "AdvParams: candidate tensors all, first, bn, last or a+b (default all)", false, NULL, false},
         {"out", "DIR", "bundle directory to create", true, NULL, false},
         {"force", NULL, "replace an existing bundle at --out", false, NULL, false},
         {NULL, NULL, NULL, false, NULL, false},
@@ -89,7 +121,7 @@ int eip_cli_protect(int argc, char **argv)
     eip_cli_train_settings st;
     if (!eip_cli_train_settings_parse(cmd, o, &st))
         return EIP_EXIT_USAGE;
-    int64_t p, q, nv, evl, cseed, vreps;
+    int64_t p, q, nv, evl, cseed, vreps, adv_budget, adv_n;
     double vfrac;
     if (!eip_cli_get_i64(cmd, o, "licensees", 0, 1, EIP_CRYPTO_MAX_LICENSEES, &p) ||
         !eip_cli_get_i64(cmd, o, "q", 0, 3, EIP_CRYPTO_MAX_PAPER_Q, &q) ||
@@ -97,8 +129,17 @@ int eip_cli_protect(int argc, char **argv)
         !eip_cli_get_f64(cmd, o, "verify-fraction", 0.02, 1e-6, 0.5, &vfrac) ||
         !eip_cli_get_i64(cmd, o, "verify-reps", 0, 1, 100000, &vreps) ||
         !eip_cli_get_i64(cmd, o, "eval-limit", 2000, 1, INT64_MAX, &evl) ||
-        !eip_cli_get_i64(cmd, o, "crypto-seed", -1, 0, INT64_MAX, &cseed))
+        !eip_cli_get_i64(cmd, o, "crypto-seed", -1, 0, INT64_MAX, &cseed) ||
+        !eip_cli_get_i64(cmd, o, "adv-budget", 25, 1, EIP_ADVPARAMS_MAX_ENTRIES, &adv_budget) ||
+        !eip_cli_get_i64(cmd, o, "adv-enc-size", EIP_PROTECT_ADV_DEFAULT_ENC, 1, 100000, &adv_n))
         return EIP_EXIT_USAGE;
+    const int adv = eip_cli_has(o, "advparams");
+    if (!adv && (eip_cli_has(o, "adv-budget") || eip_cli_has(o, "adv-enc-size") ||
+                 eip_cli_has(o, "adv-layers"))) {
+        fprintf(stderr, "encryip %s: error: --adv-budget, --adv-enc-size and --adv-layers need "
+                        "--advparams\n", cmd);
+        return EIP_EXIT_USAGE;
+    }
     if (!!eip_cli_has(o, "keys") == !!eip_cli_has(o, "licensees")) {
         fprintf(stderr, "encryip %s: error: give exactly one of --licensees P (new keys) or --keys DIR\n",
                 cmd);
@@ -111,6 +152,12 @@ int eip_cli_protect(int argc, char **argv)
     }
     eip_error err = {0};
     eip_status s;
+    int adv_layers = EIP_ADVPARAMS_LAYERS_ALL;
+    if (eip_cli_has(o, "adv-layers") &&
+        (s = eip_advparams_layers_parse(eip_cli_get(o, "adv-layers"), &adv_layers, &err))) {
+        eip_error_prefix(&err, "--adv-layers: ");
+        return eip_cli_fail(cmd, s, &err);
+    }
     eip_crypto_group_id grp = EIP_CRYPTO_GROUP_RISTRETTO255;
     if (eip_cli_has(o, "group") && (s = eip_crypto_group_parse(eip_cli_get(o, "group"), &grp, &err)))
         return eip_cli_fail(cmd, s, &err);
@@ -189,6 +236,24 @@ int eip_cli_protect(int argc, char **argv)
             (long long)train.n, train.c, train.h, train.w, train.num_classes);
     if ((s = eip_protect_run(&pc, &res, &err)))
         goto fail;
+    double locked_acc = -1;
+    if (adv) {
+        eip_advparams_config ac = eip_advparams_config_default(train.num_classes);
+        ac.budget = adv_budget;
+        ac.layers = adv_layers;
+        ac.progress = adv_progress;
+        fprintf(stderr, "protect: AdvParams: encrypting the weights (budget %lld, %lld encryption "
+                        "images, target accuracy %.2f)\n", (long long)adv_budget, (long long)adv_n,
+                ac.target_acc);
+        if ((s = eip_protect_advparams_encrypt(&res, &train, adv_n, &ac, &err)))
+            goto fail;
+        if (!res.adv.reached)
+            fprintf(stderr, "protect: warning: AdvParams spent its budget of %lld parameters before "
+                            "the target: the encrypted weights still score %.4f on the encryption set "
+                            "(raise --adv-budget)\n", (long long)adv_budget, res.adv.acc_after);
+        if ((s = locked_accuracy(&res, &test, evl, &locked_acc, &err)))
+            goto fail;
+    }
 
     char cmdline[1024];
     size_t off = 0;
@@ -209,6 +274,15 @@ int eip_cli_protect(int argc, char **argv)
            (long long)res.k, (long long)res.verif.n, 100.0 * res.verif_memorised);
     printf("test accuracy (decrypted with any licensee key): %.4f ML decoding, %.4f arg-max (eq. 3)\n",
            res.test_acc_ml, res.test_acc_argmax);
+    if (adv) {
+        printf("weights AdvParams-encrypted: %lld of %lld parameters changed; encryption-set accuracy "
+               "%.4f -> %.4f%s; test accuracy of the encrypted weights (owner codebook, no weights "
+               "key) %.4f\n", (long long)res.adv.changed, (long long)res.adv.n_params,
+               res.adv.acc_before, res.adv.acc_after, res.adv.reached ? "" : " (target NOT reached)",
+               locked_acc);
+        printf("keys/weights.key unlocks the weights (in memory: predict/classify --weights-key); it is "
+               "the same for every licensee\n");
+    }
     printf("bundle written to %s: deploy/ (give to licensees), keys/licensee-<j>.key, owner/ (secret)\n",
            out);
     rc = EIP_EXIT_OK;

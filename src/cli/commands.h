@@ -53,6 +53,7 @@ int eip_cli_experiment_advparams(int argc, char **argv);
 int eip_cli_experiment_table1(int argc, char **argv);
 int eip_cli_experiment_curves(int argc, char **argv);
 int eip_cli_experiment_cost(int argc, char **argv);
+int eip_cli_experiment_combined(int argc, char **argv);
 /* shared by predict / classify (cmd_predict.c): the images of --input FILE
  * or --dataset NAME [--split S] [--limit N], checked against the model's
  * C x H x W; --decoder ml|argmax.  Opaque model type from encryip/protect.h. */
@@ -62,5 +63,12 @@ eip_status eip_cli_images_input(const struct eip_cli_opt *o, int32_t c, int32_t 
                                 struct eip_data_set *ds, eip_error *err);
 eip_status eip_cli_decoder_parse(const struct eip_cli_opt *o, struct eip_protect_model *m,
                                  eip_error *err);
+/* --model DIR [--weights-key FILE | --locked] [--decoder D]: loads a
+ * protected model; AdvParams-encrypted weights are unlocked in memory with
+ * the weights key, run encrypted with --locked, refused otherwise (naming
+ * the model file and the flag). */
+struct eip_nn_ctx;
+eip_status eip_cli_protect_model_open(struct eip_nn_ctx *ctx, const struct eip_cli_opt *o,
+                                      struct eip_protect_model **m, eip_error *err);
 
 #endif

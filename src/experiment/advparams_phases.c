@@ -233,8 +233,15 @@ eip_status eip_exp_adv_write_tables(exp_ctx *e, eip_error *err)
     FILE *fp = open_memstream(&text, &len);
     if (!fp)
         return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", path);
-    fprintf(fp, "# AdvParams on %s (base training %lld images, test %lld images, %lld epochs)\n\n",
-            e->cfg->dataset, (long long)e->train.n, (long long)e->test.n, (long long)e->cfg->epochs);
+    if (e->cfg->model_file)
+        fprintf(fp, "# AdvParams on %s (base model %s, test %lld images)\n\n", e->cfg->dataset,
+                e->cfg->model_file, (long long)e->test.n);
+    else
+        fprintf(fp, "# AdvParams on %s (base training %lld images, test %lld images, %lld epochs)\n\n",
+                e->cfg->dataset, (long long)e->train.n, (long long)e->test.n, (long long)e->cfg->epochs);
+    if (e->cfg->target_acc > 0)
+        fprintf(fp, "Encryption stops at encryption-set accuracy <= %g (or the budget).\n\n",
+                e->cfg->target_acc);
     for (int i = 0; i < 5; i++) {
         fprintf(fp, "## %s\n\n", titles[i]);
         eip_exp_table_print_md(ts[i], fp);

@@ -203,8 +203,11 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
     char path[1024], kpath[1024];
     double t0 = now_s(), t_train, t_enc, t_prune, t_adapt, t_ft;
     eip_status s;
-    eip_exp_adv_log(e, "%s (width %g): training on %lld images for %lld epochs\n", zoo, width,
-          (long long)e->train.n, (long long)cfg->epochs);
+    if (cfg->model_file)
+        eip_exp_adv_log(e, "%s (width %g): trained model %s\n", zoo, width, cfg->model_file);
+    else
+        eip_exp_adv_log(e, "%s (width %g): training on %lld images for %lld epochs\n", zoo, width,
+                        (long long)e->train.n, (long long)cfg->epochs);
     if ((s = base_model(e, zoo, width, &net, err)) != EIP_OK)
         goto done;
     t_train = now_s() - t0;
@@ -220,6 +223,8 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
     double frac = (double)cfg->enc_images / (double)e->train.n;
     eip_advparams_config ac = eip_advparams_config_default(e->train.num_classes);
     ac.budget = cfg->budget;
+    if (cfg->target_acc > 0)
+        ac.target_acc = cfg->target_acc;
     ac.progress = enc_progress;
     ac.progress_ctx = e;
     eip_train_targets hard = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};

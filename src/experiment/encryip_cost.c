@@ -24,8 +24,10 @@ void eip_exp_encryip_cost_config_default(eip_exp_encryip_cost_config *c)
     c->epochs = 3;
     c->batch = 128;
     c->threads = 2;
-    c->lr = 0.05;
-    c->wd = 5e-4;
+    const eip_exp_encryip_recipe rc = eip_exp_encryip_recipe_default(c->model);
+    c->optim = rc.optim;
+    c->lr = rc.lr;
+    c->wd = rc.wd;
     c->seed = 1;
     c->p_small = 3;
     c->p_large = 1000;
@@ -75,28 +77,13 @@ static eip_status cost_protect(const eip_exp_encryip_cost_config *c, eip_expe_tr
 {
     stage_clock sc = {tr, 0};
     eip_protect_config pc;
-    memset(&pc, 0, sizeof pc);
-    pc.train = train;
-    pc.test = test;
-    pc.group = g;
-    pc.licensees = p;
+    eip_expe_protect_config(&pc, tr, train, test, g, p, per, reps, 1000);
     if (g == EIP_CRYPTO_GROUP_PAPER) {
         const int64_t q0 = eip_crypto_paper_default_q(train->num_classes);
         pc.q = p <= q0 - 1 ? 0 : next_prime_above(p); /* P <= q - 1 */
     }
-    pc.verif_count = per;
-    pc.verif_source = EIP_PROTECT_VERIF_NOISE;
-    pc.verif_reps = reps;
-    pc.nn = tr->nn;
-    pc.build = eip_expe_build;
-    pc.build_ctx = tr;
-    pc.trainconf = eip_expe_trainconf;
-    pc.trainconf_ctx = tr;
-    pc.batch = tr->batch;
-    pc.seed = tr->seed;
     pc.stage = stage_cb;
     pc.stage_ctx = &sc;
-    pc.eval_limit = 1000;
     eip_protect_result res = {0};
     const double t0 = eip_expe_now();
     eip_status s = eip_protect_run(&pc, &res, err);
@@ -160,10 +147,12 @@ static eip_status cost_write(const eip_exp_encryip_cost_config *c, const cost_ro
     const double base = rows[0].done ? rows[0].train_s : -1;
     const double base_ips = base > 0 ? (double)rows[0].images * (double)c->epochs / base : -1;
     eip_expe_text_add(&md, "# EncryIP training cost (section 5.2)\n\n%s (width %g) on %s: %lld training "
-                           "images, %lld test images, %lld epochs, batch %lld, seed %llu, one process, "
-                           "wall time %.0f s.\n",
+                           "images, %lld test images, %lld epochs, batch %lld, %s lr %g wd %g, seed %llu, "
+                           "one process, wall time %.0f s.\n",
                       c->model, c->width, c->dataset, (long long)train->n, (long long)test->n,
-                      (long long)c->epochs, (long long)c->batch, (unsigned long long)c->seed, wall);
+                      (long long)c->epochs, (long long)c->batch,
+                      c->optim == EIP_TRAIN_OPTIM_ADAMW ? "AdamW" : "SGD Nesterov", c->lr, c->wd,
+                      (unsigned long long)c->seed, wall);
     if (c->command)
         eip_expe_text_add(&md, "\nCommand: `%s`\n", c->command);
     eip_expe_text_add(&md, "\nTraining s = sum of the epoch times (no evaluation). Set-up = key "
@@ -246,6 +235,7 @@ eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error 
     tr.w = train.w;
     tr.epochs = c->epochs;
     tr.batch = c->batch;
+    tr.optim = c->optim;
     tr.lr = c->lr;
     tr.wd = c->wd;
     tr.seed = c->seed;

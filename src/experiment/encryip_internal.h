@@ -19,6 +19,8 @@ typedef struct eip_expe_train {
     double width;
     int32_t c, h, w;     /* input shape */
     int64_t epochs, batch;
+    int optim;           /* EIP_TRAIN_OPTIM_ADAMW, else (0 too) SGD Nesterov */
+    int64_t verif_reps;  /* EncryIP: replicas per verification instance (0 = automatic) */
     double lr, wd;
     uint64_t seed;
     FILE *log;           /* progress (may be NULL) */
@@ -30,6 +32,12 @@ typedef struct eip_expe_train {
 eip_status eip_expe_build(void *ctx, int64_t k, eip_nn_net_t **net, eip_error *err);
 void eip_expe_trainconf(void *ctx, int64_t steps, eip_train_config *tc);
 void eip_expe_stage(void *ctx, const char *msg);
+/* An Algorithm 1 configuration that trains through `tr` (build, trainconf,
+ * stage callbacks, batch, seed) with noise verification instances; the
+ * caller sets q, crypto_rng or another stage callback where it needs them. */
+void eip_expe_protect_config(eip_protect_config *pc, eip_expe_train *tr, const eip_data_set *train,
+                             const eip_data_set *test, eip_crypto_group_id group, int64_t licensees,
+                             int64_t verif_count, int64_t verif_reps, int64_t eval_limit);
 
 double eip_expe_now(void);
 /* Mean and sample std (n-1; 0 for n < 2) of the values >= 0 among v[n]

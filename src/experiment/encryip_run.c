@@ -286,24 +286,8 @@ static eip_status run_encryip(const eip_exp_encryip_config *cfg, eip_expe_train 
     eip_protect_model_t *m = NULL;
     enc_bufs b = {0};
     eip_protect_config pc;
-    memset(&pc, 0, sizeof pc);
-    pc.train = train;
-    pc.test = test;
-    pc.group = group;
-    pc.licensees = cfg->licensees;
-    pc.verif_count = cfg->verif_count;
-    pc.verif_source = EIP_PROTECT_VERIF_NOISE;
-    pc.verif_reps = cfg->verif_reps;
-    pc.nn = tr->nn;
-    pc.build = eip_expe_build;
-    pc.build_ctx = tr;
-    pc.trainconf = eip_expe_trainconf;
-    pc.trainconf_ctx = tr;
-    pc.batch = tr->batch;
-    pc.seed = tr->seed;
-    pc.stage = eip_expe_stage;
-    pc.stage_ctx = tr;
-    pc.eval_limit = cfg->eval_limit;
+    eip_expe_protect_config(&pc, tr, train, test, group, cfg->licensees, cfg->verif_count,
+                            tr->verif_reps, cfg->eval_limit);
     eip_status s = eip_protect_run(&pc, &res, err);
     if (s)
         return s;
@@ -342,26 +326,29 @@ done:
 }
 
 eip_status eip_exp_encryip_run_cell(const eip_exp_encryip_config *cfg, eip_nn_ctx *nn,
-                                    const char *model, double width, const eip_data_set *train,
+                                    const char *model, const eip_exp_encryip_recipe *recipe,
+                                    const eip_data_set *train,
                                     const eip_data_set *test, const char *dataset, int64_t repeat,
                                     double t_start, eip_exp_encryip_run out[EIP_EXP_ENCRYIP_METHODS],
                                     eip_error *err)
 {
     const uint64_t seed = cfg->seed + (uint64_t)repeat;
     for (int k = 0; k < EIP_EXP_ENCRYIP_METHODS; k++)
-        run_init(&out[k], model, width, dataset, repeat, seed, k);
+        run_init(&out[k], model, recipe->width, dataset, repeat, seed, k);
     eip_expe_train tr;
     memset(&tr, 0, sizeof tr);
     tr.nn = nn;
     tr.model = model;
-    tr.width = width;
+    tr.width = recipe->width;
     tr.c = train->c;
     tr.h = train->h;
     tr.w = train->w;
-    tr.epochs = cfg->epochs;
+    tr.epochs = recipe->epochs;
     tr.batch = cfg->batch;
-    tr.lr = cfg->lr;
-    tr.wd = cfg->wd;
+    tr.optim = recipe->optim;
+    tr.verif_reps = recipe->verif_reps;
+    tr.lr = recipe->lr;
+    tr.wd = recipe->wd;
     tr.seed = seed;
     tr.log = cfg->log;
     tr.t_start = t_start;

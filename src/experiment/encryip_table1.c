@@ -8,26 +8,30 @@
 #include "experiment/encryip_internal.h"
 #include "util/io.h"
 
+eip_exp_encryip_recipe eip_exp_encryip_recipe_default(const char *model)
+{
+    /* widths: narrower nets hit oneDNN reference kernels (< 16 channels)
+     * and run 10x slower here; googlenet's branches need 0.5 for that */
+    if (!strcmp(model, "alexnet"))
+        return (eip_exp_encryip_recipe){0.25, EIP_TRAIN_OPTIM_ADAMW, 30, 3e-3, 1e-2, 40};
+    const double width = !strcmp(model, "googlenet") || !strcmp(model, "smallcnn") ? 0.5 : 0.25;
+    return (eip_exp_encryip_recipe){width, EIP_TRAIN_OPTIM_SGD, 3, 0.05, 5e-4, 0};
+}
+
 void eip_exp_encryip_config_default(eip_exp_encryip_config *c)
 {
     memset(c, 0, sizeof *c);
     static const char *const models[] = {"resnet18", "googlenet", "alexnet"};
-    /* narrower nets hit oneDNN reference kernels (< 16 channels) and run
-     * 10x slower here; googlenet's branches need 0.5 for that */
-    static const double widths[] = {0.25, 0.5, 0.25};
     c->n_models = 3;
     for (int i = 0; i < 3; i++) {
         snprintf(c->models[i], sizeof c->models[i], "%s", models[i]);
-        c->widths[i] = widths[i];
+        c->recipes[i] = eip_exp_encryip_recipe_default(models[i]);
     }
     c->n_datasets = 2;
     snprintf(c->datasets[0], sizeof c->datasets[0], "fashion-mnist");
     snprintf(c->datasets[1], sizeof c->datasets[1], "mnist");
     c->repeats = 3;
-    c->epochs = 3;
     c->batch = 128;
-    c->lr = 0.05;
-    c->wd = 5e-4;
     c->limit = 6000;
     c->test_limit = 2000;
     c->threads = 2;
@@ -111,7 +115,7 @@ static void table_group(eip_expe_text *t, const eip_exp_encryip_config *cfg,
         static const char *const rows[] = {"original", "EncryIP (ML)", "EncryIP (arg-max, eq. 3)",
                                            "EncryIP_Incorrect (ML)", "EncryIP_Incorrect (arg-max)"};
         for (int row = 0; row < 5; row++) {
-            eip_expe_text_add(t, "| %s (w=%g) | %s |", mo, cfg->widths[mi], rows[row]);
+            eip_expe_text_add(t, "| %s (w=%g) | %s |", mo, cfg->recipes[mi].width, rows[row]);
             for (int d = 0; d < cfg->n_datasets; d++) {
                 const char *ds = cfg->datasets[d];
                 if (row == 0) {
@@ -198,13 +202,21 @@ static void header(eip_expe_text *t, const eip_exp_encryip_config *cfg, double w
                    int64_t total)
 {
     eip_expe_text_add(t, "Scale: models");
-    for (int i = 0; i < cfg->n_models; i++)
-        eip_expe_text_add(t, " %s (width %g)", cfg->models[i], cfg->widths[i]);
-    eip_expe_text_add(t, "; %lld epochs, batch %lld, SGD Nesterov lr %g wd %g cosine; %lld "
+    for (int i = 0; i < cfg->n_models; i++) {
+        const eip_exp_encryip_recipe *rc = &cfg->recipes[i];
+        char reps[48] = "automatic";
+        if (rc->verif_reps > 0)
+            snprintf(reps, sizeof reps, "%lld", (long long)rc->verif_reps);
+        eip_expe_text_add(t, "%s %s (width %g, %lld epochs, %s lr %g wd %g, verification replicas %s)",
+                          i ? "," : "", cfg->models[i], rc->width, (long long)rc->epochs,
+                          rc->optim == EIP_TRAIN_OPTIM_ADAMW ? "AdamW" : "SGD Nesterov", rc->lr,
+                          rc->wd, reps);
+    }
+    eip_expe_text_add(t, "; batch %lld, 1 warm-up epoch (when epochs > 2), cosine; %lld "
                          "training images (0 = all), %lld test images (0 = all; both seeded "
                          "random subsets); P = %lld licensees; %lld verification trials and "
                          "%lld incorrect keys per run; seeds %llu..%llu. Cells done: %lld of %lld; wall time %.0f s.\n",
-                      (long long)cfg->epochs, (long long)cfg->batch, cfg->lr, cfg->wd,
+                      (long long)cfg->batch,
                       (long long)cfg->limit, (long long)cfg->test_limit, (long long)cfg->licensees,
                       (long long)cfg->trials, (long long)cfg->wrong_keys,
                       (unsigned long long)cfg->seed,
@@ -321,10 +333,15 @@ eip_status eip_exp_encryip_write(const eip_exp_encryip_config *cfg, const eip_ex
 
 eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *err)
 {
-    if (cfg->n_models < 1 || cfg->n_datasets < 1 || cfg->repeats < 1 || cfg->epochs < 1 ||
+    if (cfg->n_models < 1 || cfg->n_datasets < 1 || cfg->repeats < 1 ||
         cfg->licensees < 1 || !cfg->out_dir)
-        return eip_error_set(err, EIP_ERR_ARG, "experiment table1: models, datasets, repeats, epochs, "
+        return eip_error_set(err, EIP_ERR_ARG, "experiment table1: models, datasets, repeats, "
                              "licensees and an output directory are required");
+    for (int i = 0; i < cfg->n_models; i++)
+        if (cfg->recipes[i].epochs < 1 || cfg->recipes[i].width <= 0 || cfg->recipes[i].lr <= 0 ||
+            (cfg->recipes[i].optim != EIP_TRAIN_OPTIM_SGD && cfg->recipes[i].optim != EIP_TRAIN_OPTIM_ADAMW))
+            return eip_error_set(err, EIP_ERR_ARG, "experiment table1: %s: invalid recipe (epochs >= 1, "
+                                 "width > 0, lr > 0, optimiser sgd or adamw)", cfg->models[i]);
     const int64_t cells = (int64_t)cfg->n_models * cfg->n_datasets * cfg->repeats;
     eip_exp_encryip_run *runs = calloc((size_t)cells * EIP_EXP_ENCRYIP_METHODS, sizeof *runs);
     if (!runs)
@@ -353,7 +370,7 @@ eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *
                     const double el = eip_expe_now() - t0;
                     fprintf(cfg->log, "experiment table1: cell %lld/%lld: %s (w=%g) on %s, repeat "
                                       "%lld, seed %llu; elapsed %.0f s\n",
-                            (long long)done + 1, (long long)cells, cfg->models[mi], cfg->widths[mi],
+                            (long long)done + 1, (long long)cells, cfg->models[mi], cfg->recipes[mi].width,
                             cfg->datasets[d], (long long)r + 1,
                             (unsigned long long)(cfg->seed + (uint64_t)r), el);
                     if (done)
@@ -361,7 +378,7 @@ eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *
                                 el / (double)done * (double)(cells - done));
                     fflush(cfg->log);
                 }
-                s = eip_exp_encryip_run_cell(cfg, &nn, cfg->models[mi], cfg->widths[mi], &train, &test,
+                s = eip_exp_encryip_run_cell(cfg, &nn, cfg->models[mi], &cfg->recipes[mi], &train, &test,
                                              cfg->datasets[d], r, t0,
                                              &runs[idx * EIP_EXP_ENCRYIP_METHODS], err);
                 if (!s) {

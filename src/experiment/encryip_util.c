@@ -62,18 +62,23 @@ static void progress(void *ctx, const eip_train_progress *p)
 }
 
 /* Same recipe as the CLI's train/protect and tools/torch_train.py: SGD
- * (momentum 0.9, Nesterov), coupled weight decay on every parameter, linear
- * warm-up of 1 epoch from 0.1 x lr when epochs > 2, cosine to 0, stepped
- * per iteration. */
+ * (momentum 0.9, Nesterov; or AdamW when t->optim says so), weight decay on
+ * every parameter, linear warm-up of 1 epoch from 0.1 x lr when epochs > 2,
+ * cosine to 0, stepped per iteration. */
 void eip_expe_trainconf(void *ctx, int64_t steps, eip_train_config *tc)
 {
     const eip_expe_train *t = ctx;
     memset(tc, 0, sizeof *tc);
     tc->epochs = t->epochs;
-    tc->optim = eip_train_optim_config_default(EIP_TRAIN_OPTIM_SGD);
-    tc->optim.weight_decay = t->wd;
-    tc->optim.momentum = 0.9;
-    tc->optim.nesterov = 1;
+    if (t->optim == EIP_TRAIN_OPTIM_ADAMW) {
+        tc->optim = eip_train_optim_config_default(EIP_TRAIN_OPTIM_ADAMW);
+        tc->optim.weight_decay = t->wd;
+    } else {
+        tc->optim = eip_train_optim_config_default(EIP_TRAIN_OPTIM_SGD);
+        tc->optim.weight_decay = t->wd;
+        tc->optim.momentum = 0.9;
+        tc->optim.nesterov = 1;
+    }
     tc->decay_all = 1;
     const int64_t warm = t->epochs > 2 ? 1 : 0;
     eip_train_sched *sc = &tc->sched;
@@ -95,6 +100,30 @@ void eip_expe_stage(void *ctx, const char *msg)
         fprintf(t->log, "  [%s] %s\n", t->label, msg);
         fflush(t->log);
     }
+}
+
+void eip_expe_protect_config(eip_protect_config *pc, eip_expe_train *tr, const eip_data_set *train,
+                             const eip_data_set *test, eip_crypto_group_id group, int64_t licensees,
+                             int64_t verif_count, int64_t verif_reps, int64_t eval_limit)
+{
+    memset(pc, 0, sizeof *pc);
+    pc->train = train;
+    pc->test = test;
+    pc->group = group;
+    pc->licensees = licensees;
+    pc->verif_count = verif_count;
+    pc->verif_source = EIP_PROTECT_VERIF_NOISE;
+    pc->verif_reps = verif_reps;
+    pc->nn = tr->nn;
+    pc->build = eip_expe_build;
+    pc->build_ctx = tr;
+    pc->trainconf = eip_expe_trainconf;
+    pc->trainconf_ctx = tr;
+    pc->batch = tr->batch;
+    pc->seed = tr->seed;
+    pc->stage = eip_expe_stage;
+    pc->stage_ctx = tr;
+    pc->eval_limit = eval_limit;
 }
 
 void eip_expe_mean_std(const double *v, int64_t n, double *mean, double *std, int64_t *count)

@@ -1,6 +1,6 @@
 /* Channel concatenation (torch.cat(dim=1), the inception output).
  * Shapes: x_j [N, C_j, H, W] (each in its producer's layout) ->
- * y [N, sum C_j, H, W] in the layout oneDNN's concat picks.
+ * y [N, sum C_j, H, W], nChw16c or NHWC (see concat_plan).
  * Backward slices dy: each input's diff is a reorder from a sub-memory view
  * of dy at channel offset sum_{i<j} C_i.  When the blocked layout cannot be
  * cut at that offset (offset not a multiple of the channel block), dy is
@@ -65,13 +65,28 @@ static eip_status concat_plan(void *layer, const eip_nn_plan_in *in, void **stat
     dnnl_memory_desc_t srcs[EIP_NN_MAX_IN];
     for (int j = 0; j < in->n_in; j++)
         srcs[j] = *in->in_md[j];
-    dnnl_primitive_attr_t attr = NULL;
-    EIP_NN_OK(eip_nn_attr_new(&attr, NULL, nm, "concat", err));
-    /* dst nChw16c: with channel counts that are not multiples of 16 oneDNN
-     * would pick plain NCHW, and every consumer would reorder it back */
+    /* dst nChw16c when every input is nChw16c at a channel offset that is a
+     * multiple of 16 (oneDNN's `any` would pick plain NCHW, and every
+     * consumer would reorder it back).  Otherwise NHWC: an NHWC input means
+     * its small-channel producer conv could not run blocked (conv.c), and a
+     * blocked dst cut at an unaligned offset costs a `ref:any` concat and the
+     * plain fallback below; NHWC is cut at any channel. */
     dnnl_memory_desc_t dst;
     dnnl_dims_t dd = {in->n, in->out_shape->c, in->out_shape->h, in->out_shape->w};
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_aBcd16b), nm, "concat dst desc");
+    int blocked = 1;
+    int64_t off = 0;
+    for (int j = 0; j < in->n_in && blocked; j++) {
+        const eip_nn_shape *sh = in->in_shape[j];
+        dnnl_dims_t d = {in->n, sh->c, sh->h, sh->w};
+        dnnl_memory_desc_t b16;
+        EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b16, 4, d, dnnl_f32, dnnl_aBcd16b), nm, "concat src desc");
+        blocked = off % 16 == 0 && dnnl_memory_desc_equal(in->in_md[j], &b16);
+        off += sh->c;
+    }
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, blocked ? dnnl_aBcd16b : dnnl_acdb),
+               nm, "concat dst desc");
+    dnnl_primitive_attr_t attr = NULL;
+    EIP_NN_OK(eip_nn_attr_new(&attr, NULL, nm, "concat", err));
     dnnl_status_t st = dnnl_concat_primitive_desc_create(&s->fwd.pd, &dst, in->n_in, 1, srcs, attr, in->eng);
     dnnl_primitive_attr_destroy(attr);
     if (st != dnnl_success) {

@@ -2,9 +2,11 @@
  * optional bias) over oneDNN's direct convolution.
  * Shapes: x [N, I, H, W] -> y [N, O, OH, OW], OH = (H + 2p - k) / s + 1
  * (floor); weight [O, I, k, k] (OIHW master copy), bias [O].
- * Activations are nChw16c (the layout oneDNN's AVX-512 kernels want), the
- * image input plain NCHW; weights use format `any` (OIhw16i16o, ...); the plain master weights are reordered in when
- * stale and diff weights are reordered back with accumulation. */
+ * Activations are nChw16c (the layout oneDNN's AVX-512 kernels want) or
+ * NHWC where nChw16c would get a reference kernel (conv_choose), the image
+ * input plain NCHW; weights use format `any` (OIhw16i16o, ...); the plain
+ * master weights are reordered in when stale and diff weights are reordered
+ * back with accumulation. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,139 @@ typedef struct conv_layer {
     int64_t w_off, b_off; /* into params / grads */
 } conv_layer;
 
+/* The three primitive descriptors of one layout choice (bwd_* NULL in inference). */
+typedef struct conv_pds {
+    dnnl_primitive_desc_t f, bd, bw;
+} conv_pds;
+
+static void conv_pds_free(conv_pds *p)
+{
+    dnnl_primitive_desc_t *all[3] = {&p->f, &p->bd, &p->bw};
+    for (int i = 0; i < 3; i++)
+        if (*all[i]) {
+            dnnl_primitive_desc_destroy(*all[i]);
+            *all[i] = NULL;
+        }
+}
+
+/* with_bd = 0 for the image conv: its backward-data only runs when the caller
+ * asks for the input gradient (never in training), and with a plain 1-3
+ * channel src it is `ref:any` (as it always was); counting it would move e.g.
+ * the full-width smallcnn to NHWC for a primitive training never runs. */
+static int conv_pds_ref(const conv_pds *p, int with_bd)
+{
+    return eip_nn_pd_is_ref(p->f) || (with_bd && eip_nn_pd_is_ref(p->bd)) || eip_nn_pd_is_ref(p->bw);
+}
+
+/* Descriptors for activations src_tag -> dst_tag (weights `any`). */
+static eip_status conv_pds_make(const conv_layer *L, const eip_nn_plan_in *in, int train,
+                                dnnl_format_tag_t src_tag, dnnl_format_tag_t dst_tag, conv_pds *p,
+                                eip_error *err)
+{
+    const char *nm = in->name;
+    const eip_nn_shape *os = in->out_shape;
+    memset(p, 0, sizeof *p);
+    dnnl_memory_desc_t src_any, dst_any, w_any, b_md;
+    dnnl_dims_t sd = {in->n, L->ci, in->in_shape[0]->h, in->in_shape[0]->w};
+    dnnl_dims_t dd = {in->n, L->co, os->h, os->w};
+    dnnl_dims_t wd = {L->co, L->ci, L->k, L->k};
+    dnnl_dims_t bd = {L->co};
+    dnnl_dims_t st = {L->stride, L->stride}, pad = {L->pad, L->pad};
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&src_any, 4, sd, dnnl_f32, src_tag), nm, "src desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst_any, 4, dd, dnnl_f32, dst_tag), nm, "dst desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_any, 4, wd, dnnl_f32, dnnl_format_tag_any), nm, "weights desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a), nm, "bias desc");
+    const dnnl_memory_desc_t *bias_md = L->bias ? &b_md : NULL;
+    dnnl_convolution_desc_t cd;
+    EIP_NN_TRY(dnnl_convolution_forward_desc_init(&cd, train ? dnnl_forward_training : dnnl_forward_inference,
+                                                  dnnl_convolution_direct, &src_any, &w_any, bias_md,
+                                                  &dst_any, st, pad, pad),
+               nm, "convolution forward desc");
+    EIP_NN_OK(eip_nn_pd_make(&p->f, &cd, in->eng, NULL, NULL, nm, "convolution forward", err));
+    if (!train)
+        return EIP_OK;
+    const dnnl_memory_desc_t *src_md = dnnl_primitive_desc_query_md(p->f, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *dst_md = dnnl_primitive_desc_query_md(p->f, dnnl_query_dst_md, 0);
+    dnnl_memory_desc_t dsrc_any = src_any;
+    EIP_NN_TRY(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &dsrc_any,
+                                                        &w_any, dst_md, st, pad, pad),
+               nm, "convolution backward data desc");
+    EIP_NN_OK(eip_nn_pd_make(&p->bd, &cd, in->eng, p->f, NULL, nm, "convolution backward data", err));
+    EIP_NN_TRY(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, src_md,
+                                                           &w_any, bias_md, dst_md, st, pad, pad),
+               nm, "convolution backward weights desc");
+    return eip_nn_pd_make(&p->bw, &cd, in->eng, p->f, NULL, nm, "convolution backward weights", err);
+}
+
+/* Activation layout.  Preferred: nChw16c (padded when C % 16 != 0), the
+ * layout of oneDNN's AVX-512 direct kernels; the image input (plain, few
+ * channels) is read as `any`, which picks plain NCHW and the first-layer
+ * kernel.  But with I < 16 input channels and k > 1 (measured: I = 4, 6, 8,
+ * 12), oneDNN 2.6 routes an nChw16c src to its first-layer path, which wants
+ * plain NCHW, so forward and backward-weights fall to `ref:any` (50-100x
+ * slower, DNNL_VERBOSE; backward-data stays jit, 1x1 and I >= 16 are fine);
+ * plain NCHW instead gives gemm forward and ref backward.  NHWC src and dst
+ * run on brgconv / jit:avx512_core for every channel count, so a conv uses
+ * NHWC when nChw16c would give a reference kernel.  A conv whose producer is
+ * already NHWC tries NHWC first (no reorder, and the net stays NHWC after
+ * the first small layer); so does an image conv with O < 16, whose consumer
+ * would otherwise reorder its padded nChw16c output to NHWC.  On an AVX2-only
+ * CPU nChw16c is always `ref` and the net runs NHWC (jit:avx2); nChw8c, the
+ * AVX2 block, is the last resort. */
+static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int train,
+                              conv_pds *p, eip_error *err)
+{
+    const char *nm = in->name;
+    dnnl_memory_desc_t plain_in, nhwc_in;
+    dnnl_dims_t sd = {in->n, L->ci, in->in_shape[0]->h, in->in_shape[0]->w};
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&plain_in, 4, sd, dnnl_f32, dnnl_abcd), nm, "src desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&nhwc_in, 4, sd, dnnl_f32, dnnl_acdb), nm, "src desc");
+    const int first = L->ci <= 4 && dnnl_memory_desc_equal(in->in_md[0], &plain_in);
+    /* (with C = 1, oneDNN considers plain NCHW and NHWC equal: test `first` first) */
+    const int nhwc_first = first ? L->co < 16 : dnnl_memory_desc_equal(in->in_md[0], &nhwc_in);
+    const dnnl_format_tag_t blk_src = first ? dnnl_format_tag_any : dnnl_aBcd16b;
+    const dnnl_format_tag_t src[3] = {nhwc_first ? dnnl_acdb : blk_src, nhwc_first ? blk_src : dnnl_acdb,
+                                      first ? dnnl_format_tag_any : dnnl_aBcd8b};
+    const dnnl_format_tag_t dst[3] = {nhwc_first ? dnnl_acdb : dnnl_aBcd16b,
+                                      nhwc_first ? dnnl_aBcd16b : dnnl_acdb, dnnl_aBcd8b};
+    /* oneDNN 2.6 jit_1x1 backward-weights with an NHWC src, stride > 1 and
+     * I not a multiple of its channel block writes past its workspace: wrong
+     * weight gradients or a crash (oneDNN issue 6035; measured here on AVX2:
+     * ResNet-18 at 1/16 width, layer2.0.shortcut).  Never train on it. */
+    const int nhwc_broken = train && L->k == 1 && L->stride > 1 && L->ci % 16 != 0;
+    conv_pds keep = {0};
+    eip_error e_keep = {0};
+    eip_status s_keep = EIP_ERR_STATE;
+    for (int c = 0; c < 3; c++) {
+        if (src[c] == dnnl_acdb && nhwc_broken)
+            continue;
+        conv_pds cand;
+        eip_error e = {0};
+        eip_status s = conv_pds_make(L, in, train, src[c], dst[c], &cand, &e);
+        if (s == EIP_OK && !conv_pds_ref(&cand, !first)) {
+            conv_pds_free(&keep);
+            *p = cand;
+            return EIP_OK;
+        }
+        if (s == EIP_OK && s_keep != EIP_OK) {
+            keep = cand; /* slow but correct: used if nothing better exists */
+            s_keep = EIP_OK;
+        } else if (s == EIP_OK) {
+            conv_pds_free(&cand);
+        } else if (s_keep != EIP_OK && !e_keep.msg[0]) {
+            e_keep = e; /* the first failure explains best */
+            s_keep = s;
+        }
+    }
+    if (s_keep == EIP_OK) {
+        *p = keep;
+        return EIP_OK;
+    }
+    if (err)
+        *err = e_keep;
+    return s_keep;
+}
+
 static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
                             eip_nn_plan_out *out, eip_error *err)
 {
@@ -28,39 +163,22 @@ static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
         return eip_error_set(err, EIP_ERR_NOMEM, "layer %s: plan", nm);
     *state = s;
     s->train = in->kind != EIP_NN_PK_INFER;
-    const eip_nn_shape *os = in->out_shape;
-    dnnl_memory_desc_t src_any, dst_any, w_any, w_user, b_md;
-    dnnl_dims_t sd = {in->n, L->ci, in->in_shape[0]->h, in->in_shape[0]->w};
-    dnnl_dims_t dd = {in->n, L->co, os->h, os->w};
+    dnnl_memory_desc_t w_user, b_md;
     dnnl_dims_t wd = {L->co, L->ci, L->k, L->k};
     dnnl_dims_t bd = {L->co};
-    dnnl_dims_t st = {L->stride, L->stride}, pad = {L->pad, L->pad};
-    /* src layout: oneDNN's `any` picks plain NCHW for small I (the first-layer
-     * path) and its backward weights then falls back to the slow reference
-     * implementation; so only a plain few-channel input (the image) gets
-     * `any`, every inner conv reads nChw16c (padded if I % 16 != 0). */
-    dnnl_memory_desc_t plain_in;
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&plain_in, 4, sd, dnnl_f32, dnnl_abcd), nm, "src desc");
-    int first = L->ci <= 4 && dnnl_memory_desc_equal(in->in_md[0], &plain_in);
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&src_any, 4, sd, dnnl_f32, first ? dnnl_format_tag_any : dnnl_aBcd16b),
-               nm, "src desc");
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst_any, 4, dd, dnnl_f32, dnnl_aBcd16b), nm, "dst desc");
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_any, 4, wd, dnnl_f32, dnnl_format_tag_any), nm, "weights desc");
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_user, 4, wd, dnnl_f32, dnnl_oihw), nm, "weights desc");
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a), nm, "bias desc");
-    const dnnl_memory_desc_t *bias_md = L->bias ? &b_md : NULL;
 
-    dnnl_convolution_desc_t cd;
-    EIP_NN_TRY(dnnl_convolution_forward_desc_init(&cd, s->train ? dnnl_forward_training : dnnl_forward_inference,
-                                                  dnnl_convolution_direct, &src_any, &w_any, bias_md,
-                                                  &dst_any, st, pad, pad),
-               nm, "convolution forward desc");
-    EIP_NN_OK(eip_nn_prim_make(&s->fwd, &cd, in->eng, NULL, NULL, &out->scratch_bytes, nm,
-                               "convolution forward", err));
+    conv_pds p;
+    EIP_NN_OK(conv_choose(L, in, s->train, &p, err));
+    /* the state owns the descriptors from here (freed with it on error) */
+    s->fwd.pd = p.f;
+    s->bwd_d.pd = p.bd;
+    s->bwd_w.pd = p.bw;
+    EIP_NN_OK(eip_nn_prim_finish(&s->fwd, in->eng, &out->scratch_bytes, nm, "convolution forward", err));
     const dnnl_memory_desc_t *src_md = eip_nn_prim_md(&s->fwd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *w_md = eip_nn_prim_md(&s->fwd, dnnl_query_weights_md, 0);
-    const dnnl_memory_desc_t *dst_md = eip_nn_prim_md(&s->fwd, dnnl_query_dst_md, 0);
-    out->out_md = *dst_md;
+    out->out_md = *eip_nn_prim_md(&s->fwd, dnnl_query_dst_md, 0);
     EIP_NN_OK(eip_nn_wts_make(&s->w_fwd, &w_user, w_md, in->wcache, L->w_off, in->eng,
                               &out->scratch_bytes, nm, err));
     if (L->bias)
@@ -68,24 +186,16 @@ static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
 
     const dnnl_memory_desc_t *dsrc_md = NULL;
     if (s->train) {
-        dnnl_memory_desc_t dsrc_any = src_any;
-        EIP_NN_TRY(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &dsrc_any,
-                                                            &w_any, dst_md, st, pad, pad),
-                   nm, "convolution backward data desc");
-        EIP_NN_OK(eip_nn_prim_make(&s->bwd_d, &cd, in->eng, s->fwd.pd, NULL, &out->scratch_bytes,
-                                   nm, "convolution backward data", err));
+        EIP_NN_OK(eip_nn_prim_finish(&s->bwd_d, in->eng, &out->scratch_bytes, nm,
+                                     "convolution backward data", err));
         dsrc_md = eip_nn_prim_md(&s->bwd_d, dnnl_query_diff_src_md, 0);
         const dnnl_memory_desc_t *wb_md = eip_nn_prim_md(&s->bwd_d, dnnl_query_weights_md, 0);
         s->bwd_w_same = dnnl_memory_desc_equal(wb_md, w_md);
         if (!s->bwd_w_same)
             EIP_NN_OK(eip_nn_wts_make(&s->w_bwd, &w_user, wb_md, in->wcache, L->w_off,
                                       in->eng, &out->scratch_bytes, nm, err));
-
-        EIP_NN_TRY(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, src_md,
-                                                               &w_any, bias_md, dst_md, st, pad, pad),
-                   nm, "convolution backward weights desc");
-        EIP_NN_OK(eip_nn_prim_make(&s->bwd_w, &cd, in->eng, s->fwd.pd, NULL, &out->scratch_bytes,
-                                   nm, "convolution backward weights", err));
+        EIP_NN_OK(eip_nn_prim_finish(&s->bwd_w, in->eng, &out->scratch_bytes, nm,
+                                     "convolution backward weights", err));
         const dnnl_memory_desc_t *dw_md = eip_nn_prim_md(&s->bwd_w, dnnl_query_diff_weights_md, 0);
         EIP_NN_OK(eip_nn_wgrad_make(&s->gw, dw_md, &w_user, in->eng, &out->scratch_bytes, nm, err));
         out->wdiff_bytes = eip_nn_align(s->gw.bytes) + (L->bias ? eip_nn_align((size_t)L->co * sizeof(float)) : 0);

@@ -66,20 +66,36 @@ eip_status eip_nn_prim_finish(eip_nn_prim *pr, dnnl_engine_t eng, size_t *scratc
     return EIP_OK;
 }
 
+eip_status eip_nn_pd_make(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t op, dnnl_engine_t eng,
+                          const_dnnl_primitive_desc_t hint, const_dnnl_post_ops_t post_ops,
+                          const char *layer, const char *what, eip_error *err)
+{
+    *pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    EIP_NN_OK(eip_nn_attr_new(&attr, post_ops, layer, what, err));
+    dnnl_status_t s = dnnl_primitive_desc_create(pd, op, attr, eng, hint);
+    dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success)
+        *pd = NULL;
+    return eip_nn_dnnl_check(s, layer, what, err);
+}
+
+int eip_nn_pd_is_ref(const_dnnl_primitive_desc_t pd)
+{
+    const char *impl = NULL;
+    if (!pd || dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success ||
+        !impl)
+        return 0;
+    return strncmp(impl, "ref", 3) == 0;
+}
+
 eip_status eip_nn_prim_make(eip_nn_prim *pr, const_dnnl_op_desc_t op, dnnl_engine_t eng,
                             const_dnnl_primitive_desc_t hint, const_dnnl_post_ops_t post_ops,
                             size_t *scratch, const char *layer, const char *what,
                             eip_error *err)
 {
     memset(pr, 0, sizeof *pr);
-    dnnl_primitive_attr_t attr = NULL;
-    EIP_NN_OK(eip_nn_attr_new(&attr, post_ops, layer, what, err));
-    dnnl_status_t s = dnnl_primitive_desc_create(&pr->pd, op, attr, eng, hint);
-    dnnl_primitive_attr_destroy(attr);
-    if (s != dnnl_success) {
-        pr->pd = NULL;
-        return eip_nn_dnnl_check(s, layer, what, err);
-    }
+    EIP_NN_OK(eip_nn_pd_make(&pr->pd, op, eng, hint, post_ops, layer, what, err));
     return eip_nn_prim_finish(pr, eng, scratch, layer, what, err);
 }
 

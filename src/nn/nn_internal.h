@@ -233,6 +233,15 @@ eip_status eip_nn_prim_make(eip_nn_prim *pr, const_dnnl_op_desc_t op, dnnl_engin
                             const_dnnl_primitive_desc_t hint, const_dnnl_post_ops_t post_ops,
                             size_t *scratch, const char *layer, const char *what,
                             eip_error *err);
+/* Only the primitive descriptor (user scratchpad attr + optional post-ops),
+ * to inspect the implementation oneDNN picked before building the primitive;
+ * finish with eip_nn_prim_finish or dnnl_primitive_desc_destroy. */
+eip_status eip_nn_pd_make(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t op, dnnl_engine_t eng,
+                          const_dnnl_primitive_desc_t hint, const_dnnl_post_ops_t post_ops,
+                          const char *layer, const char *what, eip_error *err);
+/* 1 if oneDNN picked a reference implementation ("ref:any": plain C loops,
+ * 10-100x slower than the jit / brgemm kernels) for pd. */
+int eip_nn_pd_is_ref(const_dnnl_primitive_desc_t pd);
 /* attr = user scratchpad mode (+ post-ops); caller destroys. */
 eip_status eip_nn_attr_new(dnnl_primitive_attr_t *attr, const_dnnl_post_ops_t po,
                            const char *layer, const char *what, eip_error *err);

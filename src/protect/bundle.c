@@ -1,7 +1,8 @@
 /* The protected-model bundle (docs/PROTECT.md):
  *   DIR/deploy/   model.safetensors, public.key, codebook.bin (unlabelled,
  *                 shuffled slots): what a licensee receives
- *   DIR/keys/     licensee-<j>.key (0600), one per licensee
+ *   DIR/keys/     licensee-<j>.key (0600), one per licensee; weights.key
+ *                 (0600) when the weights are AdvParams-encrypted
  *   DIR/owner/    master.key (0600), keyring.sqlite (0600), codebook.bin
  *                 (labelled), verification.json/.idx/.ct
  *   DIR/manifest.json  settings, seeds, accuracies, BLAKE2b-256 of every file
@@ -100,6 +101,24 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
     cJSON_AddNumberToObject(vf, "replicas", (double)r->verif_reps);
     cJSON_AddStringToObject(vf, "source", info && info->verif_source ? info->verif_source : "");
     cJSON_AddNumberToObject(vf, "memorised", r->verif_memorised);
+    if (r->adv_key.n > 0) {
+        /* combined protection: what AdvParams did to the deployed weights */
+        cJSON *ad = cJSON_AddObjectToObject(m, "advparams");
+        cJSON_AddStringToObject(ad, "key", "keys/weights.key");
+        cJSON_AddStringToObject(ad, "key_scope", "one weights key for every licensee");
+        eip_protect_hex(r->adv_key.hash_enc, EIP_ADVPARAMS_HASH_BYTES, buf);
+        cJSON_AddStringToObject(ad, "encrypted_model_hash", buf);
+        cJSON_AddNumberToObject(ad, "changed", (double)r->adv.changed);
+        cJSON_AddNumberToObject(ad, "n_params", (double)r->adv.n_params);
+        cJSON_AddNumberToObject(ad, "enc_images", (double)r->adv_enc_n);
+        cJSON_AddNumberToObject(ad, "target_acc", r->adv_target);
+        cJSON_AddNumberToObject(ad, "enc_acc_before", r->adv.acc_before);
+        cJSON_AddNumberToObject(ad, "enc_acc_after", r->adv.acc_after);
+        cJSON_AddBoolToObject(ad, "reached", r->adv.reached);
+        cJSON *curve = cJSON_AddArrayToObject(ad, "enc_acc_curve");
+        for (int64_t i = 0; r->adv.acc_curve && i <= r->adv.changed; i++)
+            cJSON_AddItemToArray(curve, cJSON_CreateNumber(r->adv.acc_curve[i]));
+    }
     cJSON *ac = cJSON_AddObjectToObject(m, "accuracy");
     cJSON_AddNumberToObject(ac, "test_ml", r->test_acc_ml);
     cJSON_AddNumberToObject(ac, "test_argmax", r->test_acc_argmax);
@@ -121,6 +140,8 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
         snprintf(buf, sizeof buf, "keys/licensee-%lld.key", (long long)j);
         s = add_file(files, root, buf, err);
     }
+    if (!s && r->adv_key.n > 0)
+        s = add_file(files, root, "keys/weights.key", err);
     cJSON_AddItemToObject(m, "files", files);
     char *text = s ? NULL : cJSON_Print(m);
     cJSON_Delete(m);
@@ -177,6 +198,12 @@ static eip_status fill(const eip_protect_result *r, const eip_protect_bundle_inf
         if ((s = eip_crypto_sk_save(r->sk[j - 1], p, err)))
             return s;
     }
+    /* AdvParams weights key: the same for every licensee (one encrypted
+     * file is distributed); the model save above already refused a net
+     * unlocked since encryption. */
+    snprintf(p, sizeof p, "%s/keys/weights.key", root);
+    if (r->adv_key.n > 0 && (s = eip_advparams_key_write(&r->adv_key, p, err)))
+        return s;
     snprintf(p, sizeof p, "%s/owner/master.key", root);
     if ((s = eip_crypto_master_save(r->master, p, err)))
         return s;

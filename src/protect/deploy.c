@@ -8,7 +8,9 @@
  *   protect.version, protect.group, protect.classes, protect.q, protect.k,
  *   protect.pk_id (hex), protect.codebook (BLAKE2b-256 of codebook.bin),
  *   protect.decoder ("ml"), protect.bundle (bundle id), norm.mean, norm.std,
- *   train.* (settings, informational). */
+ *   train.* (settings, informational); AdvParams-encrypted weights (combined
+ *   protection): protect.version 2 and protect.advparams (hex of the weights
+ *   key's encrypted-model hash). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,8 +165,21 @@ fail:
 eip_status eip_protect_model_from_result(const eip_protect_result *r, eip_protect_model_t **out,
                                          eip_error *err)
 {
-    return eip_protect_model_wrap(r->net, 0, r->pk, r->deploy_codebook, r->mean, r->std, r->id, out,
-                                  err);
+    eip_status s = eip_protect_model_wrap(r->net, 0, r->pk, r->deploy_codebook, r->mean, r->std,
+                                          r->id, out, err);
+    if (s || r->adv_key.n == 0)
+        return s;
+    /* Locked while the (shared) net still holds the encrypted weights: a
+     * net unlocked through another handle must not be saved as encrypted. */
+    uint8_t h[EIP_ADVPARAMS_HASH_BYTES];
+    if (!(s = eip_advparams_model_hash(r->net, h, err)))
+        s = eip_protect_model_adv_mark(*out, r->adv_key.hash_enc,
+                                       !memcmp(h, r->adv_key.hash_enc, sizeof h), err);
+    if (s) {
+        eip_protect_model_free(*out);
+        *out = NULL;
+    }
+    return s;
 }
 
 static int is_dir(const char *p)
@@ -247,11 +262,25 @@ eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect
                           "`encryip train`?)", mpath);
         goto fail;
     }
-    if (strcmp(ver, "1")) {
+    if (strcmp(ver, "1") && strcmp(ver, "2")) {
         s = eip_error_set(err, EIP_ERR_FORMAT, "%s: protect.version %s is not supported (this encryip "
-                          "reads version %d)", mpath, ver, EIP_PROTECT_VERSION);
+                          "reads versions %d and %d)", mpath, ver, EIP_PROTECT_VERSION,
+                          EIP_PROTECT_VERSION_ADVPARAMS);
         goto fail;
     }
+    /* version 2 = AdvParams-encrypted weights, and only then */
+    const char *adv = eip_ckpt_reader_meta(r, "protect.advparams");
+    if (!strcmp(ver, "2") != !!adv) {
+        s = eip_error_set(err, EIP_ERR_FORMAT, "%s: protect.version %s %s protect.advparams metadata",
+                          mpath, ver, adv ? "with" : "without");
+        goto fail;
+    }
+    if (adv) {
+        if ((s = eip_protect_adv_hash_parse(mpath, adv, m->adv_hash, err)))
+            goto fail;
+        m->adv = m->locked = 1;
+    }
+    snprintf(m->path, sizeof m->path, "%s", mpath);
     static const char *need[] = {"protect.group", "protect.classes", "protect.q", "protect.k",
                                  "protect.pk_id", "protect.codebook", "protect.decoder",
                                  "protect.bundle", "norm.mean", "norm.std"};
@@ -325,6 +354,11 @@ fail:
 eip_status eip_protect_model_save(const eip_protect_model_t *m, const char *dir, int force,
                                   eip_error *err)
 {
+    if (m->adv && !m->locked) /* plaintext weights never reach the disk */
+        return eip_error_set(err, EIP_ERR_STATE,
+                             "%s: refusing to save %s: its AdvParams-encrypted weights are unlocked "
+                             "in memory, saving would write plaintext weights", dir,
+                             m->path[0] ? m->path : "the protected model");
     if (!force && (is_dir(dir) || is_file(dir)))
         return eip_error_set(err, EIP_ERR_STATE, "%s: already exists (use --force to overwrite)", dir);
     if (!is_dir(dir) && mkdir(dir, 0755) != 0)
@@ -345,6 +379,7 @@ eip_status eip_protect_model_save(const eip_protect_model_t *m, const char *dir,
 }
 
 eip_nn_net_t *eip_protect_model_net(eip_protect_model_t *m) { return m->net; }
+const char *eip_protect_model_path(const eip_protect_model_t *m) { return m->path; }
 const eip_crypto_pk_t *eip_protect_model_pk(const eip_protect_model_t *m) { return m->pk; }
 const eip_crypto_codebook_t *eip_protect_model_codebook(const eip_protect_model_t *m) { return m->cb; }
 const float *eip_protect_model_mean(const eip_protect_model_t *m) { return m->mean; }

@@ -21,6 +21,12 @@ struct eip_protect_model {
     int32_t c, h, w;
     int64_t k;
     eip_crypto_phi_decoder dec;
+    /* combined protection: adv = the weights are AdvParams-encrypted
+     * (protect.advparams), locked = the net still holds the encrypted
+     * weights; adv_hash = the key's encrypted-model hash */
+    int adv, locked;
+    uint8_t adv_hash[EIP_ADVPARAMS_HASH_BYTES];
+    char path[4200];       /* model file ("" in memory) */
     /* metadata written next to the weights (protect.*, norm.*, train.*) */
     size_t n_meta;
     char meta_key[EIP_PROTECT_MAX_META][64];
@@ -46,6 +52,24 @@ eip_status eip_protect_model_wrap(eip_nn_net_t *net, int own_net, const eip_cryp
                                   eip_protect_model_t **out, eip_error *err);
 eip_status eip_protect_model_meta_set(eip_protect_model_t *m, const char *key, const char *value,
                                       eip_error *err);
+
+/* Algorithm 1's training targets for label ids 0..n_ids-1 with codewords
+ * ids_ct [n_ids] (protect.c): paper group BLOCK, row id = Φ(c_id) (eq. 2; 3
+ * blocks, *table malloc'd [n_ids, K], caller frees); ristretto255 HARD over
+ * codebook slots (*table NULL; the caller labels images with their slot). */
+eip_status eip_protect_targets(const eip_crypto_pk_t *pk, const eip_crypto_ct *ids_ct,
+                               int64_t n_ids, int64_t k, float **table, eip_train_targets *t,
+                               eip_error *err);
+
+/* Combined protection (combined.c): marks m as holding AdvParams-encrypted
+ * weights with encrypted-model hash h (metadata protect.version 2 +
+ * protect.advparams); locked as given. */
+eip_status eip_protect_model_adv_mark(eip_protect_model_t *m,
+                                      const uint8_t h[EIP_ADVPARAMS_HASH_BYTES], int locked,
+                                      eip_error *err);
+/* protect.advparams value (64 lower-case hex characters) -> hash. */
+eip_status eip_protect_adv_hash_parse(const char *what, const char *hex,
+                                      uint8_t h[EIP_ADVPARAMS_HASH_BYTES], eip_error *err);
 
 /* Verification set pieces (verifset.c). */
 eip_status eip_protect_verif_alloc(eip_protect_verif *v, int64_t n, eip_error *err);

@@ -68,6 +68,10 @@ void eip_protect_result_free(eip_protect_result *r)
     eip_crypto_codebook_free(r->deploy_codebook);
     eip_protect_verif_free(&r->verif);
     eip_train_history_free(&r->history);
+    if (r->adv_key.entries) /* the original weights: secret */
+        sodium_memzero(r->adv_key.entries, (size_t)r->adv_key.n * sizeof *r->adv_key.entries);
+    eip_advparams_key_free(&r->adv_key);
+    eip_advparams_result_free(&r->adv);
     memset(r, 0, sizeof *r);
 }
 
@@ -261,6 +265,30 @@ done:
     return EIP_OK;
 }
 
+eip_status eip_protect_targets(const eip_crypto_pk_t *pk, const eip_crypto_ct *ids_ct,
+                               int64_t n_ids, int64_t k, float **table, eip_train_targets *t,
+                               eip_error *err)
+{
+    *table = NULL;
+    *t = (eip_train_targets){EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
+    if (eip_crypto_pk_group(pk) != EIP_CRYPTO_GROUP_PAPER)
+        return EIP_OK; /* one-hot over slots: the slot is the class */
+    /* row id = Φ(c_id) = T1 T2 T3 (eq. 2), trained with 3 softmaxes */
+    float *tb = malloc((size_t)(n_ids * k) * sizeof *tb);
+    if (!tb)
+        return eip_error_set(err, EIP_ERR_NOMEM, "protect: out of memory");
+    eip_status s = EIP_OK;
+    for (int64_t i = 0; i < n_ids && !s; i++)
+        s = eip_crypto_phi(pk, NULL, &ids_ct[i], tb + i * k, err);
+    if (s) {
+        free(tb);
+        return s;
+    }
+    *table = tb;
+    *t = (eip_train_targets){EIP_TRAIN_TARGET_BLOCK, 3, n_ids, tb};
+    return EIP_OK;
+}
+
 /* Training set given to the trainer: D with label ids (ristretto255: slots)
  * followed by `reps` replicas of each verification image. */
 static eip_status dataset_setup(const eip_protect_config *cfg, eip_protect_result *out,
@@ -373,20 +401,9 @@ eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *ou
     const int paper = eip_crypto_pk_group(out->pk) == EIP_CRYPTO_GROUP_PAPER;
     const int64_t nid = combined.num_classes;
     out->k = eip_crypto_phi_dim(out->pk, out->codebook);
-    eip_train_targets targets = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
-    if (paper) {
-        /* row id = Φ(c_id) = T1 T2 T3 (eq. 2), trained with 3 softmaxes */
-        table = malloc((size_t)(nid * out->k) * sizeof *table);
-        if (!table) {
-            s = eip_error_set(err, EIP_ERR_NOMEM, "protect: out of memory");
-            goto fail;
-        }
-        for (int64_t i = 0; i < nid && !s; i++)
-            s = eip_crypto_phi(out->pk, NULL, &ids_ct[i], table + i * out->k, err);
-        if (s)
-            goto fail;
-        targets = (eip_train_targets){EIP_TRAIN_TARGET_BLOCK, 3, nid, table};
-    }
+    eip_train_targets targets;
+    if ((s = eip_protect_targets(out->pk, ids_ct, nid, out->k, &table, &targets, err)))
+        goto fail;
 
     eip_data_loader_cfg lcfg;
     const int64_t batch = cfg->batch > 0 ? cfg->batch : 128;

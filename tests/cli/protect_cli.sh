@@ -22,7 +22,10 @@ expect() {
 has() { grep -q -- "$1" "$2" || { fail "'$1' not in $2:"; sed 's/^/    /' "$2" | tail -5 >&2; }; }
 export OMP_NUM_THREADS=2
 B="$tmp/bundle"
-common=(--dataset fashion-mnist --model smallcnn --width 0.5 --limit 1500 --epochs 2 --threads 2
+# lr 0.03 without warm-up: with the default 0.05 + 1 warm-up epoch these 3
+# short epochs memorise 25-83% of the verification instances depending on the
+# CPU's fp32 rounding (AVX-512 vs AVX2); at 0.03, 100% for seeds 1-5.
+common=(--dataset fashion-mnist --model smallcnn --width 0.5 --limit 1500 --epochs 3 --warmup 0 --lr 0.03 --threads 2
         --eval-limit 300 --seed 3 --crypto-seed 4)
 
 # ---- protect (paper group, 3 licensees) ----
@@ -53,7 +56,7 @@ for j in 1 2 3; do
     cmp -s "$tmp/d$j.txt" "$tmp/e$j.txt" || fail "licensee $j: re-query decrypts differently"
 done
 # keys agree except on inputs the model maps to a verification (Fake) codeword;
-# this 2-epoch model on 1500 images (+1800 verification replicas) does that for
+# this 3-epoch model on 1500 images (+1200 verification replicas) does that for
 # ~5% of the test images (docs/PROTECT.md), a longer run for ~0%
 differ() { paste -d' ' "$1" "$2" | awk '$1 != $2 { n++ } END { print n + 0 }'; }
 [[ $(differ "$tmp/d1.txt" "$tmp/d3.txt") -le 16 ]] || fail "licensees 1 and 3 disagree on $(differ "$tmp/d1.txt" "$tmp/d3.txt")/200"

@@ -35,15 +35,16 @@ int main(void)
     eip_exp_encryip_config_default(&c);
     c.n_models = 1;
     snprintf(c.models[0], sizeof c.models[0], "smallcnn");
-    c.widths[0] = 0.5; /* 0.25 (8 channels) hits slow reference kernels */
+    c.recipes[0] = eip_exp_encryip_recipe_default("smallcnn");
+    c.recipes[0].width = 0.5; /* 0.25 (8 channels) hits slow reference kernels */
+    c.recipes[0].epochs = 1;
     c.n_datasets = 1;
     snprintf(c.datasets[0], sizeof c.datasets[0], "mnist");
     c.repeats = 1;
-    c.epochs = 1;
     c.limit = 1000;
     c.test_limit = 600;
     c.eval_limit = 300;
-    c.verif_reps = 20;
+    c.recipes[0].verif_reps = 20;
     c.trials = 4;
     c.wrong_keys = 6;
     c.threads = 2;
@@ -62,7 +63,7 @@ int main(void)
     REQUIRE(eip_nn_ctx_init(&nn, 2, &err) == EIP_OK, "%s", err.msg);
 
     eip_exp_encryip_run runs[EIP_EXP_ENCRYIP_METHODS];
-    eip_status s = eip_exp_encryip_run_cell(&c, &nn, "smallcnn", 0.5, &tr1, &test, "mnist", 0, 0,
+    eip_status s = eip_exp_encryip_run_cell(&c, &nn, "smallcnn", &c.recipes[0], &tr1, &test, "mnist", 0, 0,
                                             runs, &err);
     if (s)
         fprintf(stderr, "run_cell: %s\n", err.msg);
