@@ -152,6 +152,7 @@ typedef struct eip_exp_encryip_config {
     int plots;           /* 1: gnuplot PNGs */
     const char *out_dir; /* existing directory */
     const char *command; /* recorded in the markdown (may be NULL) */
+    const char *merged_from; /* eip_exp_encryip_merge: the source directories (else NULL) */
     FILE *log;           /* progress lines (stderr), may be NULL */
 } eip_exp_encryip_config;
 
@@ -207,6 +208,15 @@ eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *
 /* The tables and curves of `runs` [n] into cfg->out_dir. */
 eip_status eip_exp_encryip_write(const eip_exp_encryip_config *cfg, const eip_exp_encryip_run *runs,
                                  int64_t n, double wall_s, eip_error *err);
+
+/* One Table 1 from the table1.csv + epochs.csv of several table1 runs (a
+ * grid split over processes): the runs are read back strictly (header,
+ * field count, ranges; the same model/dataset/repeat/method twice is an
+ * error), models and datasets in order of appearance, and written to
+ * cfg->out_dir like a table1 run (tables, CSVs, curves).  cfg supplies
+ * out_dir, plots, command and log; the rest is filled from the runs. */
+eip_status eip_exp_encryip_merge(eip_exp_encryip_config *cfg, const char *const *dirs, int n_dirs,
+                                 eip_error *err);
 
 /* Re-renders curves_*.csv/.png from DIR/epochs.csv (written by table1). */
 eip_status eip_exp_encryip_curves(const char *dir, int plots, FILE *log, eip_error *err);

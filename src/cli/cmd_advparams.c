@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/run_common.h"
 #include "encryip/advparams.h"
+#include "encryip/ckpt.h"
 #include "encryip/attack.h"
 #include "encryip/experiment.h"
 #include "util/parse.h"
@@ -130,6 +131,24 @@ done:
     return rc;
 }
 
+/* The locked weights of a combined-protection bundle (protect --advparams)
+ * are only ever unlocked in memory (docs/PROTECT.md "Combined protection"):
+ * writing them out in plaintext would undo the protection of the file. */
+static eip_status refuse_protected(const char *path, eip_error *err)
+{
+    eip_ckpt_reader_t *r = NULL;
+    eip_status s = eip_ckpt_reader_open(&r, path, err);
+    if (s)
+        return s;
+    if (eip_ckpt_reader_meta(r, "protect.advparams"))
+        s = eip_error_set(err, EIP_ERR_STATE,
+                          "%s is the AdvParams-locked model of an EncryIP bundle: its weights are "
+                          "unlocked in memory only (predict/classify --weights-key), never written "
+                          "out in plaintext", path);
+    eip_ckpt_reader_free(r);
+    return s;
+}
+
 int eip_cli_advparams_decrypt(int argc, char **argv)
 {
     const char *cmd = "advparams decrypt";
@@ -152,6 +171,8 @@ int eip_cli_advparams_decrypt(int argc, char **argv)
     eip_nn_net_t *net = NULL;
     eip_advparams_key key = {0};
     const char *path = eip_cli_get(o, "model");
+    if ((s = refuse_protected(path, &err)) != EIP_OK)
+        goto fail;
     if ((s = eip_advparams_key_read(eip_cli_get(o, "key"), &key, &err)) != EIP_OK ||
         (s = eip_nn_ctx_init(&ctx, (int)threads, &err)) != EIP_OK ||
         (s = eip_nn_load(&ctx, path, &net, &err)) != EIP_OK)

@@ -81,6 +81,55 @@ static bool groups_parse(const char *cmd, const char *s, int *groups)
     return true;
 }
 
+/* table1 --merge DIR,...: only --out and --no-plots go with it. */
+static int table1_merge(const char *cmd, const eip_cli_opt *o, int argc, char **argv,
+                        eip_exp_encryip_config *c)
+{
+    for (const eip_cli_opt *p = o; p->name; p++)
+        if (strcmp(p->name, "merge") && strcmp(p->name, "out") && strcmp(p->name, "no-plots") &&
+            eip_cli_has(o, p->name)) {
+            fprintf(stderr, "encryip %s: error: --%s does not go with --merge (the runs carry their "
+                            "own settings)\n", cmd, p->name);
+            return EIP_EXIT_USAGE;
+        }
+    enum { MAX_DIRS = 32 };
+    char list[4096];
+    const char *dirs[MAX_DIRS];
+    int n = 0;
+    if (snprintf(list, sizeof list, "%s", eip_cli_get(o, "merge")) >= (int)sizeof list) {
+        fprintf(stderr, "encryip %s: error: --merge: list too long\n", cmd);
+        return EIP_EXIT_USAGE;
+    }
+    char *save = NULL;
+    for (char *d = strtok_r(list, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
+        if (n == MAX_DIRS) {
+            fprintf(stderr, "encryip %s: error: --merge: more than %d directories\n", cmd, MAX_DIRS);
+            return EIP_EXIT_USAGE;
+        }
+        dirs[n++] = d;
+    }
+    if (!n) {
+        fprintf(stderr, "encryip %s: error: --merge: no directory given\n", cmd);
+        return EIP_EXIT_USAGE;
+    }
+    c->plots = !eip_cli_has(o, "no-plots");
+    c->out_dir = eip_cli_get(o, "out");
+    c->merged_from = eip_cli_get(o, "merge");
+    if (!out_dir_make(cmd, c->out_dir))
+        return EIP_EXIT_IO;
+    char line[2048];
+    command_line("table1", argc, argv, line, sizeof line);
+    c->command = line;
+    c->log = stderr;
+    eip_error err = {0};
+    eip_status s = eip_exp_encryip_merge(c, dirs, n, &err);
+    if (s)
+        return eip_cli_fail(cmd, s, &err);
+    printf("tables: %s/table1.md, %s/table1_paper.md, %s/table1_ristretto255.md; runs: %s/table1.csv; "
+           "curves: %s/curves_*.csv/.png\n", c->out_dir, c->out_dir, c->out_dir, c->out_dir, c->out_dir);
+    return EIP_EXIT_OK;
+}
+
 int eip_cli_experiment_table1(int argc, char **argv)
 {
     const char *cmd = "experiment table1";
@@ -109,6 +158,7 @@ int eip_cli_experiment_table1(int argc, char **argv)
         {"seed", "S", "repeat r uses seed S + r (default 1)", false, NULL, false},
         {"threads", "T", "oneDNN threads (default 2)", false, NULL, false},
         {"no-plots", NULL, "skip the gnuplot PNGs", false, NULL, false},
+        {"merge", "LIST", "instead of training: one table from these table1 output directories", false, NULL, false},
         {"out", "DIR", "output directory (created if missing)", true, NULL, false},
         {NULL, NULL, NULL, false, NULL, false},
     };
@@ -118,6 +168,8 @@ int eip_cli_experiment_table1(int argc, char **argv)
         return rc;
     eip_exp_encryip_config c;
     eip_exp_encryip_config_default(&c);
+    if (eip_cli_has(o, "merge"))
+        return table1_merge(cmd, o, argc, argv, &c);
     if (eip_cli_has(o, "models") &&
         !names_parse(cmd, "models", eip_cli_get(o, "models"), c.models, EIP_EXP_ENCRYIP_MAX_MODELS,
                      &c.n_models))

@@ -19,30 +19,6 @@ typedef struct curve_acc {
     int64_t cnt[EIP_EXP_ENCRYIP_METHODS][MAX_EPOCHS];
 } curve_acc;
 
-static int method_parse(const char *s)
-{
-    for (int k = 0; k < EIP_EXP_ENCRYIP_METHODS; k++)
-        if (!strcmp(s, eip_exp_encryip_method_name(k)))
-            return k;
-    return -1;
-}
-
-/* Splits a CSV line (no quoting in epochs.csv) into at most `max` fields. */
-static int split(char *line, char **f, int max)
-{
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        f[n++] = p;
-        char *c = strchr(p, ',');
-        if (!c)
-            break;
-        *c = '\0';
-        p = c + 1;
-    }
-    return n;
-}
-
 static eip_status write_one(const char *dir, const curve_acc *c, int plots, FILE *log, eip_error *err)
 {
     eip_expe_text t = {0};
@@ -123,11 +99,11 @@ eip_status eip_exp_encryip_curves(const char *dir, int plots, FILE *log, eip_err
         if (lineno++ == 0)
             continue; /* header */
         char *f[8];
-        if (split(line, f, 8) != 6) {
+        if (eip_expe_csv_split(line, f, 8) != 6) {
             s = eip_error_set(err, EIP_ERR_FORMAT, "%s:%lld: expected 6 fields", path, (long long)lineno);
             break;
         }
-        const int k = method_parse(f[3]);
+        const int k = eip_expe_method_parse(f[3]);
         char *end = NULL;
         const long ep = strtol(f[4], &end, 10);
         const double acc = strtod(f[5], NULL);

@@ -40,6 +40,11 @@ void eip_expe_protect_config(eip_protect_config *pc, eip_expe_train *tr, const e
                              int64_t verif_count, int64_t verif_reps, int64_t eval_limit);
 
 double eip_expe_now(void);
+/* Splits a CSV line in place (no quoting in our CSVs) into at most `max`
+ * fields; returns how many. */
+int eip_expe_csv_split(char *line, char **f, int max);
+/* "original" / "paper" / "ristretto255" -> EIP_EXP_ENCRYIP_*, else -1. */
+int eip_expe_method_parse(const char *s);
 /* Mean and sample std (n-1; 0 for n < 2) of the values >= 0 among v[n]
  * (negative = missing); *count = how many were used. */
 void eip_expe_mean_std(const double *v, int64_t n, double *mean, double *std, int64_t *count);

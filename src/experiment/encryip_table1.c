@@ -201,27 +201,38 @@ static void details_group(eip_expe_text *t, const eip_exp_encryip_config *cfg,
 static void header(eip_expe_text *t, const eip_exp_encryip_config *cfg, double wall_s, int64_t cells,
                    int64_t total)
 {
-    eip_expe_text_add(t, "Scale: models");
-    for (int i = 0; i < cfg->n_models; i++) {
-        const eip_exp_encryip_recipe *rc = &cfg->recipes[i];
-        char reps[48] = "automatic";
-        if (rc->verif_reps > 0)
-            snprintf(reps, sizeof reps, "%lld", (long long)rc->verif_reps);
-        eip_expe_text_add(t, "%s %s (width %g, %lld epochs, %s lr %g wd %g, verification replicas %s)",
-                          i ? "," : "", cfg->models[i], rc->width, (long long)rc->epochs,
-                          rc->optim == EIP_TRAIN_OPTIM_ADAMW ? "AdamW" : "SGD Nesterov", rc->lr,
-                          rc->wd, reps);
+    if (cfg->merged_from) {
+        eip_expe_text_add(t, "Merged from the table1 runs in %s (`experiment table1 --merge`): the "
+                             "scale, recipe and command of each are in its own table1.md. Models:",
+                          cfg->merged_from);
+        for (int i = 0; i < cfg->n_models; i++)
+            eip_expe_text_add(t, "%s %s (width %g, %lld epochs)", i ? "," : "", cfg->models[i],
+                              cfg->recipes[i].width, (long long)cfg->recipes[i].epochs);
+        eip_expe_text_add(t, ". Cells done: %lld of %lld; sum of the runs' times %.0f s.\n",
+                          (long long)cells, (long long)total, wall_s);
+    } else {
+        eip_expe_text_add(t, "Scale: models");
+        for (int i = 0; i < cfg->n_models; i++) {
+            const eip_exp_encryip_recipe *rc = &cfg->recipes[i];
+            char reps[48] = "automatic";
+            if (rc->verif_reps > 0)
+                snprintf(reps, sizeof reps, "%lld", (long long)rc->verif_reps);
+            eip_expe_text_add(t, "%s %s (width %g, %lld epochs, %s lr %g wd %g, verification replicas %s)",
+                              i ? "," : "", cfg->models[i], rc->width, (long long)rc->epochs,
+                              rc->optim == EIP_TRAIN_OPTIM_ADAMW ? "AdamW" : "SGD Nesterov", rc->lr,
+                              rc->wd, reps);
+        }
+        eip_expe_text_add(t, "; batch %lld, 1 warm-up epoch (when epochs > 2), cosine; %lld "
+                             "training images (0 = all), %lld test images (0 = all; both seeded "
+                             "random subsets); P = %lld licensees; %lld verification trials and "
+                             "%lld incorrect keys per run; seeds %llu..%llu. Cells done: %lld of %lld; wall time %.0f s.\n",
+                          (long long)cfg->batch,
+                          (long long)cfg->limit, (long long)cfg->test_limit, (long long)cfg->licensees,
+                          (long long)cfg->trials, (long long)cfg->wrong_keys,
+                          (unsigned long long)cfg->seed,
+                          (unsigned long long)(cfg->seed + (uint64_t)cfg->repeats - 1), (long long)cells,
+                          (long long)total, wall_s);
     }
-    eip_expe_text_add(t, "; batch %lld, 1 warm-up epoch (when epochs > 2), cosine; %lld "
-                         "training images (0 = all), %lld test images (0 = all; both seeded "
-                         "random subsets); P = %lld licensees; %lld verification trials and "
-                         "%lld incorrect keys per run; seeds %llu..%llu. Cells done: %lld of %lld; wall time %.0f s.\n",
-                      (long long)cfg->batch,
-                      (long long)cfg->limit, (long long)cfg->test_limit, (long long)cfg->licensees,
-                      (long long)cfg->trials, (long long)cfg->wrong_keys,
-                      (unsigned long long)cfg->seed,
-                      (unsigned long long)(cfg->seed + (uint64_t)cfg->repeats - 1), (long long)cells,
-                      (long long)total, wall_s);
     if (cfg->command)
         eip_expe_text_add(t, "\nCommand: `%s`\n", cfg->command);
     eip_expe_text_add(t, "\nCells: accuracy mean ± std over the repeats; EncryIP rows: (change %% = "

@@ -102,6 +102,29 @@ void eip_expe_stage(void *ctx, const char *msg)
     }
 }
 
+int eip_expe_csv_split(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        f[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c)
+            break;
+        *c = '\0';
+        p = c + 1;
+    }
+    return n;
+}
+
+int eip_expe_method_parse(const char *s)
+{
+    for (int k = 0; k < EIP_EXP_ENCRYIP_METHODS; k++)
+        if (!strcmp(s, eip_exp_encryip_method_name(k)))
+            return k;
+    return -1;
+}
+
 void eip_expe_protect_config(eip_protect_config *pc, eip_expe_train *tr, const eip_data_set *train,
                              const eip_data_set *test, eip_crypto_group_id group, int64_t licensees,
                              int64_t verif_count, int64_t verif_reps, int64_t eval_limit)

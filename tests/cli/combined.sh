@@ -85,6 +85,11 @@ expect 4 "$bin" classify --model "$B/deploy" --key "$B/keys/licensee-2.key" --we
 has "licensee-1.key: .*AdvParams key" "$tmp/err"
 [[ -e "$tmp/bad2.txt" ]] && fail "licensee key as weights key: output written"
 expect 3 "$bin" predict --model "$B/deploy" --weights-key "$tmp/missing.key" --dataset fashion-mnist --limit 5
+# advparams decrypt refuses to write a bundle's weights in plaintext
+expect 1 "$bin" advparams decrypt --model "$B/deploy/model.safetensors" --key "$B/keys/weights.key" \
+    --out "$tmp/plain-out.safetensors"
+has "unlocked in memory only" "$tmp/err"
+[[ -e "$tmp/plain-out.safetensors" ]] && fail "advparams decrypt wrote a bundle's weights in plaintext"
 # the weights key of another model (AdvParams on a plain model)
 expect 0 "$bin" train --dataset fashion-mnist --model smallcnn --width 0.5 --limit 1000 --epochs 1 \
     --threads 2 --seed 8 --out "$tmp/plain.safetensors"

@@ -12,6 +12,7 @@
 
 #include "encryip/crypto.h"
 #include "encryip/experiment.h"
+#include "util/io.h"
 #include "test.h"
 
 static int in01(double x)
@@ -120,6 +121,42 @@ int main(void)
     unlink(p);
     CHECK(eip_exp_encryip_curves(dir, 0, NULL, &err) == EIP_OK, "curves: %s", err.msg);
     CHECK(file_nonempty(dir, "curves_smallcnn_mnist.csv"), "curves CSV not re-rendered");
+    /* --merge reads the runs back: the merged table1.csv equals the source
+     * byte for byte; the same directory twice repeats every run: refused */
+    {
+        char dir2[] = "/tmp/encryip_exp_mergeXXXXXX";
+        REQUIRE(mkdtemp(dir2) != NULL, "mkdtemp %s", dir2);
+        eip_exp_encryip_config m;
+        eip_exp_encryip_config_default(&m);
+        m.out_dir = dir2;
+        m.plots = 0;
+        m.merged_from = dir;
+        const char *one[1] = {dir}, *two[2] = {dir, dir};
+        CHECK(eip_exp_encryip_merge(&m, one, 1, &err) == EIP_OK, "merge: %s", err.msg);
+        CHECK(m.n_models == 1 && m.n_datasets == 1 && m.repeats == 1 && m.groups == 3,
+              "merge: %d models, %d datasets, %lld repeats, groups %d", m.n_models, m.n_datasets,
+              (long long)m.repeats, m.groups);
+        unsigned char *a = NULL, *b = NULL;
+        size_t la = 0, lb = 0;
+        char pa[4096], pb[4096];
+        snprintf(pa, sizeof pa, "%s/table1.csv", dir);
+        snprintf(pb, sizeof pb, "%s/table1.csv", dir2);
+        REQUIRE(eip_io_read_file(pa, 1 << 20, &a, &la, &err) == EIP_OK, "%s", err.msg);
+        REQUIRE(eip_io_read_file(pb, 1 << 20, &b, &lb, &err) == EIP_OK, "%s", err.msg);
+        CHECK(la == lb && !memcmp(a, b, la), "merged table1.csv differs from its source");
+        free(a);
+        free(b);
+        eip_exp_encryip_config_default(&m);
+        m.out_dir = dir2;
+        m.plots = 0;
+        CHECK(eip_exp_encryip_merge(&m, two, 2, &err) == EIP_ERR_FORMAT && strstr(err.msg, "two runs"),
+              "a run twice: %s", err.msg);
+        for (size_t i = 0; i < nf; i++) {
+            snprintf(p, sizeof p, "%s/%s", dir2, files[i]);
+            unlink(p);
+        }
+        rmdir(dir2);
+    }
     for (size_t i = 0; i < nf; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
         unlink(p);
