@@ -417,20 +417,9 @@ eip_status eip_exp_combined(const eip_exp_combined_config *cfg, eip_error *err)
     if (!s)
         s = eip_expe_subset(&test_full, cfg->test_limit, 0x54455354ull /* "TEST" */, &test, err);
     eip_expe_train tr;
-    memset(&tr, 0, sizeof tr);
-    tr.nn = &nn;
-    tr.model = cfg->model;
-    tr.width = cfg->width;
-    tr.c = train.c;
-    tr.h = train.h;
-    tr.w = train.w;
-    tr.epochs = cfg->epochs;
-    tr.batch = cfg->batch;
-    tr.lr = cfg->lr;
-    tr.wd = cfg->wd;
-    tr.seed = cfg->seed;
-    tr.log = cfg->log;
-    tr.t_start = t0;
+    const eip_exp_encryip_recipe rc = {.width = cfg->width, .optim = EIP_TRAIN_OPTIM_SGD,
+                                       .epochs = cfg->epochs, .lr = cfg->lr, .wd = cfg->wd};
+    eip_expe_train_init(&tr, &nn, cfg->model, &train, &rc, cfg->batch, cfg->seed, cfg->log, t0);
     for (int gi = 0; gi < 2 && !s; gi++) {
         if (!(cfg->groups & (1 << gi)))
             continue;

@@ -225,23 +225,11 @@ eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error 
         s = eip_nn_ctx_init(&nn, (int)c->threads, err);
     if (s)
         goto done;
-    eip_expe_train tr;
-    memset(&tr, 0, sizeof tr);
-    tr.nn = &nn;
-    tr.model = c->model;
-    tr.width = c->width;
-    tr.c = train.c;
-    tr.h = train.h;
-    tr.w = train.w;
-    tr.epochs = c->epochs;
-    tr.batch = c->batch;
-    tr.optim = c->optim;
-    tr.lr = c->lr;
-    tr.wd = c->wd;
-    tr.seed = c->seed;
-    tr.log = c->log;
     const double t0 = eip_expe_now();
-    tr.t_start = t0;
+    eip_expe_train tr;
+    const eip_exp_encryip_recipe rc = {.width = c->width, .optim = c->optim, .epochs = c->epochs,
+                                       .lr = c->lr, .wd = c->wd};
+    eip_expe_train_init(&tr, &nn, c->model, &train, &rc, c->batch, c->seed, c->log, t0);
     cost_row rows[5];
     memset(rows, 0, sizeof rows);
     snprintf(rows[0].name, sizeof rows[0].name, "original");

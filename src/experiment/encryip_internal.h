@@ -28,6 +28,12 @@ typedef struct eip_expe_train {
     double t_start;      /* grid start (for the overall ETA), 0 = none */
 } eip_expe_train;
 
+/* A trainer for `model` on images shaped like `set` with recipe `rc`
+ * (label empty; the caller names each run). */
+void eip_expe_train_init(eip_expe_train *tr, eip_nn_ctx *nn, const char *model, const eip_data_set *set,
+                         const eip_exp_encryip_recipe *rc, int64_t batch, uint64_t seed, FILE *log,
+                         double t_start);
+
 /* eip_protect_build_fn / eip_protect_trainconf_fn over an eip_expe_train. */
 eip_status eip_expe_build(void *ctx, int64_t k, eip_nn_net_t **net, eip_error *err);
 void eip_expe_trainconf(void *ctx, int64_t steps, eip_train_config *tc);

@@ -336,22 +336,7 @@ eip_status eip_exp_encryip_run_cell(const eip_exp_encryip_config *cfg, eip_nn_ct
     for (int k = 0; k < EIP_EXP_ENCRYIP_METHODS; k++)
         run_init(&out[k], model, recipe->width, dataset, repeat, seed, k);
     eip_expe_train tr;
-    memset(&tr, 0, sizeof tr);
-    tr.nn = nn;
-    tr.model = model;
-    tr.width = recipe->width;
-    tr.c = train->c;
-    tr.h = train->h;
-    tr.w = train->w;
-    tr.epochs = recipe->epochs;
-    tr.batch = cfg->batch;
-    tr.optim = recipe->optim;
-    tr.verif_reps = recipe->verif_reps;
-    tr.lr = recipe->lr;
-    tr.wd = recipe->wd;
-    tr.seed = seed;
-    tr.log = cfg->log;
-    tr.t_start = t_start;
+    eip_expe_train_init(&tr, nn, model, train, recipe, cfg->batch, seed, cfg->log, t_start);
     eip_data_set evalset = {0};
     const int64_t ne = cfg->eval_limit > 0 && cfg->eval_limit < test->n ? cfg->eval_limit : test->n;
     eip_status s = eip_expe_subset(test, ne, 0x4556414cull /* "EVAL" */, &evalset, err);

@@ -102,6 +102,28 @@ void eip_expe_stage(void *ctx, const char *msg)
     }
 }
 
+void eip_expe_train_init(eip_expe_train *tr, eip_nn_ctx *nn, const char *model, const eip_data_set *set,
+                         const eip_exp_encryip_recipe *rc, int64_t batch, uint64_t seed, FILE *log,
+                         double t_start)
+{
+    memset(tr, 0, sizeof *tr);
+    tr->nn = nn;
+    tr->model = model;
+    tr->width = rc->width;
+    tr->c = set->c;
+    tr->h = set->h;
+    tr->w = set->w;
+    tr->epochs = rc->epochs;
+    tr->batch = batch;
+    tr->optim = rc->optim;
+    tr->verif_reps = rc->verif_reps;
+    tr->lr = rc->lr;
+    tr->wd = rc->wd;
+    tr->seed = seed;
+    tr->log = log;
+    tr->t_start = t_start;
+}
+
 int eip_expe_csv_split(char *line, char **f, int max)
 {
     int n = 0;
