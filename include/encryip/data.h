@@ -193,6 +193,9 @@ eip_status eip_data_gtsrb_test_load(const char *root, int32_t size, eip_data_set
  * "gtsrb" (32x32).  dir NULL = the default dir (only for the first two). */
 eip_status eip_data_load_by_name(const char *dataset, const char *dir, eip_data_set *train,
                                  eip_data_set *test, eip_error *err);
+/* EIP_OK if eip_data_load_by_name knows the name (and has the dir it needs):
+ * lets a caller refuse a bad name before it creates any output. */
+eip_status eip_data_name_check(const char *dataset, const char *dir, eip_error *err);
 
 /* ---------------------------------------------------------------- loader */
 

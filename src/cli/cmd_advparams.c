@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/run_common.h"
 #include "encryip/advparams.h"
+#include "encryip/data.h"
 #include "encryip/ckpt.h"
 #include "encryip/attack.h"
 #include "encryip/experiment.h"
@@ -204,7 +205,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
 {
     const char *cmd = "experiment advparams";
     eip_cli_opt o[] = {
-        {"dataset", "NAME", "fashion-mnist or mnist (single-channel data) (default fashion-mnist)", false, NULL, false},
+        {"dataset", "NAME", "fashion-mnist, mnist, cifar10, cifar100 or gtsrb (the last three need --data-dir) (default fashion-mnist)", false, NULL, false},
         {"data-dir", "DIR", "dataset directory (default: the installed location)", false, NULL, false},
         {"models", "LIST", "comma list of zoo models (default smallcnn,resnet18,alexnet,googlenet)", false, NULL, false},
         {"model", "FILE", "use this trained model instead of training (its zoo name must be in --models)", false, NULL, false},
@@ -215,6 +216,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         {"images", "N", "encryption-set size (default 256)", false, NULL, false},
         {"budget", "N", "AdvParams parameter budget (default 25)", false, NULL, false},
         {"target-acc", "A", "stop at this encryption-set accuracy (default 1/classes + 0.05)", false, NULL, false},
+        {"reach", "R", "fraction of the way to the range bound, (0, 1] (default 1)", false, NULL, false},
         {"ft-fractions", "LIST", "attacker data fractions (default 0.01,0.05,0.1; max 4)", false, NULL, false},
         {"ft-epochs", "E", "fine-tuning epochs (default 3; 0 skips fine-tuning)", false, NULL, false},
         {"seed", "S", "seed (default 1)", false, NULL, false},
@@ -234,6 +236,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         !eip_cli_get_i64(cmd, o, "images", 256, 1, 100000, &c.enc_images) ||
         !eip_cli_get_i64(cmd, o, "budget", 25, 1, EIP_ADVPARAMS_MAX_ENTRIES, &c.budget) ||
         !eip_cli_get_f64(cmd, o, "target-acc", 0.0, 0.0, 1.0, &c.target_acc) ||
+        !eip_cli_get_f64(cmd, o, "reach", 1.0, 1e-6, 1.0, &c.reach) ||
         !eip_cli_get_i64(cmd, o, "ft-epochs", 3, 0, 64, &c.ft_epochs) ||
         !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX, &seed) ||
         !eip_cli_get_i64(cmd, o, "threads", 0, 0, 1024, &c.threads))
@@ -267,6 +270,11 @@ int eip_cli_experiment_advparams(int argc, char **argv)
             }
             p += n + (p[n] == ',');
         }
+    }
+    eip_status ds = eip_data_name_check(c.dataset, c.data_dir, &err);
+    if (ds != EIP_OK) {
+        eip_cli_fail(cmd, ds, &err);
+        return EIP_EXIT_USAGE;
     }
     if (mkdir(c.out_dir, 0755) != 0 && errno != EEXIST) {
         eip_error_set(&err, EIP_ERR_IO, "%s: cannot create the directory", c.out_dir);

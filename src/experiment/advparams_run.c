@@ -14,6 +14,7 @@
 #include "encryip/ckpt.h"
 #include "encryip/experiment.h"
 #include "experiment/advparams_internal.h"
+#include "util/parse.h"
 
 static double now_s(void)
 {
@@ -33,6 +34,7 @@ eip_exp_advparams_config eip_exp_advparams_config_default(void)
     c.test_limit = 2000;
     c.enc_images = 256;
     c.budget = 25;
+    c.reach = 1.0;
     c.ft_fractions[0] = 0.01;
     c.ft_fractions[1] = 0.05;
     c.ft_fractions[2] = 0.10;
@@ -127,10 +129,18 @@ static eip_status base_model(exp_ctx *e, const char *zoo, double width, eip_nn_n
         eip_ckpt_reader_t *r = NULL;
         if ((s = eip_ckpt_reader_open(&r, cfg->model_file, err)) != EIP_OK)
             return s;
-        const char *m = eip_ckpt_reader_meta(r, "norm.mean"), *d = eip_ckpt_reader_meta(r, "norm.std");
-        if (!m || !d || e->c != 1 || sscanf(m, "%f", &e->mean[0]) != 1 || sscanf(d, "%f", &e->std[0]) != 1)
-            s = eip_error_set(err, EIP_ERR_FORMAT, "%s: need single-channel norm.mean / norm.std metadata",
-                              cfg->model_file);
+        /* The model's own normalisation (one value per input channel). */
+        int64_t c, h, w;
+        eip_nn_input_shape(*net, &c, &h, &w);
+        if (c != e->c || h != e->train.h || w != e->train.w)
+            s = eip_error_set(err, EIP_ERR_SHAPE, "%s: takes %lldx%lldx%lld inputs, %s has %dx%dx%d",
+                              cfg->model_file, (long long)c, (long long)h, (long long)w, cfg->dataset,
+                              (int)e->c, (int)e->train.h, (int)e->train.w);
+        else if ((s = eip_parse_f32_list("norm.mean", eip_ckpt_reader_meta(r, "norm.mean"), e->mean, e->c,
+                                         err)) != EIP_OK ||
+                 (s = eip_parse_f32_list("norm.std", eip_ckpt_reader_meta(r, "norm.std"), e->std, e->c,
+                                         err)) != EIP_OK)
+            eip_error_prefix(err, "%s: ", cfg->model_file);
         eip_ckpt_reader_free(r);
         return s;
     }
@@ -180,9 +190,9 @@ static eip_status base_model(exp_ctx *e, const char *zoo, double width, eip_nn_n
 
 static eip_status save_model(exp_ctx *e, eip_nn_net_t *net, const char *path, eip_error *err)
 {
-    char mean[64], std[64];
-    snprintf(mean, sizeof mean, "%.9g", (double)e->mean[0]);
-    snprintf(std, sizeof std, "%.9g", (double)e->std[0]);
+    char mean[256], std[256];
+    eip_format_f32_list(mean, sizeof mean, e->mean, e->c);
+    eip_format_f32_list(std, sizeof std, e->std, e->c);
     const eip_ckpt_meta meta[] = {{"norm.mean", mean}, {"norm.std", std}, {"train.dataset", e->cfg->dataset}};
     return eip_nn_save_meta(net, path, meta, 3, err);
 }
@@ -223,6 +233,7 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
     double frac = (double)cfg->enc_images / (double)e->train.n;
     eip_advparams_config ac = eip_advparams_config_default(e->train.num_classes);
     ac.budget = cfg->budget;
+    ac.reach = cfg->reach;
     if (cfg->target_acc > 0)
         ac.target_acc = cfg->target_acc;
     ac.progress = enc_progress;
@@ -307,17 +318,14 @@ eip_status eip_exp_advparams_run(const eip_exp_advparams_config *cfg, eip_error 
                                            : e.train_full.n,
                                        &e.train, err)) != EIP_OK)
         goto done;
-    if (e.train.c != 1) {
-        s = eip_error_set(err, EIP_ERR_ARG, "%s: the experiment driver handles single-channel data only",
-                          cfg->dataset);
-        goto done;
-    }
     e.c = e.train.c;
     double m[EIP_DATA_MAX_CHANNELS], sd[EIP_DATA_MAX_CHANNELS];
     if ((s = eip_data_set_channel_stats(&e.train_full, m, sd, err)) != EIP_OK)
         goto done;
-    e.mean[0] = (float)m[0];
-    e.std[0] = (float)sd[0];
+    for (int32_t ch = 0; ch < e.c; ch++) {
+        e.mean[ch] = (float)m[ch];
+        e.std[ch] = (float)sd[ch];
+    }
     if (cfg->test_limit > 0 && cfg->test_limit < e.test.n) {
         eip_data_set sub = {0};
         if ((s = eip_data_set_subset_first(&e.test, cfg->test_limit, &sub, err)) != EIP_OK)

@@ -24,38 +24,6 @@
 
 #define FWD_BATCH 256
 
-static void floats_fmt(char *buf, size_t cap, const float *v, int32_t c)
-{
-    size_t off = 0;
-    buf[0] = '\0';
-    for (int32_t i = 0; i < c && off < cap; i++)
-        off += (size_t)snprintf(buf + off, cap - off, "%s%.9g", i ? "," : "", (double)v[i]);
-}
-
-static eip_status floats_parse(const char *name, const char *key, const char *s, float *v, int32_t c,
-                               eip_error *err)
-{
-    const char *p = s;
-    for (int32_t i = 0; i < c; i++) {
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char tmp[64];
-        if ((i < c - 1 && !end) || (i == c - 1 && end) || n == 0 || n >= sizeof tmp)
-            return eip_error_set(err, EIP_ERR_FORMAT, "%s: %s '%s' is not %d comma-separated numbers",
-                                 name, key, s, (int)c);
-        memcpy(tmp, p, n);
-        tmp[n] = '\0';
-        double d;
-        eip_status st = eip_parse_f64(key, tmp, -1e30, 1e30, &d, err);
-        if (st) {
-            eip_error_prefix(err, "%s: ", name);
-            return st;
-        }
-        v[i] = (float)d;
-        p = end ? end + 1 : p + n;
-    }
-    return EIP_OK;
-}
 
 eip_status eip_protect_model_meta_set(eip_protect_model_t *m, const char *key, const char *value,
                                       eip_error *err)
@@ -148,10 +116,10 @@ eip_status eip_protect_model_wrap(eip_nn_net_t *net, int own_net, const eip_cryp
         (s = eip_protect_model_meta_set(m, "protect.decoder", "ml", err)) ||
         (s = eip_protect_model_meta_set(m, "protect.bundle", bundle_id ? bundle_id : "", err)))
         goto fail;
-    floats_fmt(buf, sizeof buf, mean, m->c);
+    eip_format_f32_list(buf, sizeof buf, mean, m->c);
     if ((s = eip_protect_model_meta_set(m, "norm.mean", buf, err)))
         goto fail;
-    floats_fmt(buf, sizeof buf, std, m->c);
+    eip_format_f32_list(buf, sizeof buf, std, m->c);
     if ((s = eip_protect_model_meta_set(m, "norm.std", buf, err)))
         goto fail;
     *out = m;
@@ -334,9 +302,11 @@ eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect
                           (long long)eip_crypto_phi_dim(m->pk, m->cb));
         goto fail;
     }
-    if ((s = floats_parse(mpath, "norm.mean", eip_ckpt_reader_meta(r, "norm.mean"), m->mean, m->c, err)) ||
-        (s = floats_parse(mpath, "norm.std", eip_ckpt_reader_meta(r, "norm.std"), m->std, m->c, err)))
+    if ((s = eip_parse_f32_list("norm.mean", eip_ckpt_reader_meta(r, "norm.mean"), m->mean, m->c, err)) ||
+        (s = eip_parse_f32_list("norm.std", eip_ckpt_reader_meta(r, "norm.std"), m->std, m->c, err))) {
+        eip_error_prefix(err, "%s: ", mpath);
         goto fail;
+    }
     for (int32_t i = 0; i < m->c; i++)
         if (!(m->std[i] > 0)) {
             s = eip_error_set(err, EIP_ERR_FORMAT, "%s: norm.std[%d] is not positive", mpath, (int)i);

@@ -193,7 +193,7 @@ eip_status eip_protect_verif_load(const eip_crypto_pk_t *pk, const char *json_pa
     for (int64_t i = 0; i < n; i++) {
         const cJSON *o = cJSON_GetArrayItem(inst, (int)i);
         const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "kind");
-        double d;
+        double d = 0;
         if (cJSON_IsString(k) && !strcmp(k->valuestring, "fake")) {
             v->kind[i] = EIP_KEYRING_VERIF_FAKE;
             v->label[i] = EIP_CRYPTO_NOT_A_LABEL;

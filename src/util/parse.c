@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 eip_status eip_parse_i64(const char *what, const char *s, int64_t min, int64_t max,
                          int64_t *out, eip_error *err)
@@ -48,4 +50,36 @@ eip_status eip_parse_u64_hex(const char *what, const char *s, uint64_t *out, eip
         return eip_error_set(err, EIP_ERR_ARG, "%s: '%s' is not an unsigned integer", what, s);
     *out = (uint64_t)v;
     return EIP_OK;
+}
+
+eip_status eip_parse_f32_list(const char *what, const char *s, float *v, int32_t c, eip_error *err)
+{
+    char tmp[64];
+    const char *p = s ? s : "";
+    for (int32_t i = 0; i < c; i++) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if ((i < c - 1 && !end) || (i == c - 1 && end) || n == 0 || n >= sizeof tmp)
+            return eip_error_set(err, EIP_ERR_FORMAT, "%s: '%s' is not %d comma-separated numbers",
+                                 what, s ? s : "", (int)c);
+        memcpy(tmp, p, n);
+        tmp[n] = '\0';
+        double d = 0;
+        eip_status st = eip_parse_f64(what, tmp, -1e30, 1e30, &d, err);
+        if (st != EIP_OK)
+            return st;
+        v[i] = (float)d;
+        p = end ? end + 1 : p + n;
+    }
+    return EIP_OK;
+}
+
+void eip_format_f32_list(char *buf, size_t cap, const float *v, int32_t c)
+{
+    size_t off = 0;
+    if (cap == 0)
+        return;
+    buf[0] = '\0';
+    for (int32_t i = 0; i < c && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%.9g", i ? "," : "", (double)v[i]);
 }

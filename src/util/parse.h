@@ -3,6 +3,7 @@
 #ifndef EIP_UTIL_PARSE_H
 #define EIP_UTIL_PARSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "encryip/error.h"
@@ -12,5 +13,10 @@ eip_status eip_parse_i64(const char *what, const char *s, int64_t min, int64_t m
 eip_status eip_parse_f64(const char *what, const char *s, double min, double max,
                          double *out, eip_error *err);
 eip_status eip_parse_u64_hex(const char *what, const char *s, uint64_t *out, eip_error *err);
+/* Exactly c comma-separated numbers ("0.1307" or "0.49,0.48,0.45"): the
+ * per-channel norm.mean / norm.std metadata of a model file. */
+eip_status eip_parse_f32_list(const char *what, const char *s, float *v, int32_t c, eip_error *err);
+/* The inverse of eip_parse_f32_list (%.9g: a float survives the round trip). */
+void eip_format_f32_list(char *buf, size_t cap, const float *v, int32_t c);
 
 #endif

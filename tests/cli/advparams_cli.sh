@@ -6,20 +6,8 @@
 # finetune / adaptive run and write their models.
 # $1 = encryip binary, $2 = source dir.  Any failed check exits non-zero.
 set -euo pipefail
-bin="$(readlink -f "$1")"
-tmp="$(mktemp -d /tmp/eip_advparams_cli.XXXXXX)"
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-fails=0
-pass() { echo "ok   $*"; }
-fail() { echo "FAIL $*" >&2; fails=$((fails + 1)); }
-check() { local what="$1"; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-expect_rc() {
-    local want="$1" what="$2"; shift 3
-    local rc=0
-    "$@" >out.log 2>err.log || rc=$?
-    if [[ "$rc" == "$want" ]]; then pass "$what (exit $rc)"; else fail "$what: exit $rc, want $want"; cat err.log >&2; fi
-}
+# shellcheck source=tests/cli/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash" advparams_cli "$1"
 T="--threads 2"
 
 for c in "advparams encrypt" "advparams decrypt" "attack prune" "attack finetune" "attack adaptive" "experiment advparams"; do
@@ -62,6 +50,11 @@ check "no output after any refusal" test ! -e x.st
 check "model untouched by the refusals" test "$(sha256sum a.enc.st)" = "$sum_before"
 expect_rc 2 "bad --budget" -- "$bin" advparams encrypt --model a.st --data fashion-mnist --out y --key y.key --budget 0
 expect_rc 2 "bad --layers" -- "$bin" advparams encrypt --model a.st --data fashion-mnist --out y --key y.key --layers xyz
+expect_rc 2 "experiment: bad --reach" -- "$bin" experiment advparams --reach 0 --out exp
+check "--reach error names the flag" grep -q -- "--reach" err.log
+expect_rc 2 "experiment: unknown dataset" -- "$bin" experiment advparams --dataset svhn --out exp
+check "unknown dataset named" grep -q "svhn" err.log
+check "refused runs write nothing" test ! -e exp
 
 expect_rc 0 "attack prune" -- "$bin" attack prune --model a.enc.st --ratio 0.5 --test-limit 200 $T --out p.st
 check "prune wrote the model" test -s p.st
@@ -74,5 +67,4 @@ expect_rc 0 "attack finetune" -- "$bin" attack finetune --model a.enc.st --fract
     --test-limit 200 $T --out ft.st
 check "finetune wrote the model" test -s ft.st
 
-if [[ $fails -ne 0 ]]; then echo "$fails check(s) failed" >&2; exit 1; fi
-echo "all advparams CLI checks passed"
+finish advparams_cli

@@ -8,21 +8,8 @@
 # of a leaked unlocked deployment.
 # $1 = encryip binary, $2 = source dir.
 set -uo pipefail
-bin="$(readlink -f "$1")"
-tmp="$(mktemp -d /tmp/encryip-combined-cli.XXXXXX)"
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-# expect RC CMD...: run, compare the exit code; stderr in $tmp/err, stdout in $tmp/out
-expect() {
-    local want=$1; shift
-    local rc=0
-    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    if [[ $rc -ne $want ]]; then
-        fail "exit $rc (wanted $want): $*"; sed 's/^/    /' "$tmp/err" | tail -5 >&2
-    fi
-}
-has() { grep -q -- "$1" "$2" || { fail "'$1' not in $2:"; sed 's/^/    /' "$2" | tail -5 >&2; }; }
+# shellcheck source=tests/cli/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash" combined "$1"
 acc_of() { grep -o 'accuracy [0-9.]*' "$tmp/err" | cut -d' ' -f2; }
 export OMP_NUM_THREADS=2
 B="$tmp/bundle"
@@ -118,5 +105,4 @@ rc=0
 [[ $rc -eq 0 || $rc -eq 6 ]] || fail "trace of the locked deployment: exit $rc"
 echo "locked deployment of licensee 2 (exit $rc): $(tail -1 "$tmp/out")"
 
-if ((fails)); then echo "$fails failure(s)" >&2; exit 1; fi
-echo "combined_cli: all checks passed"
+finish combined

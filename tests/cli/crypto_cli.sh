@@ -5,22 +5,8 @@
 # exit 4 naming the file; outputs are never overwritten on failure; issue.
 # $1 = encryip binary, $2 = source dir.  Any failed check exits non-zero.
 set -euo pipefail
-bin="$(readlink -f "$1")"
-tmp="$(mktemp -d /tmp/eip_crypto_cli.XXXXXX)"
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-fails=0
-pass() { echo "ok   $*"; }
-fail() { echo "FAIL $*" >&2; fails=$((fails + 1)); }
-check() { local what="$1"; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-# expect_rc CODE WHAT -- command...: runs command, checks its exit code
-expect_rc() {
-    local want="$1" what="$2"; shift 3
-    local rc=0
-    "$@" >out.log 2>err.log || rc=$?
-    if [[ "$rc" == "$want" ]]; then pass "$what (exit $rc)"; else fail "$what: exit $rc, want $want"; cat err.log >&2; fi
-}
-mode() { stat -c %a "$1"; }
+# shellcheck source=tests/cli/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash" crypto_cli "$1"
 
 # --help everywhere
 for c in keygen issue encrypt-labels decrypt "attack dlog"; do
@@ -145,5 +131,4 @@ for j in 5 6 7 8 9 10; do "$bin" issue --master kp/master.key --pk kp/public.key
 expect_rc 2 "11th licensee refused (q-1 = 10)" -- "$bin" issue --master kp/master.key --pk kp/public.key --out kp/licensee-11.key
 check "says q-1" grep -q "q-1" err.log
 
-if (( fails )); then echo "$fails check(s) failed" >&2; exit 1; fi
-echo "all crypto CLI checks passed"
+finish crypto_cli

@@ -7,21 +7,8 @@
 # the keyring consistent (keyring check --master).
 # $1 = encryip binary, $2 = source dir.  Any failed check exits non-zero.
 set -euo pipefail
-bin="$(readlink -f "$1")"
-tmp="$(mktemp -d /tmp/eip_keyring_cli.XXXXXX)"
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-fails=0
-pass() { echo "ok   $*"; }
-fail() { echo "FAIL $*" >&2; fails=$((fails + 1)); }
-check() { local what="$1"; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-expect_rc() {
-    local want="$1" what="$2"; shift 3
-    local rc=0
-    "$@" >out.log 2>err.log || rc=$?
-    if [[ "$rc" == "$want" ]]; then pass "$what (exit $rc)"; else fail "$what: exit $rc, want $want"; cat out.log err.log >&2; fi
-}
-mode() { stat -c %a "$1"; }
+# shellcheck source=tests/cli/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash" keyring_cli "$1"
 nlic() { "$bin" licensee list --keyring "$1" --json | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
 for c in "keyring init" "keyring check" "licensee add" "licensee list" "licensee revoke" \
@@ -160,5 +147,4 @@ expect_rc 0 "the new key verifies" -- "$bin" verify-key --keyring ring2.db --key
 check "keyring files stay 0600" test "$(mode ring2.db)" = 600
 if [[ -e ring2.db-wal ]]; then check "-wal is 0600" test "$(mode ring2.db-wal)" = 600; fi
 
-if (( fails )); then echo "$fails check(s) failed" >&2; exit 1; fi
-echo "all keyring CLI checks passed"
+finish keyring_cli

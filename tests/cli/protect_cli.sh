@@ -5,21 +5,8 @@
 # error with the documented exit code and nothing overwritten.
 # $1 = encryip binary, $2 = source dir.
 set -uo pipefail
-bin="$(readlink -f "$1")"
-tmp="$(mktemp -d /tmp/encryip-protect-cli.XXXXXX)"
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-# expect RC CMD...: run, compare the exit code; stderr in $tmp/err, stdout in $tmp/out
-expect() {
-    local want=$1; shift
-    local rc=0
-    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    if [[ $rc -ne $want ]]; then
-        fail "exit $rc (wanted $want): $*"; sed 's/^/    /' "$tmp/err" | tail -5 >&2
-    fi
-}
-has() { grep -q -- "$1" "$2" || { fail "'$1' not in $2:"; sed 's/^/    /' "$2" | tail -5 >&2; }; }
+# shellcheck source=tests/cli/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash" protect_cli "$1"
 export OMP_NUM_THREADS=2
 B="$tmp/bundle"
 # lr 0.03 without warm-up: with the default 0.05 + 1 warm-up epoch these 3
@@ -117,5 +104,4 @@ has "^licensee 4 (late)" "$tmp/out"
 expect 0 "$bin" licensee log --keyring "$B/owner/keyring.sqlite"
 [[ $(grep -c trace "$tmp/out") -ge 4 ]] || fail "trace verdicts not logged"
 
-if ((fails)); then echo "$fails failure(s)" >&2; exit 1; fi
-echo "protect_cli: all checks passed"
+finish protect_cli
