@@ -79,6 +79,15 @@ int eip_cli_advparams_encrypt(int argc, char **argv)
         (s = eip_cli_dataset_load(eip_cli_get(o, "data"), eip_cli_get(o, "data-dir"), 0, &train, &test,
                                   &err)) != EIP_OK)
         goto fail;
+    /* An EncryIP-protected model outputs Φ blocks, not one score per class:
+     * a plain-label loss on it would "encrypt" nonsense. */
+    if (eip_nn_output_size(net) != train.num_classes) {
+        s = eip_error_set(&err, EIP_ERR_SHAPE,
+                          "%s outputs %lld values but %s has %d classes (an EncryIP-protected model? "
+                          "its weights are locked by `encryip protect --advparams`)",
+                          path, (long long)eip_nn_output_size(net), train.name, (int)train.num_classes);
+        goto fail;
+    }
     if (test_limit > 0 && test_limit < test.n) {
         eip_data_set sub = {0};
         if ((s = eip_data_set_subset_first(&test, test_limit, &sub, &err)) != EIP_OK)

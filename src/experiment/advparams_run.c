@@ -132,7 +132,10 @@ static eip_status base_model(exp_ctx *e, const char *zoo, double width, eip_nn_n
         /* The model's own normalisation (one value per input channel). */
         int64_t c, h, w;
         eip_nn_input_shape(*net, &c, &h, &w);
-        if (c != e->c || h != e->train.h || w != e->train.w)
+        if (eip_nn_output_size(*net) != e->train.num_classes)
+            s = eip_error_set(err, EIP_ERR_SHAPE, "%s: outputs %lld values, %s has %d classes", cfg->model_file,
+                              (long long)eip_nn_output_size(*net), cfg->dataset, (int)e->train.num_classes);
+        else if (c != e->c || h != e->train.h || w != e->train.w)
             s = eip_error_set(err, EIP_ERR_SHAPE, "%s: takes %lldx%lldx%lld inputs, %s has %dx%dx%d",
                               cfg->model_file, (long long)c, (long long)h, (long long)w, cfg->dataset,
                               (int)e->c, (int)e->train.h, (int)e->train.w);

@@ -39,6 +39,11 @@ has "AdvParams-encrypted" "$tmp/err"
 expect 2 "$bin" classify --model "$B/deploy" --key "$B/keys/licensee-2.key" --weights-key "$B/keys/weights.key" \
     --locked "${data[@]}"
 has "at most one of" "$tmp/err"
+# plain-label AdvParams on a Φ-output model: refused, not silently "encrypted"
+expect 2 "$bin" advparams encrypt --model "$B/deploy/model.safetensors" --data fashion-mnist \
+    --out "$tmp/e.st" --key "$tmp/e.key"
+has "EncryIP-protected" "$tmp/err"
+[[ -e "$tmp/e.st" || -e "$tmp/e.key" ]] && fail "refused advparams encrypt wrote its output"
 
 # ---- licensee: weights key + sk_j, unlocked in memory ----
 expect 0 "$bin" classify --model "$B/deploy" --key "$B/keys/licensee-2.key" --weights-key "$B/keys/weights.key" \
