@@ -35,6 +35,7 @@ eip_exp_advparams_config eip_exp_advparams_config_default(void)
     c.enc_images = 256;
     c.budget = 25;
     c.reach = 1.0;
+    c.trials = 8;
     c.ft_fractions[0] = 0.01;
     c.ft_fractions[1] = 0.05;
     c.ft_fractions[2] = 0.10;
@@ -237,6 +238,7 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
     eip_advparams_config ac = eip_advparams_config_default(e->train.num_classes);
     ac.budget = cfg->budget;
     ac.reach = cfg->reach;
+    ac.trials = cfg->trials;
     if (cfg->target_acc > 0)
         ac.target_acc = cfg->target_acc;
     ac.progress = enc_progress;
