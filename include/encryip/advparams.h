@@ -106,7 +106,7 @@ typedef struct eip_advparams_config {
     int64_t budget;      /* max parameters changed (default 25) */
     double target_acc;   /* stop when enc-set accuracy <= this (default 1/classes + 0.05) */
     int layers;          /* EIP_ADVPARAMS_LAYERS_* mask (default ALL) */
-    int64_t trials;      /* best-scored candidates tried for real per step (default 8) */
+    int64_t trials;      /* best-scored candidates tried for real per step (default 32) */
     double reach;        /* fraction of the way to the bound, (0, 1] (default 1) */
     int64_t batch;       /* forward/backward batch (default 128) */
     /* NULL: argmax (HARD), per-block argmax (BLOCK), argmax (SOFT).  Given:

@@ -78,7 +78,7 @@ typedef struct eip_exp_advparams_config {
     int64_t budget;          /* AdvParams parameter budget */
     double target_acc;       /* encryption-set stop accuracy (<= 0: the library's 1/classes + 0.05) */
     double reach;            /* eip_advparams_config.reach, (0, 1] (default 1) */
-    int64_t trials;          /* eip_advparams_config.trials (default 8) */
+    int64_t trials;          /* eip_advparams_config.trials (default 32) */
     double ft_fractions[4];  /* attacker data fractions (0-terminated) */
     int64_t ft_epochs;       /* 0 = skip the fine-tuning phase */
     int64_t threads;

@@ -32,7 +32,7 @@ eip_advparams_config eip_advparams_config_default(int32_t classes)
     c.budget = 25;
     c.target_acc = (classes > 0 ? 1.0 / classes : 0.1) + 0.05;
     c.layers = EIP_ADVPARAMS_LAYERS_ALL;
-    c.trials = 8;
+    c.trials = 32;
     c.reach = 1.0;
     c.batch = 128;
     return c;

@@ -36,7 +36,7 @@ int eip_cli_advparams_encrypt(int argc, char **argv)
         {"images", "N", "encryption-set size (default 256)", false, NULL, false},
         {"target-acc", "A", "stop at this encryption-set accuracy (default 1/classes + 0.05)", false, NULL, false},
         {"layers", "L", "candidate tensors: all, first, bn, last or a+b (default all)", false, NULL, false},
-        {"trials", "T", "candidates tried per step (default 8)", false, NULL, false},
+        {"trials", "T", "candidates tried per step (default 32)", false, NULL, false},
         {"reach", "R", "fraction of the way to the range bound, (0, 1] (default 1)", false, NULL, false},
         {"seed", "S", "encryption-set draw (default 1)", false, NULL, false},
         {"test-limit", "N", "report test accuracy on the first N test images (default all)", false, NULL, false},
@@ -50,7 +50,7 @@ int eip_cli_advparams_encrypt(int argc, char **argv)
     double target, reach;
     if (!eip_cli_get_i64(cmd, o, "budget", 25, 1, EIP_ADVPARAMS_MAX_ENTRIES, &budget) ||
         !eip_cli_get_i64(cmd, o, "images", 256, 1, 100000, &images) ||
-        !eip_cli_get_i64(cmd, o, "trials", 8, 1, 1000, &trials) ||
+        !eip_cli_get_i64(cmd, o, "trials", 32, 1, 1000, &trials) ||
         !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX, &seed) ||
         !eip_cli_get_i64(cmd, o, "threads", 0, 0, 1024, &threads) ||
         !eip_cli_get_i64(cmd, o, "test-limit", 0, 0, INT64_MAX, &test_limit) ||
@@ -226,7 +226,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         {"budget", "N", "AdvParams parameter budget (default 25)", false, NULL, false},
         {"target-acc", "A", "stop at this encryption-set accuracy (default 1/classes + 0.05)", false, NULL, false},
         {"reach", "R", "fraction of the way to the range bound, (0, 1] (default 1)", false, NULL, false},
-        {"trials", "T", "candidates tried per encryption step (default 8)", false, NULL, false},
+        {"trials", "T", "candidates tried per encryption step (default 32)", false, NULL, false},
         {"ft-fractions", "LIST", "attacker data fractions (default 0.01,0.05,0.1; max 4)", false, NULL, false},
         {"ft-epochs", "E", "fine-tuning epochs (default 3; 0 skips fine-tuning)", false, NULL, false},
         {"seed", "S", "seed (default 1)", false, NULL, false},
@@ -247,7 +247,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         !eip_cli_get_i64(cmd, o, "budget", 25, 1, EIP_ADVPARAMS_MAX_ENTRIES, &c.budget) ||
         !eip_cli_get_f64(cmd, o, "target-acc", 0.0, 0.0, 1.0, &c.target_acc) ||
         !eip_cli_get_f64(cmd, o, "reach", 1.0, 1e-6, 1.0, &c.reach) ||
-        !eip_cli_get_i64(cmd, o, "trials", 8, 1, 1000, &c.trials) ||
+        !eip_cli_get_i64(cmd, o, "trials", 32, 1, 1000, &c.trials) ||
         !eip_cli_get_i64(cmd, o, "ft-epochs", 3, 0, 64, &c.ft_epochs) ||
         !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX, &seed) ||
         !eip_cli_get_i64(cmd, o, "threads", 0, 0, 1024, &c.threads))

@@ -35,7 +35,7 @@ eip_exp_advparams_config eip_exp_advparams_config_default(void)
     c.enc_images = 256;
     c.budget = 25;
     c.reach = 1.0;
-    c.trials = 8;
+    c.trials = 32;
     c.ft_fractions[0] = 0.01;
     c.ft_fractions[1] = 0.05;
     c.ft_fractions[2] = 0.10;

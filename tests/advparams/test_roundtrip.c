@@ -81,7 +81,7 @@ static void run_case(eip_nn_ctx *ctx, adv_fixture *f, const zoo_case *zc, eip_nn
     REQUIRE(eip_train_evaluate(net, &f->slice, f->mean, f->std, 250, &acc0, &err) == EIP_OK, "%s", err.msg);
     eip_train_targets hard = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
     eip_advparams_config cfg = eip_advparams_config_default(10);
-    cfg.trials = zc->trials; /* test speed; the experiment uses the default 8 */
+    cfg.trials = zc->trials; /* test speed; the library default is 32 */
     cfg.progress = progress;
     cfg.progress_ctx = (void *)zc->zoo;
     eip_advparams_key key = {0};

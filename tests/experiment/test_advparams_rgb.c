@@ -97,6 +97,7 @@ int main(void)
     c.epochs = 3;
     c.test_limit = 0;
     c.enc_images = 150;
+    c.trials = 8; /* test speed (default 32) */
     c.ft_fractions[0] = 0.05;
     c.ft_fractions[1] = 0;
     c.ft_epochs = 1;
