@@ -81,6 +81,7 @@ typedef struct eip_exp_advparams_config {
     int64_t trials;          /* eip_advparams_config.trials (default 32) */
     double ft_fractions[4];  /* attacker data fractions (0-terminated) */
     int64_t ft_epochs;       /* 0 = skip the fine-tuning phase */
+    int no_attacks;          /* 1 = encryption only: no pruning, adaptive or fine-tuning phase */
     int64_t threads;
     uint64_t seed;
     FILE *log;               /* progress lines (may be NULL) */

@@ -229,6 +229,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         {"trials", "T", "candidates tried per encryption step (default 32)", false, NULL, false},
         {"ft-fractions", "LIST", "attacker data fractions (default 0.01,0.05,0.1; max 4)", false, NULL, false},
         {"ft-epochs", "E", "fine-tuning epochs (default 3; 0 skips fine-tuning)", false, NULL, false},
+        {"no-attacks", NULL, "encryption only: skip the pruning, adaptive and fine-tuning attacks", false, NULL, false},
         {"seed", "S", "seed (default 1)", false, NULL, false},
         {"threads", "T", "oneDNN threads (default: all cores)", false, NULL, false},
         {"out", "DIR", "output directory (created if missing)", true, NULL, false},
@@ -260,6 +261,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
     c.data_dir = eip_cli_get(o, "data-dir");
     c.model_file = eip_cli_get(o, "model");
     c.out_dir = eip_cli_get(o, "out");
+    c.no_attacks = eip_cli_has(o, "no-attacks");
     eip_error err = {0};
     if (eip_cli_get(o, "ft-fractions")) {
         const char *p = eip_cli_get(o, "ft-fractions");

@@ -109,6 +109,7 @@ int eip_cli_protect(int argc, char **argv)
         {"crypto-seed", "S", "keys and ciphertexts from seed S: reproducible, NOT secret (tests/demos)", false, NULL, false},
         {"advparams", NULL, "also AdvParams-encrypt the weights (combined protection; writes keys/weights.key)", false, NULL, false},
         {"adv-budget", "N", "AdvParams: max parameters changed (default 25)", false, NULL, false},
+        {"adv-trials", "T", "AdvParams: candidates tried per step (default 32)", false, NULL, false},
         {"adv-enc-size", "N", "AdvParams: encryption-set training images (default 256)", false, NULL, false},
         {"adv-layers", "L", "AdvParams: candidate tensors all, first, bn, last or a+b (default all)", false, NULL, false},
         {"out", "DIR", "bundle directory to create", true, NULL, false},
@@ -121,7 +122,7 @@ int eip_cli_protect(int argc, char **argv)
     eip_cli_train_settings st;
     if (!eip_cli_train_settings_parse(cmd, o, &st))
         return EIP_EXIT_USAGE;
-    int64_t p, q, nv, evl, cseed, vreps, adv_budget, adv_n;
+    int64_t p, q, nv, evl, cseed, vreps, adv_budget, adv_n, adv_trials;
     double vfrac;
     if (!eip_cli_get_i64(cmd, o, "licensees", 0, 1, EIP_CRYPTO_MAX_LICENSEES, &p) ||
         !eip_cli_get_i64(cmd, o, "q", 0, 3, EIP_CRYPTO_MAX_PAPER_Q, &q) ||
@@ -131,12 +132,13 @@ int eip_cli_protect(int argc, char **argv)
         !eip_cli_get_i64(cmd, o, "eval-limit", 2000, 1, INT64_MAX, &evl) ||
         !eip_cli_get_i64(cmd, o, "crypto-seed", -1, 0, INT64_MAX, &cseed) ||
         !eip_cli_get_i64(cmd, o, "adv-budget", 25, 1, EIP_ADVPARAMS_MAX_ENTRIES, &adv_budget) ||
+        !eip_cli_get_i64(cmd, o, "adv-trials", 32, 1, 1000, &adv_trials) ||
         !eip_cli_get_i64(cmd, o, "adv-enc-size", EIP_PROTECT_ADV_DEFAULT_ENC, 1, 100000, &adv_n))
         return EIP_EXIT_USAGE;
     const int adv = eip_cli_has(o, "advparams");
-    if (!adv && (eip_cli_has(o, "adv-budget") || eip_cli_has(o, "adv-enc-size") ||
+    if (!adv && (eip_cli_has(o, "adv-budget") || eip_cli_has(o, "adv-enc-size") || eip_cli_has(o, "adv-trials") ||
                  eip_cli_has(o, "adv-layers"))) {
-        fprintf(stderr, "encryip %s: error: --adv-budget, --adv-enc-size and --adv-layers need "
+        fprintf(stderr, "encryip %s: error: --adv-budget, --adv-enc-size, --adv-trials and --adv-layers need "
                         "--advparams\n", cmd);
         return EIP_EXIT_USAGE;
     }
@@ -240,6 +242,7 @@ int eip_cli_protect(int argc, char **argv)
     if (adv) {
         eip_advparams_config ac = eip_advparams_config_default(train.num_classes);
         ac.budget = adv_budget;
+        ac.trials = adv_trials;
         ac.layers = adv_layers;
         ac.progress = adv_progress;
         fprintf(stderr, "protect: AdvParams: encrypting the weights (budget %lld, %lld encryption "

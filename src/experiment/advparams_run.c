@@ -268,6 +268,10 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
         (s = eip_exp_adv_plot_curve(e, zoo, &res, err)) != EIP_OK)
         goto done;
     /* Pruning, adaptive attack, fine-tuning (slowest last). */
+    if (cfg->no_attacks) {
+        s = eip_exp_table_rowf(e->t_time, err, "%s\t%.0f\t%.0f\t-\t-\t-", zoo, t_train, t_enc);
+        goto done;
+    }
     t0 = now_s();
     if ((s = eip_exp_adv_phase_prune(e, net, zoo, &orig, &enc, err)) != EIP_OK)
         goto done;

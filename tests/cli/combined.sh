@@ -20,7 +20,7 @@ data=(--dataset fashion-mnist --limit 300 --threads 2)
 # ---- protect --advparams ----
 expect 2 "$bin" protect "${common[@]}" --licensees 3 --group paper --adv-budget 10 --out "$tmp/nope"
 has "need --advparams" "$tmp/err"
-expect 0 "$bin" protect "${common[@]}" --licensees 3 --group paper --advparams --out "$B"
+expect 0 "$bin" protect "${common[@]}" --licensees 3 --group paper --advparams --adv-trials 8 --out "$B"
 has "weights AdvParams-encrypted" "$tmp/out"
 cat "$tmp/out"
 [[ -f "$B/keys/weights.key" ]] || fail "no keys/weights.key"

@@ -137,7 +137,7 @@ int main(void)
     /* Second run on the saved model: same test set, same base accuracy. */
     c.model_file = model;
     c.out_dir = out2;
-    c.ft_epochs = 0;
+    c.no_attacks = 1;
     s = eip_exp_advparams_run(&c, &err);
     REQUIRE(s == EIP_OK, "run 2: %s", err.msg);
     enc_row r2 = {0};

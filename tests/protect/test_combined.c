@@ -75,7 +75,9 @@ int main(void)
     eip_protect_model_free(m);
     CHECK(ref.key_ml > 0.6, "protected model too weak: %.4f", ref.key_ml);
 
-    REQUIRE(eip_protect_advparams_encrypt(&r, &e.train, 256, NULL, &err) == EIP_OK, "%s", err.msg);
+    eip_advparams_config ac8 = eip_advparams_config_default(10);
+    ac8.trials = 8; /* test speed (default 32); NULL = the defaults is exercised below */
+    REQUIRE(eip_protect_advparams_encrypt(&r, &e.train, 256, &ac8, &err) == EIP_OK, "%s", err.msg);
     fprintf(stderr, "combined: paper: %lld of %lld parameters changed, enc-set %.4f -> %.4f (target "
                     "%.4f, reached %d)\n", (long long)r.adv.changed, (long long)r.adv.n_params,
             r.adv.acc_before, r.adv.acc_after, r.adv_target, r.adv.reached);
@@ -106,6 +108,7 @@ int main(void)
     net_hash(r2.net, g0);
     eip_advparams_config ac = eip_advparams_config_default(10);
     ac.budget = 40;
+    ac.trials = 8;
     REQUIRE(eip_protect_advparams_encrypt(&r2, &e.train, 200, &ac, &err) == EIP_OK, "%s", err.msg);
     fprintf(stderr, "combined: ristretto255: %lld changed, enc-set %.4f -> %.4f (reached %d)\n",
             (long long)r2.adv.changed, r2.adv.acc_before, r2.adv.acc_after, r2.adv.reached);
