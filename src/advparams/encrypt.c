@@ -307,6 +307,14 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
     if (enc->c != c || enc->h != h || enc->w != w)
         return eip_error_set(err, EIP_ERR_SHAPE, "%s: images are %dx%dx%d, the model takes %lldx%lldx%lld",
                              enc->name, enc->c, enc->h, enc->w, (long long)c, (long long)h, (long long)w);
+    /* Hard labels need one output per class: an EncryIP-protected model
+     * outputs Φ blocks, and a plain-label loss on it would "encrypt" nonsense. */
+    if (targets->kind == EIP_TRAIN_TARGET_HARD && eip_nn_output_size(net) != enc->num_classes)
+        return eip_error_set(err, EIP_ERR_SHAPE,
+                             "AdvParams: the model outputs %lld values but %s has %d classes (an "
+                             "EncryIP-protected model? its weights are locked by `encryip protect "
+                             "--advparams`)", (long long)eip_nn_output_size(net), enc->name,
+                             (int)enc->num_classes);
     enc_state e = {net, NULL, enc->labels, enc->n, targets, cfg, NULL, NULL, NULL, NULL, NULL};
     float *x = NULL;
     eip_advparams_entry *ents = calloc((size_t)cfg->budget, sizeof *ents);

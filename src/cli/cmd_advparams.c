@@ -10,9 +10,9 @@
 #include "cli/commands.h"
 #include "cli/run_common.h"
 #include "encryip/advparams.h"
-#include "encryip/data.h"
-#include "encryip/ckpt.h"
 #include "encryip/attack.h"
+#include "encryip/ckpt.h"
+#include "encryip/data.h"
 #include "encryip/experiment.h"
 #include "util/parse.h"
 
@@ -79,15 +79,6 @@ int eip_cli_advparams_encrypt(int argc, char **argv)
         (s = eip_cli_dataset_load(eip_cli_get(o, "data"), eip_cli_get(o, "data-dir"), 0, &train, &test,
                                   &err)) != EIP_OK)
         goto fail;
-    /* An EncryIP-protected model outputs Φ blocks, not one score per class:
-     * a plain-label loss on it would "encrypt" nonsense. */
-    if (eip_nn_output_size(net) != train.num_classes) {
-        s = eip_error_set(&err, EIP_ERR_SHAPE,
-                          "%s outputs %lld values but %s has %d classes (an EncryIP-protected model? "
-                          "its weights are locked by `encryip protect --advparams`)",
-                          path, (long long)eip_nn_output_size(net), train.name, (int)train.num_classes);
-        goto fail;
-    }
     if (test_limit > 0 && test_limit < test.n) {
         eip_data_set sub = {0};
         if ((s = eip_data_set_subset_first(&test, test_limit, &sub, &err)) != EIP_OK)
@@ -285,10 +276,8 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         }
     }
     eip_status ds = eip_data_name_check(c.dataset, c.data_dir, &err);
-    if (ds != EIP_OK) {
-        eip_cli_fail(cmd, ds, &err);
-        return EIP_EXIT_USAGE;
-    }
+    if (ds != EIP_OK)
+        return eip_cli_fail(cmd, ds, &err);
     if (mkdir(c.out_dir, 0755) != 0 && errno != EEXIST) {
         eip_error_set(&err, EIP_ERR_IO, "%s: cannot create the directory", c.out_dir);
         return eip_cli_fail(cmd, EIP_ERR_IO, &err);

@@ -24,8 +24,6 @@ typedef struct eip_cli_progress {
 void eip_cli_progress_init(eip_cli_progress *p, const char *label);
 void eip_cli_progress_cb(void *ctx, const eip_train_progress *p);
 
-/* "0.2860,0.3530" <-> floats [c]. */
-
 /* Loads train/test of a named dataset (dir NULL = default location), then
  * keeps the first `limit` training images if limit > 0. */
 eip_status eip_cli_dataset_load(const char *name, const char *dir, int64_t limit,

@@ -5,10 +5,13 @@
 
 eip_status eip_data_name_check(const char *dataset, const char *dir, eip_error *err)
 {
-    static const char *const known[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "gtsrb"};
+    static const struct {
+        const char *name;
+        int needs_dir; /* no installed default location */
+    } known[] = {{"fashion-mnist", 0}, {"mnist", 0}, {"cifar10", 1}, {"cifar100", 1}, {"gtsrb", 1}};
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-        if (dataset && !strcmp(dataset, known[i])) {
-            if (i >= 2 && !dir)
+        if (dataset && !strcmp(dataset, known[i].name)) {
+            if (known[i].needs_dir && !dir)
                 return eip_error_set(err, EIP_ERR_ARG, "dataset '%s': a data directory is required", dataset);
             return EIP_OK;
         }

@@ -242,11 +242,8 @@ eip_status eip_exp_adv_write_tables(exp_ctx *e, eip_error *err)
     if (e->cfg->target_acc > 0)
         fprintf(fp, "Encryption stops at encryption-set accuracy <= %g (or the budget).\n\n",
                 e->cfg->target_acc);
-    if (e->cfg->trials != 32)
-        fprintf(fp, "Each encryption step tries the %lld best-scored candidates.\n\n", (long long)e->cfg->trials);
-    if (e->cfg->reach < 1.0)
-        fprintf(fp, "Perturbed values go %g of the way to their tensor's range bound (reach).\n\n",
-                e->cfg->reach);
+    fprintf(fp, "Each encryption step tries the %lld best-scored candidates; perturbed values go %g of "
+                "the way to their tensor's range bound (reach).\n\n", (long long)e->cfg->trials, e->cfg->reach);
     for (int i = 0; i < 5; i++) {
         fprintf(fp, "## %s\n\n", titles[i]);
         eip_exp_table_print_md(ts[i], fp);

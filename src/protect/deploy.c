@@ -24,7 +24,6 @@
 
 #define FWD_BATCH 256
 
-
 eip_status eip_protect_model_meta_set(eip_protect_model_t *m, const char *key, const char *value,
                                       eip_error *err)
 {
