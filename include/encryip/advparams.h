@@ -102,6 +102,15 @@ typedef eip_status (*eip_advparams_acc_fn)(void *ctx, eip_nn_net_t *net,
                                            const int32_t *ids, /* [N] */
                                            int64_t n, double *accuracy, eip_error *err);
 
+/* What the first-order score ranks candidates by (docs/DESIGN.md "AdvParams"). */
+typedef enum eip_advparams_objective {
+    EIP_ADVPARAMS_OBJECTIVE_LOSS = 0,  /* the targets' loss over the still-correct rows */
+    EIP_ADVPARAMS_OBJECTIVE_MARGIN = 1 /* their (runner-up - target) logit margin */
+} eip_advparams_objective;
+
+eip_status eip_advparams_objective_parse(const char *s, eip_advparams_objective *out, eip_error *err);
+const char *eip_advparams_objective_name(eip_advparams_objective o);
+
 typedef struct eip_advparams_config {
     int64_t budget;      /* max parameters changed (default 25) */
     double target_acc;   /* stop when enc-set accuracy <= this (default 1/classes + 0.05) */
@@ -109,6 +118,7 @@ typedef struct eip_advparams_config {
     int64_t trials;      /* best-scored candidates tried for real per step (default 32) */
     double reach;        /* fraction of the way to the bound, (0, 1] (default 1) */
     int64_t batch;       /* forward/backward batch (default 128) */
+    eip_advparams_objective objective; /* candidate ranking (default MARGIN) */
     /* NULL: argmax (HARD), per-block argmax (BLOCK), argmax (SOFT).  Given:
      * the stop rule and the score of each trial (one more forward per trial) */
     eip_advparams_acc_fn acc_fn;

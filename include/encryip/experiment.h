@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "encryip/advparams.h"
 #include "encryip/error.h"
 
 #ifdef __cplusplus
@@ -79,6 +80,7 @@ typedef struct eip_exp_advparams_config {
     double target_acc;       /* encryption-set stop accuracy (<= 0: the library's 1/classes + 0.05) */
     double reach;            /* eip_advparams_config.reach, (0, 1] (default 1) */
     int64_t trials;          /* eip_advparams_config.trials (default 32) */
+    eip_advparams_objective objective; /* eip_advparams_config.objective (default MARGIN) */
     double ft_fractions[4];  /* attacker data fractions (0-terminated) */
     int64_t ft_epochs;       /* 0 = skip the fine-tuning phase */
     int no_attacks;          /* 1 = encryption only: no pruning, adaptive or fine-tuning phase */
@@ -269,6 +271,8 @@ typedef struct eip_exp_combined_config {
     int64_t verif_count, verif_reps; /* 0 = protect's defaults */
     int64_t enc_images, budget;  /* AdvParams encryption set and parameter budget */
     int layers;                  /* EIP_ADVPARAMS_LAYERS_* */
+    int64_t trials;              /* AdvParams candidates tried per step */
+    eip_advparams_objective objective; /* AdvParams candidate ranking */
     int64_t crypto_seed;         /* >= 0: keys/codewords from a seeded stream (reproducible runs); -1: CSPRNG */
     const char *out_dir;         /* existing directory */
     const char *command;         /* recorded in combined.md (may be NULL) */
@@ -276,7 +280,8 @@ typedef struct eip_exp_combined_config {
 } eip_exp_combined_config;
 
 /* Defaults of `encryip experiment combined`: smallcnn width 1 on 6000
- * Fashion-MNIST images, 3 epochs, both groups, P = 3, 256 images, budget 25. */
+ * Fashion-MNIST images, 3 epochs, both groups, P = 3, 256 images, budget 25,
+ * the AdvParams library defaults for trials and objective. */
 void eip_exp_combined_config_default(eip_exp_combined_config *c);
 /* Runs every group; writes combined.md, combined.csv (one row per
  * measurement) and combined_curve.csv (encryption-set accuracy after each

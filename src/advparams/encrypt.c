@@ -24,6 +24,7 @@
 
 #include "encryip/advparams.h"
 #include "encryip/attack.h"
+#include "util/parse.h"
 
 eip_advparams_config eip_advparams_config_default(int32_t classes)
 {
@@ -35,7 +36,24 @@ eip_advparams_config eip_advparams_config_default(int32_t classes)
     c.trials = 32;
     c.reach = 1.0;
     c.batch = 128;
+    c.objective = EIP_ADVPARAMS_OBJECTIVE_MARGIN;
     return c;
+}
+
+static const char *const objective_names[] = {"loss", "margin"};
+
+const char *eip_advparams_objective_name(eip_advparams_objective o)
+{
+    return eip_choice_name(objective_names, 2, (int)o);
+}
+
+eip_status eip_advparams_objective_parse(const char *s, eip_advparams_objective *out, eip_error *err)
+{
+    int i = 0;
+    eip_status st = eip_parse_choice("objective", s, objective_names, 2, &i, err);
+    if (st == EIP_OK)
+        *out = (eip_advparams_objective)i;
+    return st;
 }
 
 void eip_advparams_result_free(eip_advparams_result *r)
@@ -294,7 +312,8 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
     if (result)
         memset(result, 0, sizeof *result);
     if (cfg->budget < 1 || cfg->budget > EIP_ADVPARAMS_MAX_ENTRIES || cfg->trials < 1 ||
-        cfg->batch < 1 || !(cfg->reach > 0.0 && cfg->reach <= 1.0) || !cfg->layers)
+        cfg->batch < 1 || !(cfg->reach > 0.0 && cfg->reach <= 1.0) || !cfg->layers ||
+        (unsigned)cfg->objective > EIP_ADVPARAMS_OBJECTIVE_MARGIN)
         return eip_error_set(err, EIP_ERR_ARG,
                              "AdvParams: budget %lld (1..%d), trials %lld (>= 1), batch %lld (>= 1), "
                              "reach %g ((0, 1]), layers %d (non-empty)",
@@ -354,8 +373,10 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
     for (int64_t attempt = 0; changed < cfg->budget && acc > cfg->target_acc &&
                               attempt < 4 * cfg->budget;
          attempt++) {
-        if ((s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch,
-                                      EIP_ATTACK_GRAD_CORRECT, NULL, NULL, err)) != EIP_OK)
+        const int gmode = cfg->objective == EIP_ADVPARAMS_OBJECTIVE_MARGIN ? EIP_ATTACK_GRAD_MARGIN
+                                                                          : EIP_ATTACK_GRAD_CORRECT;
+        if ((s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch, gmode, NULL,
+                                      NULL, err)) != EIP_OK)
             goto fail;
         int64_t found = 0;
         best_candidates(&e, p, g, np, top, tsc, cfg->trials, &found);

@@ -9,23 +9,22 @@
 #include <string.h>
 
 #include "encryip/attack.h"
+#include "util/parse.h"
 
 static const char *const score_names[] = {"zscore", "bound", "grad", "gain", "combined"};
 
-const char *eip_attack_score_name(eip_attack_score s)
+const char *eip_attack_score_name(eip_attack_score sc)
 {
-    return (unsigned)s < 5 ? score_names[s] : "?";
+    return eip_choice_name(score_names, 5, (int)sc);
 }
 
 eip_status eip_attack_score_parse(const char *s, eip_attack_score *out, eip_error *err)
 {
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(s, score_names[i])) {
-            *out = (eip_attack_score)i;
-            return EIP_OK;
-        }
-    return eip_error_set(err, EIP_ERR_ARG,
-                         "score '%s': not zscore, bound, grad, gain or combined", s);
+    int i = 0;
+    eip_status st = eip_parse_choice("score", s, score_names, 5, &i, err);
+    if (st == EIP_OK)
+        *out = (eip_attack_score)i;
+    return st;
 }
 
 /* First maximum of v[0..k). */
@@ -81,6 +80,34 @@ static eip_status batch_loss(const eip_train_targets *t, const float *logits, /*
     return EIP_OK;
 }
 
+/* dlogits of the mean negative margin over the correct rows: per block,
+ * d(z_runner-up - z_target)/dz.  Unlike cross-entropy it does not saturate
+ * on confidently right rows, so a first-order score ranks a change by how
+ * far it moves every right answer towards a wrong one, not by how it moves
+ * the few rows already near the boundary. */
+static void margin_grad(const eip_train_targets *t, const float *logits, /* [B, K] */
+                        const int32_t *ids, /* [B] */ const float *tgt, /* [B, K] */
+                        const uint8_t *ok_rows, /* [B] */ int64_t b, int64_t k, float scale,
+                        float *dlogits /* [B, K] */)
+{
+    const int64_t nb = t->kind == EIP_TRAIN_TARGET_BLOCK ? t->blocks : 1, q = k / nb;
+    memset(dlogits, 0, (size_t)(b * k) * sizeof(float));
+    for (int64_t i = 0; i < b; i++) {
+        if (!ok_rows[i])
+            continue;
+        for (int64_t j = 0; j < nb; j++) {
+            const float *z = logits + i * k + j * q;
+            const int64_t y = t->kind == EIP_TRAIN_TARGET_HARD ? ids[i] : argmax_f(tgt + i * k + j * q, q);
+            int64_t r = y == 0 ? 1 : 0;
+            for (int64_t c = 0; c < q; c++)
+                if (c != y && z[c] > z[r])
+                    r = c;
+            dlogits[i * k + j * q + r] += scale;
+            dlogits[i * k + j * q + y] -= scale;
+        }
+    }
+}
+
 eip_status eip_attack_loss_eval(eip_nn_net_t *net, const float *x, const int32_t *ids, int64_t n,
                                 const eip_train_targets *targets, int64_t batch, int grad,
                                 double *loss, int64_t *correct, eip_error *err)
@@ -118,8 +145,11 @@ eip_status eip_attack_loss_eval(eip_nn_net_t *net, const float *x, const int32_t
         if (with_grad) {
             /* batch mean -> set mean */
             const float scale = (float)((double)b / (double)n);
-            for (int64_t j = 0; j < b * k; j++)
-                dlogits[j] *= grad == EIP_ATTACK_GRAD_CORRECT && !ok_rows[j / k] ? 0.0f : scale;
+            if (grad == EIP_ATTACK_GRAD_MARGIN)
+                margin_grad(targets, logits, ids + i0, tgt, ok_rows, b, k, scale / (float)b, dlogits);
+            else
+                for (int64_t j = 0; j < b * k; j++)
+                    dlogits[j] *= grad == EIP_ATTACK_GRAD_CORRECT && !ok_rows[j / k] ? 0.0f : scale;
             if ((s = eip_nn_backward(net, dlogits, NULL, err)) != EIP_OK)
                 goto done;
         }

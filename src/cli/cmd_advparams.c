@@ -38,6 +38,7 @@ int eip_cli_advparams_encrypt(int argc, char **argv)
         {"layers", "L", "candidate tensors: all, first, bn, last or a+b (default all)", false, NULL, false},
         {"trials", "T", "candidates tried per step (default 32)", false, NULL, false},
         {"reach", "R", "fraction of the way to the range bound, (0, 1] (default 1)", false, NULL, false},
+        {"objective", "O", "candidate ranking: margin or loss (default margin)", false, NULL, false},
         {"seed", "S", "encryption-set draw (default 1)", false, NULL, false},
         {"test-limit", "N", "report test accuracy on the first N test images (default all)", false, NULL, false},
         {"threads", "T", "oneDNN threads (default: all cores)", false, NULL, false},
@@ -67,8 +68,11 @@ int eip_cli_advparams_encrypt(int argc, char **argv)
     float mean[EIP_DATA_MAX_CHANNELS], std[EIP_DATA_MAX_CHANNELS];
     const char *path = eip_cli_get(o, "model");
     int layers = EIP_ADVPARAMS_LAYERS_ALL;
-    if (eip_cli_get(o, "layers") &&
-        (s = eip_advparams_layers_parse(eip_cli_get(o, "layers"), &layers, &err)) != EIP_OK)
+    eip_advparams_objective objective = EIP_ADVPARAMS_OBJECTIVE_MARGIN;
+    if ((eip_cli_get(o, "layers") &&
+         (s = eip_advparams_layers_parse(eip_cli_get(o, "layers"), &layers, &err)) != EIP_OK) ||
+        (eip_cli_get(o, "objective") &&
+         (s = eip_advparams_objective_parse(eip_cli_get(o, "objective"), &objective, &err)) != EIP_OK))
         return eip_cli_fail(cmd, s, &err);
     if ((s = eip_nn_ctx_init(&ctx, (int)threads, &err)) != EIP_OK ||
         (s = eip_nn_load(&ctx, path, &net, &err)) != EIP_OK)
@@ -95,6 +99,7 @@ int eip_cli_advparams_encrypt(int argc, char **argv)
     cfg.trials = trials;
     cfg.reach = reach;
     cfg.layers = layers;
+    cfg.objective = objective;
     cfg.progress = enc_progress;
     if (target >= 0)
         cfg.target_acc = target;
@@ -218,6 +223,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         {"target-acc", "A", "stop at this encryption-set accuracy (default 1/classes + 0.05)", false, NULL, false},
         {"reach", "R", "fraction of the way to the range bound, (0, 1] (default 1)", false, NULL, false},
         {"trials", "T", "candidates tried per encryption step (default 32)", false, NULL, false},
+        {"objective", "O", "encryption's candidate ranking: margin or loss (default margin)", false, NULL, false},
         {"ft-fractions", "LIST", "attacker data fractions (default 0.01,0.05,0.1; max 4)", false, NULL, false},
         {"ft-epochs", "E", "fine-tuning epochs (default 3; 0 skips fine-tuning)", false, NULL, false},
         {"no-attacks", NULL, "encryption only: skip the pruning, adaptive and fine-tuning attacks", false, NULL, false},
@@ -254,6 +260,10 @@ int eip_cli_experiment_advparams(int argc, char **argv)
     c.out_dir = eip_cli_get(o, "out");
     c.no_attacks = eip_cli_has(o, "no-attacks");
     eip_error err = {0};
+    eip_status os;
+    if (eip_cli_get(o, "objective") &&
+        (os = eip_advparams_objective_parse(eip_cli_get(o, "objective"), &c.objective, &err)) != EIP_OK)
+        return eip_cli_fail(cmd, os, &err);
     if (eip_cli_get(o, "ft-fractions")) {
         const char *p = eip_cli_get(o, "ft-fractions");
         memset(c.ft_fractions, 0, sizeof c.ft_fractions);

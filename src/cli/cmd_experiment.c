@@ -372,6 +372,8 @@ int eip_cli_experiment_combined(int argc, char **argv)
         {"adv-budget", "N", "AdvParams: max parameters changed (default 25)", false, NULL, false},
         {"adv-enc-size", "N", "AdvParams: encryption-set training images (default 256)", false, NULL, false},
         {"adv-layers", "L", "AdvParams: candidate tensors all, first, bn, last or a+b (default all)", false, NULL, false},
+        {"adv-trials", "T", "AdvParams: candidates tried per step (default 32)", false, NULL, false},
+        {"adv-objective", "O", "AdvParams: candidate ranking margin or loss (default margin)", false, NULL, false},
         {"seed", "S", "seed (default 1)", false, NULL, false},
         {"crypto-seed", "S", "keys and ciphertexts from seed S: reproducible, NOT secret (default: CSPRNG)", false, NULL, false},
         {"threads", "T", "oneDNN threads (default 2)", false, NULL, false},
@@ -400,6 +402,7 @@ int eip_cli_experiment_combined(int argc, char **argv)
         !eip_cli_get_i64(cmd, o, "verify-instances", 0, 0, 100000, &c.verif_count) ||
         !eip_cli_get_i64(cmd, o, "adv-budget", c.budget, 1, EIP_ADVPARAMS_MAX_ENTRIES, &c.budget) ||
         !eip_cli_get_i64(cmd, o, "adv-enc-size", c.enc_images, 1, 100000, &c.enc_images) ||
+        !eip_cli_get_i64(cmd, o, "adv-trials", c.trials, 1, 1000, &c.trials) ||
         !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX, &seed) ||
         !eip_cli_get_i64(cmd, o, "crypto-seed", -1, 0, INT64_MAX / 2, &c.crypto_seed) ||
         !eip_cli_get_i64(cmd, o, "threads", c.threads, 0, 1024, &c.threads))
@@ -410,6 +413,13 @@ int eip_cli_experiment_combined(int argc, char **argv)
         eip_status s = eip_advparams_layers_parse(eip_cli_get(o, "adv-layers"), &c.layers, &err);
         if (s) {
             eip_error_prefix(&err, "--adv-layers: ");
+            return eip_cli_fail(cmd, s, &err);
+        }
+    }
+    if (eip_cli_has(o, "adv-objective")) {
+        eip_status s = eip_advparams_objective_parse(eip_cli_get(o, "adv-objective"), &c.objective, &err);
+        if (s) {
+            eip_error_prefix(&err, "--adv-objective: ");
             return eip_cli_fail(cmd, s, &err);
         }
     }

@@ -112,6 +112,7 @@ int eip_cli_protect(int argc, char **argv)
         {"adv-trials", "T", "AdvParams: candidates tried per step (default 32)", false, NULL, false},
         {"adv-enc-size", "N", "AdvParams: encryption-set training images (default 256)", false, NULL, false},
         {"adv-layers", "L", "AdvParams: candidate tensors all, first, bn, last or a+b (default all)", false, NULL, false},
+        {"adv-objective", "O", "AdvParams: candidate ranking margin or loss (default margin)", false, NULL, false},
         {"out", "DIR", "bundle directory to create", true, NULL, false},
         {"force", NULL, "replace an existing bundle at --out", false, NULL, false},
         {NULL, NULL, NULL, false, NULL, false},
@@ -137,9 +138,9 @@ int eip_cli_protect(int argc, char **argv)
         return EIP_EXIT_USAGE;
     const int adv = eip_cli_has(o, "advparams");
     if (!adv && (eip_cli_has(o, "adv-budget") || eip_cli_has(o, "adv-enc-size") || eip_cli_has(o, "adv-trials") ||
-                 eip_cli_has(o, "adv-layers"))) {
-        fprintf(stderr, "encryip %s: error: --adv-budget, --adv-enc-size, --adv-trials and --adv-layers need "
-                        "--advparams\n", cmd);
+                 eip_cli_has(o, "adv-layers") || eip_cli_has(o, "adv-objective"))) {
+        fprintf(stderr, "encryip %s: error: --adv-budget, --adv-enc-size, --adv-trials, --adv-layers and "
+                        "--adv-objective need --advparams\n", cmd);
         return EIP_EXIT_USAGE;
     }
     if (!!eip_cli_has(o, "keys") == !!eip_cli_has(o, "licensees")) {
@@ -158,6 +159,12 @@ int eip_cli_protect(int argc, char **argv)
     if (eip_cli_has(o, "adv-layers") &&
         (s = eip_advparams_layers_parse(eip_cli_get(o, "adv-layers"), &adv_layers, &err))) {
         eip_error_prefix(&err, "--adv-layers: ");
+        return eip_cli_fail(cmd, s, &err);
+    }
+    eip_advparams_objective adv_objective = EIP_ADVPARAMS_OBJECTIVE_MARGIN;
+    if (eip_cli_has(o, "adv-objective") &&
+        (s = eip_advparams_objective_parse(eip_cli_get(o, "adv-objective"), &adv_objective, &err))) {
+        eip_error_prefix(&err, "--adv-objective: ");
         return eip_cli_fail(cmd, s, &err);
     }
     eip_crypto_group_id grp = EIP_CRYPTO_GROUP_RISTRETTO255;
@@ -244,6 +251,7 @@ int eip_cli_protect(int argc, char **argv)
         ac.budget = adv_budget;
         ac.trials = adv_trials;
         ac.layers = adv_layers;
+        ac.objective = adv_objective;
         ac.progress = adv_progress;
         fprintf(stderr, "protect: AdvParams: encrypting the weights (budget %lld, %lld encryption "
                         "images, target accuracy %.2f)\n", (long long)adv_budget, (long long)adv_n,

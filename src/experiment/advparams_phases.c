@@ -242,8 +242,10 @@ eip_status eip_exp_adv_write_tables(exp_ctx *e, eip_error *err)
     if (e->cfg->target_acc > 0)
         fprintf(fp, "Encryption stops at encryption-set accuracy <= %g (or the budget).\n\n",
                 e->cfg->target_acc);
-    fprintf(fp, "Each encryption step tries the %lld best-scored candidates; perturbed values go %g of "
-                "the way to their tensor's range bound (reach).\n\n", (long long)e->cfg->trials, e->cfg->reach);
+    fprintf(fp, "Each encryption step tries the %lld best-scored candidates (ranked by the %s); perturbed "
+                "values go %g of the way to their tensor's range bound (reach).\n\n",
+            (long long)e->cfg->trials,
+            e->cfg->objective == EIP_ADVPARAMS_OBJECTIVE_MARGIN ? "logit margin" : "loss", e->cfg->reach);
     for (int i = 0; i < 5; i++) {
         fprintf(fp, "## %s\n\n", titles[i]);
         eip_exp_table_print_md(ts[i], fp);

@@ -36,6 +36,7 @@ eip_exp_advparams_config eip_exp_advparams_config_default(void)
     c.budget = 25;
     c.reach = 1.0;
     c.trials = 32;
+    c.objective = EIP_ADVPARAMS_OBJECTIVE_MARGIN;
     c.ft_fractions[0] = 0.01;
     c.ft_fractions[1] = 0.05;
     c.ft_fractions[2] = 0.10;
@@ -239,6 +240,7 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
     ac.budget = cfg->budget;
     ac.reach = cfg->reach;
     ac.trials = cfg->trials;
+    ac.objective = cfg->objective;
     if (cfg->target_acc > 0)
         ac.target_acc = cfg->target_acc;
     ac.progress = enc_progress;

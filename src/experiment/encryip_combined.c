@@ -41,6 +41,9 @@ void eip_exp_combined_config_default(eip_exp_combined_config *c)
     c->enc_images = EIP_PROTECT_ADV_DEFAULT_ENC;
     c->budget = 25;
     c->layers = EIP_ADVPARAMS_LAYERS_ALL;
+    const eip_advparams_config d = eip_advparams_config_default(10);
+    c->trials = d.trials;
+    c->objective = d.objective;
     c->crypto_seed = -1;
 }
 
@@ -207,6 +210,8 @@ static eip_status run_group(const eip_exp_combined_config *cfg, eip_expe_train *
     eip_advparams_config ac = eip_advparams_config_default(train->num_classes);
     ac.budget = cfg->budget;
     ac.layers = cfg->layers;
+    ac.trials = cfg->trials;
+    ac.objective = cfg->objective;
     const double t0 = eip_expe_now();
     if ((s = eip_protect_advparams_encrypt(&res, train, cfg->enc_images, &ac, err)))
         goto done;
@@ -332,11 +337,13 @@ static eip_status write_outputs(const eip_exp_combined_config *cfg, const group_
     eip_expe_text_add(&md, "Scale: %s (width %g) on %s, %lld training images, %lld test images "
                            "(seeded random subsets; 0 = all), %lld epochs, batch %lld, SGD Nesterov "
                            "lr %g wd %g cosine, seed %llu; P = %lld licensees; AdvParams: %lld "
-                           "encryption images, budget %lld; keys %s. Wall time %.0f s.\n",
+                           "encryption images, budget %lld, %lld trials per step, %s objective; keys %s. "
+                           "Wall time %.0f s.\n",
                       cfg->model, cfg->width, cfg->dataset, (long long)cfg->limit,
                       (long long)cfg->test_limit, (long long)cfg->epochs, (long long)cfg->batch, cfg->lr,
                       cfg->wd, (unsigned long long)cfg->seed, (long long)cfg->licensees,
-                      (long long)cfg->enc_images, (long long)cfg->budget,
+                      (long long)cfg->enc_images, (long long)cfg->budget, (long long)cfg->trials,
+                      eip_advparams_objective_name(cfg->objective),
                       cfg->crypto_seed >= 0 ? "from a seeded stream (reproducible, not secret)"
                                             : "from the CSPRNG (numbers vary between runs)", wall_s);
     if (cfg->command)
@@ -400,7 +407,7 @@ static eip_status write_outputs(const eip_exp_combined_config *cfg, const group_
 eip_status eip_exp_combined(const eip_exp_combined_config *cfg, eip_error *err)
 {
     if (!cfg->out_dir || cfg->epochs < 1 || cfg->licensees < 1 || !(cfg->groups & 3) ||
-        cfg->budget < 1 || cfg->enc_images < 1)
+        cfg->budget < 1 || cfg->enc_images < 1 || cfg->trials < 1)
         return eip_error_set(err, EIP_ERR_ARG, "experiment combined: an output directory, epochs, "
                              "licensees, a group, a budget and encryption images are required");
     const double t0 = eip_expe_now();

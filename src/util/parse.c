@@ -83,3 +83,24 @@ void eip_format_f32_list(char *buf, size_t cap, const float *v, int32_t c)
     for (int32_t i = 0; i < c && off < cap; i++)
         off += (size_t)snprintf(buf + off, cap - off, "%s%.9g", i ? "," : "", (double)v[i]);
 }
+
+eip_status eip_parse_choice(const char *what, const char *s, const char *const *names, int n, int *out,
+                            eip_error *err)
+{
+    for (int i = 0; i < n; i++)
+        if (s && !strcmp(s, names[i])) {
+            *out = i;
+            return EIP_OK;
+        }
+    char list[256] = "";
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ", names[i]);
+    }
+    return eip_error_set(err, EIP_ERR_ARG, "%s '%s': not %s", what, s ? s : "", list);
+}
+
+const char *eip_choice_name(const char *const *names, int n, int i)
+{
+    return i >= 0 && i < n ? names[i] : "?";
+}

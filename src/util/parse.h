@@ -16,6 +16,11 @@ eip_status eip_parse_u64_hex(const char *what, const char *s, uint64_t *out, eip
 /* Exactly c comma-separated numbers ("0.1307" or "0.49,0.48,0.45"): the
  * per-channel norm.mean / norm.std metadata of a model file. */
 eip_status eip_parse_f32_list(const char *what, const char *s, float *v, int32_t c, eip_error *err);
+/* The index of s in names[0..n) into *out, else "<what> '<s>': not a, b or c". */
+eip_status eip_parse_choice(const char *what, const char *s, const char *const *names, int n, int *out,
+                            eip_error *err);
+/* names[i], or "?" outside [0, n). */
+const char *eip_choice_name(const char *const *names, int n, int i);
 /* The inverse of eip_parse_f32_list (%.9g: a float survives the round trip). */
 void eip_format_f32_list(char *buf, size_t cap, const float *v, int32_t c);
 

@@ -1,7 +1,8 @@
 /* Attack module: exact pruning counts (global and per tensor), adaptive
  * scores find planted outliers and resets restore the median, the set-loss
- * gradient does not depend on the batch split, fine-tuning on a small
- * fraction learns, and save_like keeps the template's metadata. */
+ * gradient does not depend on the batch split, the margin gradient matches
+ * finite differences, fine-tuning on a small fraction learns, and save_like
+ * keeps the template's metadata. */
 #include <math.h>
 #include <string.h>
 
@@ -139,6 +140,83 @@ static void test_adaptive(eip_nn_ctx *ctx, const eip_data_set *train)
     eip_nn_net_free(net);
 }
 
+/* Mean over the rows of (runner-up logit - label logit), the rows all right. */
+static double mean_neg_margin(eip_nn_net_t *net, const float *x, const int32_t *ids, int64_t n,
+                              float *logits /* [N, 10] */)
+{
+    eip_error err = {0};
+    REQUIRE(eip_nn_forward(net, x, n, EIP_NN_EVAL, logits, &err) == EIP_OK, "%s", err.msg);
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const float *z = logits + i * 10;
+        float r = -INFINITY;
+        for (int c = 0; c < 10; c++)
+            if (c != ids[i] && z[c] > r)
+                r = z[c];
+        m += (double)r - z[ids[i]];
+    }
+    return m / (double)n;
+}
+
+/* EIP_ATTACK_GRAD_MARGIN vs central differences of the mean negative margin,
+ * on labels = the net's own answers (every row right, so every row counts). */
+static void test_margin_grad(eip_nn_ctx *ctx, const eip_data_set *train)
+{
+    eip_error err = {0};
+    eip_nn_net_t *net = tiny(ctx, 5);
+    const int64_t n = 32;
+    float *x = malloc((size_t)(n * 784) * sizeof(float));  /* [N, 1, 28, 28] */
+    float *logits = malloc((size_t)(n * 10) * sizeof(float)); /* [N, 10] */
+    int32_t ids[32];
+    for (int64_t i = 0; i < n * 784; i++)
+        x[i] = ((float)train->pixels[i] / 255.0f - 0.286f) / 0.353f;
+    REQUIRE(eip_nn_forward(net, x, n, EIP_NN_EVAL, logits, &err) == EIP_OK, "%s", err.msg);
+    for (int64_t i = 0; i < n; i++) {
+        ids[i] = 0;
+        for (int c = 1; c < 10; c++)
+            if (logits[i * 10 + c] > logits[i * 10 + ids[i]])
+                ids[i] = c;
+    }
+    eip_train_targets hard = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
+    int64_t correct = 0;
+    REQUIRE(eip_attack_loss_eval(net, x, ids, n, &hard, 16, EIP_ATTACK_GRAD_MARGIN, NULL, &correct, &err) ==
+                EIP_OK, "%s", err.msg);
+    CHECK(correct == n, "own answers: %lld of %lld right", (long long)correct, (long long)n);
+    int64_t np = 0;
+    float *p = eip_nn_params(net, &np);
+    const float *g = eip_nn_grads(net, NULL);
+    /* the 6 largest |g| (smaller ones drown in fp32 forward noise) */
+    int64_t top[6] = {-1, -1, -1, -1, -1, -1};
+    for (int64_t i = 0; i < np; i++)
+        for (int t = 0; t < 6; t++)
+            if (top[t] < 0 || fabsf(g[i]) > fabsf(g[top[t]])) {
+                memmove(top + t + 1, top + t, (size_t)(5 - t) * sizeof top[0]);
+                top[t] = i;
+                break;
+            }
+    float *gc = malloc((size_t)np * sizeof(float));
+    memcpy(gc, g, (size_t)np * sizeof(float));
+    for (int t = 0; t < 6; t++) {
+        const int64_t i = top[t];
+        const float w = p[i], h = 1e-3f * fmaxf(1.0f, fabsf(w));
+        p[i] = w + h;
+        eip_nn_mark_dirty(net);
+        const double mp = mean_neg_margin(net, x, ids, n, logits);
+        p[i] = w - h;
+        eip_nn_mark_dirty(net);
+        const double mm = mean_neg_margin(net, x, ids, n, logits);
+        p[i] = w;
+        eip_nn_mark_dirty(net);
+        const double fd = (mp - mm) / (2.0 * (double)h);
+        CHECK_CLOSE(gc[i], fd, 2e-3, 5e-2, "margin grad param %lld: %g vs finite difference %g", (long long)i,
+                    (double)gc[i], fd);
+    }
+    free(gc);
+    free(logits);
+    free(x);
+    eip_nn_net_free(net);
+}
+
 static void test_finetune_and_save(eip_nn_ctx *ctx, const eip_data_set *train, const eip_data_set *test)
 {
     eip_error err = {0};
@@ -188,6 +266,7 @@ int main(void)
     REQUIRE(eip_data_fashion_mnist_load(NULL, &train, &test, &err) == EIP_OK, "%s", err.msg);
     test_prune(&ctx);
     test_adaptive(&ctx, &train);
+    test_margin_grad(&ctx, &train);
     test_finetune_and_save(&ctx, &train, &test);
     eip_data_set_free(&train);
     eip_data_set_free(&test);

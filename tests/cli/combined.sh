@@ -20,6 +20,9 @@ data=(--dataset fashion-mnist --limit 300 --threads 2)
 # ---- protect --advparams ----
 expect 2 "$bin" protect "${common[@]}" --licensees 3 --group paper --adv-budget 10 --out "$tmp/nope"
 has "need --advparams" "$tmp/err"
+expect 2 "$bin" protect "${common[@]}" --licensees 3 --group paper --advparams --adv-objective ce --out "$tmp/nope"
+has "adv-objective" "$tmp/err"
+[[ -e "$tmp/nope" ]] && fail "bad --adv-objective: bundle directory created"
 expect 0 "$bin" protect "${common[@]}" --licensees 3 --group paper --advparams --adv-trials 8 --out "$B"
 has "weights AdvParams-encrypted" "$tmp/out"
 cat "$tmp/out"

@@ -51,6 +51,16 @@ int main(void)
     double d;
     CHECK(eip_parse_f64("--lr", "0.1", 0, 10, &d, &err) == EIP_OK && d == 0.1, "parse 0.1");
     CHECK(eip_parse_f64("--lr", "nan", 0, 10, &d, &err) == EIP_ERR_ARG, "nan refused");
+    static const char *const names[] = {"loss", "margin", "both"};
+    int ch = -1;
+    CHECK(eip_parse_choice("objective", "margin", names, 3, &ch, &err) == EIP_OK && ch == 1, "choice margin");
+    CHECK(eip_parse_choice("objective", "Margin", names, 3, &ch, &err) == EIP_ERR_ARG && ch == 1 &&
+              !strcmp(err.msg, "objective 'Margin': not loss, margin or both"),
+          "choice message: %s", err.msg);
+    CHECK(eip_parse_choice("objective", NULL, names, 3, &ch, &err) == EIP_ERR_ARG, "NULL choice");
+    CHECK(!strcmp(eip_choice_name(names, 3, 2), "both") && !strcmp(eip_choice_name(names, 3, 3), "?") &&
+              !strcmp(eip_choice_name(names, 3, -1), "?"),
+          "choice names");
 
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");
