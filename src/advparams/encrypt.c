@@ -3,8 +3,9 @@
  * Greedy, gradient-guided parameter perturbation (the paper encrypts by
  * adding adversarial perturbations to a few parameters, no retraining):
  *   repeat until the encryption-set accuracy <= target or budget spent:
- *     g = d(mean loss on the encryption set)/d(params)   (EVAL_GRAD: BN
- *         running statistics, what the deployed model computes)
+ *     g = d(objective over the still-correct rows)/d(params)   (EVAL_GRAD: BN
+ *         running statistics, what the deployed model computes); objective =
+ *         mean (runner-up - target) logit margin (default) or the loss
  *     for every candidate parameter i of tensor T (not a min/max position of T):
  *         b_i = hi_T if g_i > 0 else lo_T        (range rule: stay inside T's range)
  *         v_i = w_i + reach * (b_i - w_i)
@@ -316,9 +317,9 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
         (unsigned)cfg->objective > EIP_ADVPARAMS_OBJECTIVE_MARGIN)
         return eip_error_set(err, EIP_ERR_ARG,
                              "AdvParams: budget %lld (1..%d), trials %lld (>= 1), batch %lld (>= 1), "
-                             "reach %g ((0, 1]), layers %d (non-empty)",
+                             "reach %g ((0, 1]), layers %d (non-empty), objective %d (loss 0 or margin 1)",
                              (long long)cfg->budget, EIP_ADVPARAMS_MAX_ENTRIES, (long long)cfg->trials,
-                             (long long)cfg->batch, cfg->reach, cfg->layers);
+                             (long long)cfg->batch, cfg->reach, cfg->layers, (int)cfg->objective);
     if (enc->n < 1)
         return eip_error_set(err, EIP_ERR_ARG, "AdvParams: empty encryption set");
     int64_t c, h, w;
