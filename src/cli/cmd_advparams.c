@@ -51,7 +51,7 @@ int eip_cli_advparams_encrypt(int argc, char **argv)
     double target, reach;
     if (!eip_cli_get_i64(cmd, o, "budget", 25, 1, EIP_ADVPARAMS_MAX_ENTRIES, &budget) ||
         !eip_cli_get_i64(cmd, o, "images", 256, 1, 100000, &images) ||
-        !eip_cli_get_i64(cmd, o, "trials", 32, 1, 1000, &trials) ||
+        !eip_cli_get_i64(cmd, o, "trials", eip_advparams_config_default(0).trials, 1, 1000, &trials) ||
         !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX, &seed) ||
         !eip_cli_get_i64(cmd, o, "threads", 0, 0, 1024, &threads) ||
         !eip_cli_get_i64(cmd, o, "test-limit", 0, 0, INT64_MAX, &test_limit) ||
@@ -68,7 +68,7 @@ int eip_cli_advparams_encrypt(int argc, char **argv)
     float mean[EIP_DATA_MAX_CHANNELS], std[EIP_DATA_MAX_CHANNELS];
     const char *path = eip_cli_get(o, "model");
     int layers = EIP_ADVPARAMS_LAYERS_ALL;
-    eip_advparams_objective objective = EIP_ADVPARAMS_OBJECTIVE_MARGIN;
+    eip_advparams_objective objective = eip_advparams_config_default(0).objective;
     if ((eip_cli_get(o, "layers") &&
          (s = eip_advparams_layers_parse(eip_cli_get(o, "layers"), &layers, &err)) != EIP_OK) ||
         (eip_cli_get(o, "objective") &&
@@ -245,7 +245,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         !eip_cli_get_i64(cmd, o, "budget", 25, 1, EIP_ADVPARAMS_MAX_ENTRIES, &c.budget) ||
         !eip_cli_get_f64(cmd, o, "target-acc", 0.0, 0.0, 1.0, &c.target_acc) ||
         !eip_cli_get_f64(cmd, o, "reach", 1.0, 1e-6, 1.0, &c.reach) ||
-        !eip_cli_get_i64(cmd, o, "trials", 32, 1, 1000, &c.trials) ||
+        !eip_cli_get_i64(cmd, o, "trials", c.trials, 1, 1000, &c.trials) ||
         !eip_cli_get_i64(cmd, o, "ft-epochs", 3, 0, 64, &c.ft_epochs) ||
         !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX, &seed) ||
         !eip_cli_get_i64(cmd, o, "threads", 0, 0, 1024, &c.threads))

@@ -133,7 +133,7 @@ int eip_cli_protect(int argc, char **argv)
         !eip_cli_get_i64(cmd, o, "eval-limit", 2000, 1, INT64_MAX, &evl) ||
         !eip_cli_get_i64(cmd, o, "crypto-seed", -1, 0, INT64_MAX, &cseed) ||
         !eip_cli_get_i64(cmd, o, "adv-budget", 25, 1, EIP_ADVPARAMS_MAX_ENTRIES, &adv_budget) ||
-        !eip_cli_get_i64(cmd, o, "adv-trials", 32, 1, 1000, &adv_trials) ||
+        !eip_cli_get_i64(cmd, o, "adv-trials", eip_advparams_config_default(0).trials, 1, 1000, &adv_trials) ||
         !eip_cli_get_i64(cmd, o, "adv-enc-size", EIP_PROTECT_ADV_DEFAULT_ENC, 1, 100000, &adv_n))
         return EIP_EXIT_USAGE;
     const int adv = eip_cli_has(o, "advparams");
@@ -161,7 +161,7 @@ int eip_cli_protect(int argc, char **argv)
         eip_error_prefix(&err, "--adv-layers: ");
         return eip_cli_fail(cmd, s, &err);
     }
-    eip_advparams_objective adv_objective = EIP_ADVPARAMS_OBJECTIVE_MARGIN;
+    eip_advparams_objective adv_objective = eip_advparams_config_default(0).objective;
     if (eip_cli_has(o, "adv-objective") &&
         (s = eip_advparams_objective_parse(eip_cli_get(o, "adv-objective"), &adv_objective, &err))) {
         eip_error_prefix(&err, "--adv-objective: ");

@@ -35,8 +35,9 @@ eip_exp_advparams_config eip_exp_advparams_config_default(void)
     c.enc_images = 256;
     c.budget = 25;
     c.reach = 1.0;
-    c.trials = 32;
-    c.objective = EIP_ADVPARAMS_OBJECTIVE_MARGIN;
+    const eip_advparams_config lib = eip_advparams_config_default(10);
+    c.trials = lib.trials;
+    c.objective = lib.objective;
     c.ft_fractions[0] = 0.01;
     c.ft_fractions[1] = 0.05;
     c.ft_fractions[2] = 0.10;
