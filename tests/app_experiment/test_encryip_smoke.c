@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "encryip/crypto.h"
-#include "encryip/experiment.h"
+#include "experiment/experiment.h"
 #include "util/io.h"
 #include "test.h"
 

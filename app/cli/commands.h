@@ -1,4 +1,4 @@
-/* Entry points of the CLI commands (one per src/cli/cmd_*.c). */
+/* Entry points of the CLI commands (one per app/cli/cmd_*.c). */
 #ifndef EIP_CLI_COMMANDS_H
 #define EIP_CLI_COMMANDS_H
 
@@ -6,7 +6,7 @@
 
 #include "encryip/error.h"
 
-/* crypto (src/cli/cmd_keygen.c, cmd_issue.c, cmd_encrypt_labels.c,
+/* crypto (app/cli/cmd_keygen.c, cmd_issue.c, cmd_encrypt_labels.c,
  * cmd_decrypt.c, cmd_attack_dlog.c) */
 int eip_cli_keygen(int argc, char **argv);
 int eip_cli_issue(int argc, char **argv);
@@ -22,11 +22,11 @@ eip_status eip_cli_labels_report(const char *cmd, const int32_t *labels, int64_t
                                  int32_t classes, double seconds, eip_error *err);
 double eip_cli_seconds(void);
 
-/* training engine (src/cli/cmd_train.c) */
+/* training engine (app/cli/cmd_train.c) */
 int eip_cli_train(int argc, char **argv);
 int eip_cli_eval(int argc, char **argv);
 
-/* licensee keyring (src/cli/cmd_keyring.c, cmd_licensee.c, cmd_verify_key.c) */
+/* licensee keyring (app/cli/cmd_keyring.c, cmd_licensee.c, cmd_verify_key.c) */
 int eip_cli_keyring_init(int argc, char **argv);
 int eip_cli_keyring_check(int argc, char **argv);
 int eip_cli_licensee_add(int argc, char **argv);
@@ -36,20 +36,20 @@ int eip_cli_licensee_export(int argc, char **argv);
 int eip_cli_licensee_log(int argc, char **argv);
 int eip_cli_verify_key(int argc, char **argv);
 
-/* EncryIP end to end (src/cli/cmd_protect.c, cmd_predict.c, cmd_classify.c,
+/* EncryIP end to end (app/cli/cmd_protect.c, cmd_predict.c, cmd_classify.c,
  * cmd_trace.c; docs/PROTECT.md) */
 int eip_cli_protect(int argc, char **argv);
 int eip_cli_predict(int argc, char **argv);
 int eip_cli_classify(int argc, char **argv);
 int eip_cli_trace(int argc, char **argv);
-/* AdvParams and model attacks (src/cli/cmd_advparams.c, cmd_attack_model.c) */
+/* AdvParams and model attacks (app/cli/cmd_advparams.c, cmd_attack_model.c) */
 int eip_cli_advparams_encrypt(int argc, char **argv);
 int eip_cli_advparams_decrypt(int argc, char **argv);
 int eip_cli_attack_prune(int argc, char **argv);
 int eip_cli_attack_finetune(int argc, char **argv);
 int eip_cli_attack_adaptive(int argc, char **argv);
 int eip_cli_experiment_advparams(int argc, char **argv);
-/* EncryIP experiments (src/cli/cmd_experiment.c) */
+/* EncryIP experiments (app/cli/cmd_experiment.c) */
 int eip_cli_experiment_table1(int argc, char **argv);
 int eip_cli_experiment_curves(int argc, char **argv);
 int eip_cli_experiment_cost(int argc, char **argv);

@@ -12,7 +12,7 @@
 #include "encryip/advparams.h"
 #include "encryip/attack.h"
 #include "encryip/ckpt.h"
-#include "encryip/experiment.h"
+#include "experiment/experiment.h"
 #include "experiment/advparams_internal.h"
 #include "util/parse.h"
 

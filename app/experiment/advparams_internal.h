@@ -1,10 +1,10 @@
-/* Private to the AdvParams experiment (src/experiment/advparams_*.c). */
+/* Private to the AdvParams experiment (app/experiment/advparams_*.c). */
 #ifndef EIP_EXPERIMENT_ADVPARAMS_INTERNAL_H
 #define EIP_EXPERIMENT_ADVPARAMS_INTERNAL_H
 
 #include "encryip/advparams.h"
 #include "encryip/data.h"
-#include "encryip/experiment.h"
+#include "experiment/experiment.h"
 #include "encryip/nn.h"
 
 /* A copy of every tensor block of a net (restore = exact state). */

@@ -13,7 +13,7 @@
 #include "encryip/attack.h"
 #include "encryip/ckpt.h"
 #include "encryip/data.h"
-#include "encryip/experiment.h"
+#include "experiment/experiment.h"
 #include "util/parse.h"
 
 static void enc_progress(void *ctx, int64_t changed, const char *tensor, double acc)
@@ -205,7 +205,7 @@ done:
 }
 
 /* encryip experiment advparams: the measurements of docs/RESULTS.md
- * "AdvParams" (src/experiment/advparams_*.c). */
+ * "AdvParams" (app/experiment/advparams_*.c). */
 int eip_cli_experiment_advparams(int argc, char **argv)
 {
     const char *cmd = "experiment advparams";

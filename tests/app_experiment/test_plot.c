@@ -2,7 +2,7 @@
  * markdown escaping, and a gnuplot PNG (skipped if gnuplot is missing). */
 #include <string.h>
 
-#include "encryip/experiment.h"
+#include "experiment/experiment.h"
 #include "test.h"
 #include "util/io.h"
 

@@ -1,6 +1,6 @@
 /* encryip experiment module — experiment drivers and their small shared
  * writers: string tables written as CSV and markdown, and line plots drawn
- * with gnuplot (PNG).  Drivers: AdvParams (src/experiment/advparams_*.c);
+ * with gnuplot (PNG).  Drivers: AdvParams (app/experiment/advparams_*.c);
  * the EncryIP experiments add theirs here.
  *
  * Writers are atomic (util/io.h); a missing gnuplot is EIP_ERR_IO with a
@@ -98,7 +98,7 @@ eip_status eip_exp_advparams_run(const eip_exp_advparams_config *cfg, eip_error 
 
 
 /* ================================================ EncryIP experiments ===
- * (src/experiment/encryip_*.c, docs/RESULTS.md "EncryIP"): paper section 5.1
+ * (app/experiment/encryip_*.c, docs/RESULTS.md "EncryIP"): paper section 5.1
  * Table 1 and Figure 4, section 5.2 cost.  Everything runs in-process. */
 
 #include "encryip/data.h"
@@ -250,7 +250,7 @@ void eip_exp_encryip_cost_config_default(eip_exp_encryip_cost_config *c);
 /* Writes cost.md and cost.csv into c->out_dir. */
 eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error *err);
 
-/* Combined protection (src/experiment/encryip_combined.c, docs/PROTECT.md
+/* Combined protection (app/experiment/encryip_combined.c, docs/PROTECT.md
  * "Combined protection"): protect (Algorithm 1), AdvParams-encrypt the
  * protected weights, then on the test set: the stolen file (encrypted
  * weights decoded with the owner codebook and with every licensee key), the

@@ -54,7 +54,7 @@ bool eip_cli_get_f64(const char *cmd, const eip_cli_opt *opts, const char *name,
 int eip_cli_fail(const char *cmd, eip_status s, const eip_error *err);
 int eip_cli_exit_code(eip_status s);
 
-/* Command table (src/cli/commands.c). */
+/* Command table (app/cli/commands.c). */
 extern const eip_cli_command eip_cli_commands[];
 
 #endif

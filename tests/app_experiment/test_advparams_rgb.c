@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "encryip/ckpt.h"
-#include "encryip/experiment.h"
+#include "experiment/experiment.h"
 #include "test.h"
 
 enum { SIDE = 32, PLANE = SIDE * SIDE, REC = 1 + 3 * PLANE };

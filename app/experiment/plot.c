@@ -1,10 +1,10 @@
 /* Shared experiment writers: string tables -> CSV / markdown, line plots ->
- * gnuplot PNG (include/encryip/experiment.h). */
+ * gnuplot PNG (app/experiment/experiment.h). */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "encryip/experiment.h"
+#include "experiment/experiment.h"
 #include "util/io.h"
 
 struct eip_exp_table {

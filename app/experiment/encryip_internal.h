@@ -1,4 +1,4 @@
-/* Private helpers of the EncryIP experiment driver (src/experiment/encryip_*.c):
+/* Private helpers of the EncryIP experiment driver (app/experiment/encryip_*.c):
  * net building and training settings shared by the original and the
  * EncryIP runs, mean/std, small file writers and the gnuplot call. */
 #ifndef EIP_EXPERIMENT_ENCRYIP_INTERNAL_H
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "encryip/experiment.h"
+#include "experiment/experiment.h"
 #include "encryip/protect.h"
 #include "encryip/train.h"
 

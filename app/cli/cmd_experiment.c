@@ -1,6 +1,6 @@
 /* encryip experiment table1 | curves | cost: the EncryIP experiments of
  * paper section 5 (Table 1, Figure 4, training cost), run in-process through
- * the library (src/experiment/encryip_*.c; docs/RESULTS.md "EncryIP");
+ * the library (app/experiment/encryip_*.c; docs/RESULTS.md "EncryIP");
  * experiment combined: EncryIP + AdvParams (docs/PROTECT.md "Combined
  * protection").
  * (`experiment advparams` lives in cmd_advparams.c.) */
@@ -12,7 +12,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "encryip/advparams.h"
-#include "encryip/experiment.h"
+#include "experiment/experiment.h"
 
 /* "encryip experiment table1 --flag ..." for the markdown. */
 static void command_line(const char *sub, int argc, char **argv, char *buf, size_t cap)

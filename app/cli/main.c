@@ -1,5 +1,5 @@
 /* encryip command-line entry point: dispatches to one command per file
- * (src/cli/cmd_*.c, listed in src/cli/commands.c). */
+ * (app/cli/cmd_*.c, listed in app/cli/commands.c). */
 #include <stdio.h>
 #include <string.h>
 

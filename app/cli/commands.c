@@ -1,4 +1,4 @@
-/* The command table.  Each command lives in its own src/cli/cmd_<name>.c. */
+/* The command table.  Each command lives in its own app/cli/cmd_<name>.c. */
 #include "cli/cli.h"
 #include "cli/commands.h"
 
