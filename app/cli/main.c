@@ -1,7 +1,10 @@
 /* encryip command-line entry point: dispatches to one command per file
  * (app/cli/cmd_*.c, listed in app/cli/commands.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <stdbool.h>
 
 #include "cli/cli.h"
 
@@ -10,6 +13,24 @@ static void usage(FILE *fp)
     fprintf(fp, "usage: encryip COMMAND [options]   (encryip COMMAND --help for details)\n\ncommands:\n");
     for (const eip_cli_command *c = eip_cli_commands; c->name; c++)
         fprintf(fp, "  %-16s %s\n", c->name, c->summary);
+}
+
+/* Every command's output is checked here, once: a full device or a closed
+ * pipe on stdout turns a "successful" run into EIP_EXIT_IO instead of
+ * losing the output silently (predict and licensee list used to exit 0 with
+ * stdout on /dev/full).  fclose flushes what stdio still buffers. */
+static int close_stdout(const char *cmd, int rc)
+{
+    errno = 0;
+    bool bad = ferror(stdout) != 0;
+    if (fclose(stdout) != 0)
+        bad = true;
+    if (bad) {
+        fprintf(stderr, "encryip %s: error: stdout: write failed%s%s\n", cmd, errno ? ": " : "",
+                errno ? strerror(errno) : "");
+        return rc == EIP_EXIT_OK ? EIP_EXIT_IO : rc;
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -32,11 +53,11 @@ int main(int argc, char **argv)
         snprintf(two, sizeof two, "%s %s", argv[1], argv[2]);
         for (const eip_cli_command *c = eip_cli_commands; c->name; c++)
             if (!strcmp(c->name, two))
-                return c->run(argc - 2, argv + 2);
+                return close_stdout(c->name, c->run(argc - 2, argv + 2));
     }
     for (const eip_cli_command *c = eip_cli_commands; c->name; c++)
         if (!strcmp(c->name, argv[1]))
-            return c->run(argc - 1, argv + 1);
+            return close_stdout(c->name, c->run(argc - 1, argv + 1));
     fprintf(stderr, "encryip: error: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EIP_EXIT_USAGE;
