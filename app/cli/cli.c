@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/parse.h"
+#include "encryip/util.h"
 
 static void print_help(const char *cmd, const char *usage, const eip_cli_opt *opts)
 {

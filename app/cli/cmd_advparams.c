@@ -14,7 +14,7 @@
 #include "encryip/ckpt.h"
 #include "encryip/data.h"
 #include "experiment/experiment.h"
-#include "util/parse.h"
+#include "encryip/util.h"
 
 static void enc_progress(void *ctx, int64_t changed, const char *tensor, double acc)
 {

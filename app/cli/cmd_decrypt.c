@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "encryip/crypto.h"
-#include "util/io.h"
+#include "encryip/util.h"
 
 /* Writes labels [n] as text (atomically to path, or to stdout if NULL). */
 eip_status eip_cli_labels_write(const char *path, const int32_t *labels, int64_t n, eip_error *err)

@@ -14,8 +14,7 @@
 #include "cli/commands.h"
 #include "encryip/crypto.h"
 #include "encryip/data.h"
-#include "util/io.h"
-#include "util/parse.h"
+#include "encryip/util.h"
 
 /* Labels from an idx1 file (raw or .gz; via the data module) or a text file
  * with one integer label per line (blank lines ignored). */
@@ -86,9 +85,7 @@ eip_status eip_cli_labels_read(const char *path, int32_t classes, int32_t **labe
 
 double eip_cli_seconds(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return eip_clock_seconds();
 }
 
 static const char USAGE[] =

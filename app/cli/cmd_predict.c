@@ -12,8 +12,7 @@
 #include "cli/commands.h"
 #include "cli/run_common.h"
 #include "encryip/protect.h"
-#include "util/io.h"
-#include "util/parse.h"
+#include "encryip/util.h"
 
 eip_status eip_cli_images_input(const eip_cli_opt *o, int32_t c, int32_t h, int32_t w,
                                 eip_data_set *ds, eip_error *err)
@@ -127,13 +126,18 @@ done:
     return s;
 }
 
+/* A paper-group element: a little-endian integer (crypto.h). */
+static unsigned elem_u32(const unsigned char *p)
+{
+    return (unsigned)p[0] | (unsigned)p[1] << 8 | (unsigned)p[2] << 16 | (unsigned)p[3] << 24;
+}
+
 /* One confused label per line: paper group "(u1,u2,u3)" (positions of the
  * three hot entries of Φ(c_d), eq. 2); ristretto255: hex of u1|u2|u3. */
 static void print_ct(FILE *fp, eip_crypto_group_id g, const eip_crypto_ct *c)
 {
     if (g == EIP_CRYPTO_GROUP_PAPER) {
-        fprintf(fp, "(%u,%u,%u)\n", (unsigned)eip_le_get_u32(c->u[0].b),
-                (unsigned)eip_le_get_u32(c->u[1].b), (unsigned)eip_le_get_u32(c->u[2].b));
+        fprintf(fp, "(%u,%u,%u)\n", elem_u32(c->u[0].b), elem_u32(c->u[1].b), elem_u32(c->u[2].b));
         return;
     }
     for (int k = 0; k < 3; k++)

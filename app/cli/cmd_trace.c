@@ -16,7 +16,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "encryip/protect.h"
-#include "util/parse.h"
+#include "encryip/util.h"
 
 /* Runs the suspect on path and parses one label per line into printed [n]. */
 static eip_status run_suspect(const char *suspect, const char *path, int64_t n, int32_t classes,

@@ -9,18 +9,6 @@
 #include "encryip/nn.h"
 #include "encryip/train.h"
 
-typedef struct eval_ctx {
-    eip_nn_net_t *net;
-    const eip_data_set *test;
-    const float *mean, *std;
-} eval_ctx;
-
-static eip_status eval_plain(void *ctx, double *acc, eip_error *err)
-{
-    eval_ctx *e = ctx;
-    return eip_train_evaluate(e->net, e->test, e->mean, e->std, 256, acc, err);
-}
-
 /* Flags shared by every command that trains (train, protect): they fill the
  * optimiser, schedule and loader settings. */
 static eip_cli_opt train_opts[] = {
@@ -61,8 +49,7 @@ int eip_cli_train(int argc, char **argv)
     eip_data_set train = {0}, test = {0};
     eip_nn_ctx ctx = {0};
     eip_nn_net_t *net = NULL;
-    eip_data_loader *loader = NULL;
-    eip_train_history hist = {0};
+    eip_train_fit_result fit = {0};
 
     if ((s = eip_cli_dataset_load(eip_cli_get(o, "dataset"), eip_cli_get(o, "data-dir"), st.limit,
                                   &train, &test, &err)) != EIP_OK)
@@ -71,33 +58,29 @@ int eip_cli_train(int argc, char **argv)
         goto fail;
     if ((s = eip_cli_net_build(cmd, o, &ctx, &train, train.num_classes, st.width, &net, &err)) != EIP_OK)
         goto fail;
-    if ((s = eip_nn_init_params(net, st.seed, &err)) != EIP_OK)
-        goto fail;
 
-    eip_data_loader_cfg lcfg;
-    if ((s = eip_data_loader_cfg_default(&lcfg, &train, st.batch, st.seed, &err)) != EIP_OK ||
-        (s = eip_data_loader_init(&loader, &train, &lcfg, &err)) != EIP_OK)
-        goto fail;
-
-    eip_train_config tc;
     eip_cli_progress prog;
     eip_cli_progress_init(&prog, cmd);
-    eval_ctx ec = {net, &test, lcfg.mean, lcfg.std};
-    eip_cli_train_config_fill(&st, eip_data_loader_num_batches(loader), &tc);
-    tc.csv_path = eip_cli_get(o, "csv");
-    tc.progress = eip_cli_progress_cb;
-    tc.progress_ctx = &prog;
-    tc.eval = eval_plain;
-    tc.eval_ctx = &ec;
-    eip_train_targets targets = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
-
+    eip_train_fit_config fc = {0};
+    fc.train = &train;
+    fc.test = &test;
+    fc.recipe = eip_cli_train_recipe(&st);
+    fc.batch = st.batch;
+    fc.seed = st.seed;
+    fc.init = 1;
+    fc.progress = eip_cli_progress_cb;
+    fc.progress_ctx = &prog;
+    fc.csv_path = eip_cli_get(o, "csv");
     fprintf(stderr, "train: %s, %lld images %dx%dx%d, %lld parameters, %lld epochs, batch %lld\n",
             train.name, (long long)train.n, train.c, train.h, train.w,
             (long long)eip_nn_param_count(net), (long long)st.epochs, (long long)st.batch);
-    if ((s = eip_train_run(net, loader, &targets, &tc, &hist, &err)) != EIP_OK)
+    if ((s = eip_train_fit(net, &fc, &fit, &err)) != EIP_OK)
         goto fail;
 
-    double acc = hist.epochs ? hist.test_acc[hist.epochs - 1] : -1.0;
+    eip_data_loader_cfg lcfg;
+    memcpy(lcfg.mean, fit.mean, sizeof lcfg.mean);
+    memcpy(lcfg.std, fit.std, sizeof lcfg.std);
+    const double acc = fit.test_acc;
     if ((s = eip_cli_model_save(net, eip_cli_get(o, "out"), &st, eip_cli_get(o, "dataset"), &lcfg,
                                 acc, &err)) != EIP_OK)
         goto fail;
@@ -108,8 +91,7 @@ int eip_cli_train(int argc, char **argv)
 fail:
     rc = eip_cli_fail(cmd, s, &err);
 done:
-    eip_train_history_free(&hist);
-    eip_data_loader_free(loader);
+    eip_train_fit_result_free(&fit);
     eip_nn_net_free(net);
     eip_nn_ctx_free(&ctx);
     eip_data_set_free(&train);

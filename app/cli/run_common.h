@@ -46,7 +46,9 @@ typedef struct eip_cli_train_settings {
  * on a bad value). */
 bool eip_cli_train_settings_parse(const char *cmd, const eip_cli_opt *opts,
                                   eip_cli_train_settings *st);
-/* Optimiser + schedule for `steps` iterations per epoch. */
+/* The library's training recipe with these settings. */
+eip_train_recipe eip_cli_train_recipe(const eip_cli_train_settings *st);
+/* Optimiser + schedule for `steps` iterations per epoch (the recipe). */
 void eip_cli_train_config_fill(const eip_cli_train_settings *st, int64_t steps,
                                eip_train_config *tc);
 /* A zoo net (--model, --width) or a config net (--config) for the data's

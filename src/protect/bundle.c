@@ -8,6 +8,7 @@
  *   DIR/manifest.json  settings, seeds, accuracies, BLAKE2b-256 of every file
  * Everything is written into DIR.tmp.XXXXXX and renamed into place at the
  * end, so a failed or killed run never leaves a half bundle at DIR. */
+#include <sodium.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -70,7 +71,7 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
     cJSON_AddStringToObject(cr, "group", eip_crypto_group_name(eip_crypto_pk_group(pk)));
     cJSON_AddNumberToObject(cr, "classes", eip_crypto_pk_classes(pk));
     cJSON_AddNumberToObject(cr, "q", (double)eip_crypto_pk_q(pk));
-    eip_protect_hex(eip_crypto_pk_id(pk), EIP_CRYPTO_PKID_BYTES, buf);
+    sodium_bin2hex(buf, sizeof buf, eip_crypto_pk_id(pk), EIP_CRYPTO_PKID_BYTES);
     cJSON_AddStringToObject(cr, "pk_id", buf);
     cJSON_AddNumberToObject(cr, "licensees", (double)r->licensees);
     cJSON_AddNumberToObject(cr, "codebook_slots", (double)eip_crypto_codebook_size(r->codebook));
@@ -106,7 +107,7 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
         cJSON *ad = cJSON_AddObjectToObject(m, "advparams");
         cJSON_AddStringToObject(ad, "key", "keys/weights.key");
         cJSON_AddStringToObject(ad, "key_scope", "one weights key for every licensee");
-        eip_protect_hex(r->adv_key.hash_enc, EIP_ADVPARAMS_HASH_BYTES, buf);
+        sodium_bin2hex(buf, sizeof buf, r->adv_key.hash_enc, EIP_ADVPARAMS_HASH_BYTES);
         cJSON_AddStringToObject(ad, "encrypted_model_hash", buf);
         cJSON_AddNumberToObject(ad, "changed", (double)r->adv.changed);
         cJSON_AddNumberToObject(ad, "n_params", (double)r->adv.n_params);
@@ -176,15 +177,15 @@ static eip_status fill(const eip_protect_result *r, const eip_protect_bundle_inf
         return s;
     if (info) {
         char v[64];
-        s = eip_protect_model_meta_set(m, "train.dataset", info->dataset ? info->dataset : "", err);
+        s = eip_protect_model_meta_set(m, EIP_NN_META_TRAIN_DATASET, info->dataset ? info->dataset : "", err);
         if (!s)
-            s = eip_protect_model_meta_set(m, "train.arch", info->arch ? info->arch : "", err);
+            s = eip_protect_model_meta_set(m, EIP_NN_META_TRAIN_ARCH, info->arch ? info->arch : "", err);
         snprintf(v, sizeof v, "%lld", (long long)info->epochs);
         if (!s)
-            s = eip_protect_model_meta_set(m, "train.epochs", v, err);
+            s = eip_protect_model_meta_set(m, EIP_NN_META_TRAIN_EPOCHS, v, err);
         snprintf(v, sizeof v, "%llu", (unsigned long long)info->seed);
         if (!s)
-            s = eip_protect_model_meta_set(m, "train.seed", v, err);
+            s = eip_protect_model_meta_set(m, EIP_NN_META_TRAIN_SEED, v, err);
     }
     snprintf(p, sizeof p, "%s/deploy", root);
     if (!s)

@@ -42,7 +42,7 @@ eip_status eip_protect_model_adv_mark(eip_protect_model_t *m,
                                       eip_error *err)
 {
     char hex[2 * EIP_ADVPARAMS_HASH_BYTES + 1], ver[16];
-    eip_protect_hex(h, EIP_ADVPARAMS_HASH_BYTES, hex);
+    sodium_bin2hex(hex, sizeof hex, h, EIP_ADVPARAMS_HASH_BYTES);
     snprintf(ver, sizeof ver, "%d", EIP_PROTECT_VERSION_ADVPARAMS);
     eip_status s = eip_protect_model_meta_set(m, "protect.version", ver, err);
     if (!s)
@@ -69,8 +69,8 @@ eip_status eip_protect_model_unlock(eip_protect_model_t *m, const eip_advparams_
         return eip_error_set(err, EIP_ERR_STATE, "%s: the weights are already unlocked", name);
     if (sodium_memcmp(key->hash_enc, m->adv_hash, EIP_ADVPARAMS_HASH_BYTES) != 0) {
         char kh[2 * EIP_ADVPARAMS_HASH_BYTES + 1], mh[2 * EIP_ADVPARAMS_HASH_BYTES + 1];
-        eip_protect_hex(key->hash_enc, EIP_ADVPARAMS_HASH_BYTES, kh);
-        eip_protect_hex(m->adv_hash, EIP_ADVPARAMS_HASH_BYTES, mh);
+        sodium_bin2hex(kh, sizeof kh, key->hash_enc, EIP_ADVPARAMS_HASH_BYTES);
+        sodium_bin2hex(mh, sizeof mh, m->adv_hash, EIP_ADVPARAMS_HASH_BYTES);
         return eip_error_set(err, EIP_ERR_CRYPTO, "%s: the weights key belongs to another model (it "
                              "unlocks weights hashing to %.16s..., this model's protect.advparams is "
                              "%.16s...); model left locked", name, kh, mh);

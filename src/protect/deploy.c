@@ -11,6 +11,7 @@
  *   train.* (settings, informational); AdvParams-encrypted weights (combined
  *   protection): protect.version 2 and protect.advparams (hex of the weights
  *   key's encrypted-model hash). */
+#include <sodium.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,17 +110,16 @@ eip_status eip_protect_model_wrap(eip_nn_net_t *net, int own_net, const eip_cryp
     snprintf(buf, sizeof buf, "%lld", (long long)m->k);
     if ((s = eip_protect_model_meta_set(m, "protect.k", buf, err)))
         goto fail;
-    eip_protect_hex(eip_crypto_pk_id(pk), EIP_CRYPTO_PKID_BYTES, buf);
+    sodium_bin2hex(buf, sizeof buf, eip_crypto_pk_id(pk), EIP_CRYPTO_PKID_BYTES);
     if ((s = eip_protect_model_meta_set(m, "protect.pk_id", buf, err)) ||
         (s = eip_protect_model_meta_set(m, "protect.codebook", hash, err)) ||
         (s = eip_protect_model_meta_set(m, "protect.decoder", "ml", err)) ||
         (s = eip_protect_model_meta_set(m, "protect.bundle", bundle_id ? bundle_id : "", err)))
         goto fail;
-    eip_format_f32_list(buf, sizeof buf, mean, m->c);
-    if ((s = eip_protect_model_meta_set(m, "norm.mean", buf, err)))
-        goto fail;
-    eip_format_f32_list(buf, sizeof buf, std, m->c);
-    if ((s = eip_protect_model_meta_set(m, "norm.std", buf, err)))
+    char nm[EIP_NN_META_NORM_BYTES], ns[EIP_NN_META_NORM_BYTES];
+    eip_nn_meta_norm_format(mean, std, m->c, nm, ns);
+    if ((s = eip_protect_model_meta_set(m, EIP_NN_META_NORM_MEAN, nm, err)) ||
+        (s = eip_protect_model_meta_set(m, EIP_NN_META_NORM_STD, ns, err)))
         goto fail;
     *out = m;
     return EIP_OK;
@@ -250,7 +250,7 @@ eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect
     snprintf(m->path, sizeof m->path, "%s", mpath);
     static const char *need[] = {"protect.group", "protect.classes", "protect.q", "protect.k",
                                  "protect.pk_id", "protect.codebook", "protect.decoder",
-                                 "protect.bundle", "norm.mean", "norm.std"};
+                                 "protect.bundle", EIP_NN_META_NORM_MEAN, EIP_NN_META_NORM_STD};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!eip_ckpt_reader_meta(r, need[i])) {
             s = eip_error_set(err, EIP_ERR_FORMAT, "%s: protected model without %s metadata", mpath,
@@ -268,7 +268,7 @@ eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect
     if ((s = eip_crypto_pk_load(kpath, &m->pk, err)))
         goto fail;
     char hex[65];
-    eip_protect_hex(eip_crypto_pk_id(m->pk), EIP_CRYPTO_PKID_BYTES, hex);
+    sodium_bin2hex(hex, sizeof hex, eip_crypto_pk_id(m->pk), EIP_CRYPTO_PKID_BYTES);
     if (strcmp(hex, eip_ckpt_reader_meta(r, "protect.pk_id"))) {
         s = eip_error_set(err, EIP_ERR_CRYPTO, "%s: belongs to another public key than %s "
                           "(model pk id %s, key %s)", mpath, kpath,
@@ -301,16 +301,10 @@ eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect
                           (long long)eip_crypto_phi_dim(m->pk, m->cb));
         goto fail;
     }
-    if ((s = eip_parse_f32_list("norm.mean", eip_ckpt_reader_meta(r, "norm.mean"), m->mean, m->c, err)) ||
-        (s = eip_parse_f32_list("norm.std", eip_ckpt_reader_meta(r, "norm.std"), m->std, m->c, err))) {
-        eip_error_prefix(err, "%s: ", mpath);
+    if ((s = eip_nn_meta_norm_parse(mpath, eip_ckpt_reader_meta(r, EIP_NN_META_NORM_MEAN),
+                                    eip_ckpt_reader_meta(r, EIP_NN_META_NORM_STD), m->c, m->mean,
+                                    m->std, err)))
         goto fail;
-    }
-    for (int32_t i = 0; i < m->c; i++)
-        if (!(m->std[i] > 0)) {
-            s = eip_error_set(err, EIP_ERR_FORMAT, "%s: norm.std[%d] is not positive", mpath, (int)i);
-            goto fail;
-        }
     eip_ckpt_reader_free(r);
     *out = m;
     return EIP_OK;
@@ -383,14 +377,8 @@ eip_status eip_protect_forward(eip_protect_model_t *m, const uint8_t *pixels, in
     for (int64_t i0 = 0; i0 < n && !s; i0 += FWD_BATCH) {
         int64_t b = n - i0 < FWD_BATCH ? n - i0 : FWD_BATCH;
         const uint8_t *p = pixels + i0 * sample;
-        for (int64_t i = 0; i < b; i++)
-            for (int32_t ch = 0; ch < m->c; ch++) {
-                const float mu = m->mean[ch], inv = 1.0f / m->std[ch];
-                const uint8_t *src = p + i * sample + ch * hw;
-                float *dst = x + i * sample + ch * hw;
-                for (int64_t j = 0; j < hw; j++)
-                    dst[j] = ((float)src[j] / 255.0f - mu) * inv;
-            }
+        /* the same normalisation as training and eip_train_evaluate */
+        eip_data_normalize(p, b, m->c, hw, m->mean, m->std, x);
         s = eip_nn_forward(m->net, x, b, EIP_NN_EVAL, out + i0 * m->k, err);
     }
     free(x);

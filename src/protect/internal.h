@@ -33,8 +33,6 @@ struct eip_protect_model {
     char meta_val[EIP_PROTECT_MAX_META][EIP_PROTECT_META_VALUE];
 };
 
-/* Lower-case hex of n bytes into out [2n+1]. */
-void eip_protect_hex(const unsigned char *b, size_t n, char *out);
 /* BLAKE2b-256 of a buffer / a file as 64 hex characters + NUL. */
 void eip_protect_hash_hex(const unsigned char *buf, size_t len, char out[65]);
 eip_status eip_protect_file_hash(const char *path, char out[65], eip_error *err);

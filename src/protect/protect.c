@@ -25,13 +25,6 @@
 #include "protect/internal.h"
 #include "util/io.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void stage(const eip_protect_config *cfg, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void stage(const eip_protect_config *cfg, const char *fmt, ...)
@@ -375,7 +368,7 @@ eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *ou
     if (cfg->train->n < 1 || cfg->train->num_classes < 2)
         return eip_error_set(err, EIP_ERR_ARG, "protect: %s has %lld images and %d classes",
                              cfg->train->name, (long long)cfg->train->n, (int)cfg->train->num_classes);
-    const double t0 = now_s();
+    const double t0 = eip_clock_seconds();
     eip_crypto_ct *ids_ct = NULL;
     int64_t *perm = NULL;
     float *table = NULL;
@@ -392,7 +385,7 @@ eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *ou
         memcpy(in, eip_crypto_pk_id(out->pk), EIP_CRYPTO_PKID_BYTES);
         eip_le_put_u64(in + EIP_CRYPTO_PKID_BYTES, cfg->seed);
         crypto_generichash(h, sizeof h, in, sizeof in, NULL, 0);
-        eip_protect_hex(h, sizeof h, out->id);
+        sodium_bin2hex(out->id, sizeof out->id, h, sizeof h);
     }
     if ((s = codewords_setup(cfg, out, &ids_ct, &perm, err)))
         goto fail;
@@ -456,7 +449,7 @@ eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *ou
     }
     if ((s = memorised(model, out, &out->verif_memorised, err)))
         goto fail;
-    out->seconds = now_s() - t0;
+    out->seconds = eip_clock_seconds() - t0;
     stage(cfg, "done in %.1f s: test accuracy %.4f (ML decoding), %.4f (arg-max, eq. 3); verification "
           "instances memorised %.1f%%", out->seconds, out->test_acc_ml, out->test_acc_argmax,
           100.0 * out->verif_memorised);

@@ -1,34 +1,15 @@
-/* In-memory gzip inflation (zlib) and small file helpers for the readers.
- * Files are read whole and inflated in memory so that every reader has one
- * code path shared with its *_from_memory form (and the fuzz targets). */
+/* The one gzip reader of encryip (zlib): files are read whole and inflated
+ * in memory, so every reader has one code path shared with its
+ * *_from_memory form (and the fuzz targets). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
-#include "data/data_internal.h"
 #include "util/io.h"
 
-eip_status eip_data_read_file(const char *path, unsigned char **buf, size_t *len, eip_error *err)
-{
-    return eip_io_read_file(path, EIP_DATA_MAX_FILE_BYTES, buf, len, err);
-}
-
-eip_status eip_data_path_join(char *out, size_t cap, const char *dir, const char *file,
-                              eip_error *err)
-{
-    int k = snprintf(out, cap, "%s/%s", dir, file);
-    if (k < 0 || (size_t)k >= cap)
-        return eip_error_set(err, EIP_ERR_ARG, "%s/%s: path too long", dir, file);
-    return EIP_OK;
-}
-
-void eip_data_set_name(eip_data_set *ds, const char *name)
-{
-    snprintf(ds->name, sizeof ds->name, "%s", name ? name : "");
-}
-
-eip_status eip_data_gunzip_maybe(const unsigned char *buf, size_t len, const char *name,
+eip_status eip_io_gunzip_maybe(const unsigned char *buf, size_t len, const char *name,
                                  size_t max_out, const unsigned char **out, size_t *out_len,
                                  unsigned char **owned, eip_error *err)
 {
@@ -114,4 +95,44 @@ eip_status eip_data_gunzip_maybe(const unsigned char *buf, size_t len, const cha
     *out = dst;
     *out_len = used;
     return EIP_OK;
+}
+
+eip_status eip_io_read_file_gz(const char *path, size_t max_bytes, unsigned char **out,
+                               size_t *out_len, eip_error *err)
+{
+    unsigned char *buf = NULL, *owned = NULL;
+    size_t len = 0;
+    const unsigned char *raw = NULL;
+    *out = NULL;
+    *out_len = 0;
+    eip_status s = eip_io_read_file(path, max_bytes, &buf, &len, err);
+    if (s != EIP_OK)
+        return s;
+    if ((s = eip_io_gunzip_maybe(buf, len, path, max_bytes, &raw, out_len, &owned, err)) != EIP_OK) {
+        free(buf);
+        return s;
+    }
+    if (owned) {
+        free(buf);
+        *out = owned;
+    } else {
+        *out = buf;
+    }
+    return EIP_OK;
+}
+
+eip_status eip_io_path_join(char *out, size_t cap, const char *dir, const char *file,
+                            eip_error *err)
+{
+    int k = snprintf(out, cap, "%s/%s", dir, file);
+    if (k < 0 || (size_t)k >= cap)
+        return eip_error_set(err, EIP_ERR_ARG, "%s/%s: path too long", dir, file);
+    return EIP_OK;
+}
+
+double eip_clock_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
