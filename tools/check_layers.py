@@ -4,6 +4,7 @@
 Run by the CTest test `layering`:
 
   check_layers.py --source DIR --module NAME=LIB.a [--module ...] [--app-dir DIR ...]
+                  [--app-lib NAME=LIB.a ...]
 
 Rules (each violation is printed; any violation exits 1):
   (a) no file under src/ includes a header of the application (app/);
@@ -17,6 +18,8 @@ Rules (each violation is printed; any violation exits 1):
           util -> crypto, data, ckpt -> nn -> keyring, train -> attack, advparams -> protect
       (no upward and no sideways reference), both in the objects' symbols and
       in the DEPS of CMakeLists.txt's eip_module() lines.
+The application's libraries (--app-lib) are held to rule (c) only: the
+experiment drivers form layers too.
 """
 import argparse
 import os
@@ -182,6 +185,7 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--module", action="append", default=[], help="NAME=path/to/libencryip_NAME.a")
     ap.add_argument("--app-dir", action="append", default=[])
+    ap.add_argument("--app-lib", action="append", default=[], help="NAME=path/to/lib.a (rule c only)")
     a = ap.parse_args()
 
     problems = []
@@ -203,9 +207,34 @@ def main():
             for s in defs:
                 owner.setdefault(s, (mod, obj))
 
+    apps = {}
+    for spec in a.app_lib:
+        name, _, lib = spec.partition("=")
+        apps[name] = nm_archive(lib)
+
+    def cycles(mod, objs, own):
+        graph, why = {}, {}
+        for obj, (_, undef) in sorted(objs.items()):
+            for s in sorted(undef):
+                if own.get(s, obj) != obj:
+                    graph.setdefault(obj, set()).add(own[s])
+                    why.setdefault((obj, own[s]), s)
+        for comp in find_cycles(graph):
+            cyc = one_cycle(graph, comp)
+            steps = " -> ".join(
+                f"{cyc[i]} [{why.get((cyc[i], cyc[i + 1]), '?')}]" for i in range(len(cyc) - 1))
+            problems.append(f"(c) {mod}: files call each other in a circle: {steps} -> {cyc[-1]}")
+
+    for name, objs in sorted(apps.items()):
+        own = {}
+        for obj, (defs, _) in objs.items():
+            for s in defs:
+                own.setdefault(s, obj)
+        cycles(name, objs, own)
+
     for mod in sorted(mods):
         objs = mods[mod]
-        graph, why = {}, {}
+        own = {}
         for obj, (_, undef) in sorted(objs.items()):
             bad = sorted(undef & FORBIDDEN)
             if bad:
@@ -216,18 +245,11 @@ def main():
                     continue
                 omod, oobj = owner[s]
                 if omod == mod:
-                    if oobj != obj:
-                        graph.setdefault(obj, set()).add(oobj)
-                        why.setdefault((obj, oobj), s)
+                    own[s] = oobj
                 elif RANK[omod] >= RANK[mod]:
                     problems.append(f"(d) {mod}/{obj} references {s} of {omod}/{oobj}: "
                                     f"{omod} is not below {mod} in the dependency order")
-        for comp in find_cycles(graph):
-            cyc = one_cycle(graph, comp)
-            steps = " -> ".join(
-                f"{cyc[i]} [{why.get((cyc[i], cyc[i + 1]), '?')}]" for i in range(len(cyc) - 1))
-            problems.append(f"(c) module {mod}: files call each other in a circle: "
-                            f"{steps} -> {cyc[-1]}")
+        cycles(f"module {mod}", objs, own)
 
     for p in problems:
         print(p)
@@ -235,7 +257,7 @@ def main():
     if problems:
         print(f"layering: {len(problems)} violation(s) in {len(mods)} modules / {n_obj} objects")
         return 1
-    print(f"layering: ok ({len(mods)} modules, {n_obj} objects)")
+    print(f"layering: ok ({len(mods)} modules, {n_obj} objects; {len(apps)} application libraries)")
     return 0
 
 

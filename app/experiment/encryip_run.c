@@ -18,15 +18,6 @@
 
 #include "experiment/encryip_internal.h"
 
-const char *eip_exp_encryip_method_name(int method)
-{
-    switch (method) {
-    case EIP_EXP_ENCRYIP_ORIGINAL: return "original";
-    case EIP_EXP_ENCRYIP_PAPER: return "paper";
-    case EIP_EXP_ENCRYIP_RISTRETTO: return "ristretto255";
-    default: return "?";
-    }
-}
 
 void eip_exp_encryip_run_free(eip_exp_encryip_run *r)
 {

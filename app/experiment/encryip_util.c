@@ -116,6 +116,16 @@ int eip_expe_csv_split(char *line, char **f, int max)
     return n;
 }
 
+const char *eip_exp_encryip_method_name(int method)
+{
+    switch (method) {
+    case EIP_EXP_ENCRYIP_ORIGINAL: return "original";
+    case EIP_EXP_ENCRYIP_PAPER: return "paper";
+    case EIP_EXP_ENCRYIP_RISTRETTO: return "ristretto255";
+    default: return "?";
+    }
+}
+
 int eip_expe_method_parse(const char *s)
 {
     for (int k = 0; k < EIP_EXP_ENCRYIP_METHODS; k++)

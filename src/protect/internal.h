@@ -52,14 +52,14 @@ eip_status eip_protect_model_meta_set(eip_protect_model_t *m, const char *key, c
                                       eip_error *err);
 
 /* Algorithm 1's training targets for label ids 0..n_ids-1 with codewords
- * ids_ct [n_ids] (protect.c): paper group BLOCK, row id = Φ(c_id) (eq. 2; 3
+ * ids_ct [n_ids] (learn.c): paper group BLOCK, row id = Φ(c_id) (eq. 2; 3
  * blocks, *table malloc'd [n_ids, K], caller frees); ristretto255 HARD over
  * codebook slots (*table NULL; the caller labels images with their slot). */
 eip_status eip_protect_targets(const eip_crypto_pk_t *pk, const eip_crypto_ct *ids_ct,
                                int64_t n_ids, int64_t k, float **table, eip_train_targets *t,
                                eip_error *err);
 
-/* Combined protection (combined.c): marks m as holding AdvParams-encrypted
+/* Combined protection marks (model.c, used by combined.c): marks m as holding AdvParams-encrypted
  * weights with encrypted-model hash h (metadata protect.version 2 +
  * protect.advparams); locked as given. */
 eip_status eip_protect_model_adv_mark(eip_protect_model_t *m,

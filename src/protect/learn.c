@@ -373,7 +373,6 @@ eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *ou
     int64_t *perm = NULL;
     float *table = NULL;
     eip_data_set combined = {0};
-    eip_data_loader *loader = NULL;
     eip_protect_model_t *model = NULL;
     eval_ctx ec = {0};
     eip_status s;
@@ -398,10 +397,11 @@ eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *ou
     if ((s = eip_protect_targets(out->pk, ids_ct, nid, out->k, &table, &targets, err)))
         goto fail;
 
+    /* normalised with the statistics of D alone (what a licensee's inputs
+     * look like), not of D + the verification images */
     eip_data_loader_cfg lcfg;
-    const int64_t batch = cfg->batch > 0 ? cfg->batch : 128;
-    if ((s = eip_data_loader_cfg_default(&lcfg, cfg->train, batch, cfg->seed, err)) ||
-        (s = eip_data_loader_init(&loader, &combined, &lcfg, err)))
+    const int64_t batch = cfg->batch > 0 ? cfg->batch : EIP_TRAIN_RECIPE_BATCH;
+    if ((s = eip_data_loader_cfg_default(&lcfg, cfg->train, batch, cfg->seed, err)))
         goto fail;
     memcpy(out->mean, lcfg.mean, sizeof out->mean);
     memcpy(out->std, lcfg.std, sizeof out->std);
@@ -413,32 +413,41 @@ eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *ou
                           (long long)eip_nn_output_size(out->net), (long long)out->k);
         goto fail;
     }
-    if ((s = eip_nn_init_params(out->net, cfg->seed, err)))
-        goto fail;
     if ((s = eip_protect_model_wrap(out->net, 0, out->pk, out->deploy_codebook, out->mean, out->std,
                                     out->id, &model, err)))
         goto fail;
 
-    eip_train_config tc;
-    memset(&tc, 0, sizeof tc);
-    cfg->trainconf(cfg->trainconf_ctx, eip_data_loader_num_batches(loader), &tc);
-    tc.eval = NULL;
+    /* line 6: the library's fit over D + verification instances */
+    eip_train_fit_config fc;
+    memset(&fc, 0, sizeof fc);
+    fc.train = &combined;
+    fc.loader = &lcfg;
+    fc.targets = &targets;
+    fc.trainconf = cfg->trainconf;
+    fc.trainconf_ctx = cfg->trainconf_ctx;
+    fc.seed = cfg->seed;
+    fc.init = 1;
     if (cfg->test && cfg->test->n > 0) {
         int64_t ne = cfg->eval_limit > 0 && cfg->eval_limit < cfg->test->n ? cfg->eval_limit : cfg->test->n;
         if ((s = eip_data_set_subset_first(cfg->test, ne, &ec.test, err)))
             goto fail;
         ec.model = model;
         ec.owner = out->codebook;
-        tc.eval = eval_decode;
-        tc.eval_ctx = &ec;
+        fc.eval = eval_decode;
+        fc.eval_ctx = &ec;
     }
+    eip_train_config probe;
+    memset(&probe, 0, sizeof probe);
+    cfg->trainconf(cfg->trainconf_ctx, 1, &probe);
     stage(cfg, "training: %lld images + %lld verification instances x %lld replicas, output K=%lld "
           "(%s), %lld epochs", (long long)cfg->train->n, (long long)out->verif.n,
           (long long)out->verif_reps, (long long)out->k,
           paper ? "3 one-hot blocks of q, block cross-entropy" : "one-hot over codebook slots",
-          (long long)tc.epochs);
-    if ((s = eip_train_run(out->net, loader, &targets, &tc, &out->history, err)))
+          (long long)probe.epochs);
+    eip_train_fit_result fit;
+    if ((s = eip_train_fit(out->net, &fc, &fit, err)))
         goto fail;
+    out->history = fit.history; /* ownership moves to the result */
 
     if (cfg->test && cfg->test->n > 0) {
         eip_protect_accuracy a;
@@ -460,7 +469,6 @@ fail:
 done:
     eip_protect_model_free(model);
     eip_data_set_free(&ec.test);
-    eip_data_loader_free(loader);
     eip_data_set_free(&combined);
     free(table);
     free(ids_ct);

@@ -1,8 +1,6 @@
-/* The deployable protected model and Algorithm 2 (deploying process):
- *   y = [M](x); c = Φ^-1(y) (eq. 3 / ML over the deploy codebook);
- *   c_d = SampDist(c) with fresh randomness; output Φ(c_d) (we hand out c_d,
- *   Φ(c_d) is its one-hot form).
- * Decryption (eq. 4) and classify (= predict + decrypt) live here too.
+/* The deployable protected model handle: building it around a net, loading
+ * and saving the deploy directory, its metadata.  The lowest layer of the
+ * protect module: predict.c (Algorithm 2) and everything above build on it.
  *
  * Model metadata (safetensors "__metadata__", docs/PROTECT.md):
  *   protect.version, protect.group, protect.classes, protect.q, protect.k,
@@ -22,8 +20,6 @@
 #include "protect/internal.h"
 #include "util/io.h"
 #include "util/parse.h"
-
-#define FWD_BATCH 256
 
 eip_status eip_protect_model_meta_set(eip_protect_model_t *m, const char *key, const char *value,
                                       eip_error *err)
@@ -366,160 +362,38 @@ eip_status eip_protect_model_check_shape(const eip_protect_model_t *m, const cha
     return EIP_OK;
 }
 
-eip_status eip_protect_forward(eip_protect_model_t *m, const uint8_t *pixels, int64_t n, float *out,
-                               eip_error *err)
-{
-    const int64_t hw = (int64_t)m->h * m->w, sample = m->c * hw;
-    float *x = malloc((size_t)(FWD_BATCH * sample) * sizeof *x); /* [B, C, H, W] */
-    if (!x)
-        return eip_error_set(err, EIP_ERR_NOMEM, "forward: out of memory");
-    eip_status s = EIP_OK;
-    for (int64_t i0 = 0; i0 < n && !s; i0 += FWD_BATCH) {
-        int64_t b = n - i0 < FWD_BATCH ? n - i0 : FWD_BATCH;
-        const uint8_t *p = pixels + i0 * sample;
-        /* the same normalisation as training and eip_train_evaluate */
-        eip_data_normalize(p, b, m->c, hw, m->mean, m->std, x);
-        s = eip_nn_forward(m->net, x, b, EIP_NN_EVAL, out + i0 * m->k, err);
-    }
-    free(x);
-    return s;
-}
+/* ---- combined protection marks (read back by eip_protect_model_load) ------ */
 
-eip_status eip_protect_predict_outputs(const eip_protect_model_t *m, const float *y, int64_t n,
-                                       eip_crypto_rng_t *rng, eip_crypto_ct *out, int64_t *slots,
-                                       eip_error *err)
+eip_status eip_protect_adv_hash_parse(const char *what, const char *hex,
+                                      uint8_t h[EIP_ADVPARAMS_HASH_BYTES], eip_error *err)
 {
-    for (int64_t i = 0; i < n; i++) {
-        eip_crypto_ct c;
-        int64_t slot = -1;
-        /* Algorithm 2 lines 2-3: Φ^-1 (eq. 3, or ML), then SampDist. */
-        eip_status s = eip_crypto_phi_inv(m->pk, m->cb, y + i * m->k, 1, m->dec, &c, &slot, err);
-        if (!s)
-            s = eip_crypto_sampdist(m->pk, &c, rng, &out[i], err);
-        if (s) {
-            eip_error_prefix(err, "image %lld: ", (long long)i);
-            return s;
-        }
-        if (slots)
-            slots[i] = slot;
-    }
+    size_t bin_len = 0;
+    const char *end = NULL;
+    if (strlen(hex) != 2 * EIP_ADVPARAMS_HASH_BYTES ||
+        sodium_hex2bin(h, EIP_ADVPARAMS_HASH_BYTES, hex, strlen(hex), NULL, &bin_len, &end) != 0 ||
+        bin_len != EIP_ADVPARAMS_HASH_BYTES || *end)
+        return eip_error_set(err, EIP_ERR_FORMAT, "%s: protect.advparams '%.80s' is not %d hex "
+                             "characters", what, hex, 2 * EIP_ADVPARAMS_HASH_BYTES);
     return EIP_OK;
 }
 
-eip_status eip_protect_predict(eip_protect_model_t *m, const uint8_t *pixels, int64_t n,
-                               eip_crypto_rng_t *rng, eip_crypto_ct *out, int64_t *slots,
-                               eip_error *err)
+eip_status eip_protect_model_adv_mark(eip_protect_model_t *m,
+                                      const uint8_t h[EIP_ADVPARAMS_HASH_BYTES], int locked,
+                                      eip_error *err)
 {
-    float *y = malloc((size_t)(n > 0 ? n : 1) * (size_t)m->k * sizeof *y); /* [N, K] */
-    if (!y)
-        return eip_error_set(err, EIP_ERR_NOMEM, "predict: out of memory for %lld outputs",
-                             (long long)n);
-    eip_status s = eip_protect_forward(m, pixels, n, y, err);
+    char hex[2 * EIP_ADVPARAMS_HASH_BYTES + 1], ver[16];
+    sodium_bin2hex(hex, sizeof hex, h, EIP_ADVPARAMS_HASH_BYTES);
+    snprintf(ver, sizeof ver, "%d", EIP_PROTECT_VERSION_ADVPARAMS);
+    eip_status s = eip_protect_model_meta_set(m, "protect.version", ver, err);
     if (!s)
-        s = eip_protect_predict_outputs(m, y, n, rng, out, slots, err);
-    free(y);
-    return s;
-}
-
-eip_status eip_protect_decrypt(const eip_protect_model_t *m, const eip_crypto_sk_t *sk,
-                               int check_key, const eip_crypto_ct *c, int64_t n, int32_t *labels,
-                               eip_error *err)
-{
-    eip_status s;
-    if (check_key && (s = eip_crypto_sk_check_pk(sk, eip_crypto_pk_id(m->pk), "the model", err)))
+        s = eip_protect_model_meta_set(m, "protect.advparams", hex, err);
+    if (s)
         return s;
-    if (eip_crypto_sk_group(sk) != eip_crypto_pk_group(m->pk))
-        return eip_error_set(err, EIP_ERR_CRYPTO, "key of the %s group, the model uses %s",
-                             eip_crypto_group_name(eip_crypto_sk_group(sk)),
-                             eip_crypto_group_name(eip_crypto_pk_group(m->pk)));
-    for (int64_t i = 0; i < n; i++) {
-        /* eq. (4); an element outside the group would be ⊥: no label */
-        if (eip_crypto_dec_label(sk, &c[i], &labels[i], NULL) != EIP_OK)
-            labels[i] = EIP_CRYPTO_NOT_A_LABEL;
-    }
+    m->adv = 1;
+    m->locked = locked;
+    memcpy(m->adv_hash, h, EIP_ADVPARAMS_HASH_BYTES);
     return EIP_OK;
 }
 
-eip_status eip_protect_classify(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
-                                const uint8_t *pixels, int64_t n, int32_t *labels, eip_error *err)
-{
-    eip_status s = eip_crypto_sk_check_pk(sk, eip_crypto_pk_id(m->pk), "the model", err);
-    if (s)
-        return s;
-    eip_crypto_ct *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
-    if (!c)
-        return eip_error_set(err, EIP_ERR_NOMEM, "classify: out of memory");
-    if (!(s = eip_protect_predict(m, pixels, n, NULL, c, NULL, err)))
-        s = eip_protect_decrypt(m, sk, 1, c, n, labels, err);
-    free(c);
-    return s;
-}
-
-eip_status eip_protect_decode_accuracy(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
-                                       const eip_crypto_codebook_t *owner_cb, const eip_data_set *ds,
-                                       eip_crypto_rng_t *rng, eip_protect_accuracy *acc,
-                                       eip_error *err)
-{
-    memset(acc, 0, sizeof *acc);
-    acc->n = ds->n;
-    acc->key_ml = acc->key_argmax = acc->codebook_ml = acc->not_a_label = acc->verif_slot = -1;
-    eip_status s = eip_protect_model_check_shape(m, ds->name, ds->c, ds->h, ds->w, err);
-    if (s)
-        return s;
-    const int64_t n = ds->n;
-    float *y = malloc((size_t)(n > 0 ? n : 1) * (size_t)m->k * sizeof *y); /* [N, K] */
-    eip_crypto_ct *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
-    int32_t *lab = malloc((size_t)(n > 0 ? n : 1) * sizeof *lab);
-    int64_t *slot = malloc((size_t)(n > 0 ? n : 1) * sizeof *slot);
-    const eip_crypto_phi_decoder keep = m->dec;
-    if (!y || !c || !lab || !slot) {
-        s = eip_error_set(err, EIP_ERR_NOMEM, "accuracy: out of memory");
-        goto done;
-    }
-    if ((s = eip_protect_forward(m, ds->pixels, n, y, err)))
-        goto done;
-    for (int pass = 0; pass < 2; pass++) {
-        m->dec = pass == 0 ? EIP_CRYPTO_PHI_ML : EIP_CRYPTO_PHI_ARGMAX;
-        if (m->dec == EIP_CRYPTO_PHI_ML && owner_cb) {
-            /* the model's own reading: label of the chosen slot in the
-             * owner's labelled codebook (same slots as the deploy one) */
-            int64_t right = 0, vs = 0;
-            for (int64_t i = 0; i < n && !s; i++) {
-                eip_crypto_ct cc;
-                int64_t sl;
-                if (!(s = eip_crypto_phi_inv(m->pk, owner_cb, y + i * m->k, 1, EIP_CRYPTO_PHI_ML, &cc,
-                                             &sl, err))) {
-                    right += eip_crypto_codebook_label(owner_cb, sl) == ds->labels[i];
-                    vs += eip_crypto_codebook_label(owner_cb, sl) == EIP_CRYPTO_NOT_A_LABEL;
-                }
-            }
-            if (s)
-                goto done;
-            acc->codebook_ml = n ? (double)right / (double)n : 0;
-            acc->verif_slot = n ? (double)vs / (double)n : 0;
-        }
-        if (!sk)
-            continue;
-        if ((s = eip_protect_predict_outputs(m, y, n, rng, c, slot, err)) ||
-            (s = eip_protect_decrypt(m, sk, 0, c, n, lab, err)))
-            goto done;
-        int64_t right = 0, nal = 0;
-        for (int64_t i = 0; i < n; i++) {
-            right += lab[i] == ds->labels[i];
-            nal += lab[i] == EIP_CRYPTO_NOT_A_LABEL;
-        }
-        if (pass == 0) {
-            acc->key_ml = n ? (double)right / (double)n : 0;
-            acc->not_a_label = n ? (double)nal / (double)n : 0;
-        } else {
-            acc->key_argmax = n ? (double)right / (double)n : 0;
-        }
-    }
-done:
-    m->dec = keep;
-    free(y);
-    free(c);
-    free(lab);
-    free(slot);
-    return s;
-}
+int eip_protect_model_advparams(const eip_protect_model_t *m) { return m->adv; }
+int eip_protect_model_locked(const eip_protect_model_t *m) { return m->adv && m->locked; }
