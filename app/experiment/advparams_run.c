@@ -232,11 +232,9 @@ eip_status eip_exp_advparams_run(const eip_exp_advparams_config *cfg, eip_error 
         (s = eip_nn_ctx_init(&e.nn, (int)cfg->threads, err)) != EIP_OK ||
         (s = eip_data_load_by_name(cfg->dataset, cfg->data_dir, &e.train_full, &e.test, err)) != EIP_OK)
         goto done;
-    if ((s = eip_data_set_subset_first(&e.train_full,
-                                       cfg->train_limit > 0 && cfg->train_limit < e.train_full.n
-                                           ? cfg->train_limit
-                                           : e.train_full.n,
-                                       &e.train, err)) != EIP_OK)
+    /* --limit N: the same N images as `encryip train --limit N` */
+    if ((s = eip_data_set_subset_random(&e.train_full, cfg->train_limit, EIP_DATA_LIMIT_SEED, &e.train,
+                                        err)) != EIP_OK)
         goto done;
     e.c = e.train.c;
     double m[EIP_DATA_MAX_CHANNELS], sd[EIP_DATA_MAX_CHANNELS];
