@@ -112,13 +112,8 @@ static eip_status cost_original(eip_expe_train *tr, const eip_data_set *train,
     eip_nn_net_t *net = NULL;
     eip_train_fit_result fit = {0};
     eip_status s;
-    eip_train_fit_config fc = {0};
-    fc.train = train;
-    fc.trainconf = eip_expe_trainconf;
-    fc.trainconf_ctx = tr;
-    fc.batch = tr->batch;
-    fc.seed = tr->seed;
-    fc.init = 1;
+    eip_train_fit_config fc;
+    eip_expe_fit_config(&fc, tr, train);
     if ((s = eip_expe_build(tr, train->num_classes, &net, err)) ||
         (s = eip_train_fit(net, &fc, &fit, err)) ||
         (s = eip_train_evaluate(net, test, fit.mean, fit.std, EIP_TRAIN_EVAL_BATCH, &row->acc, err)))

@@ -37,6 +37,9 @@ void eip_expe_train_init(eip_expe_train *tr, eip_nn_ctx *nn, const char *model, 
 /* eip_protect_build_fn / eip_protect_trainconf_fn over an eip_expe_train. */
 eip_status eip_expe_build(void *ctx, int64_t k, eip_nn_net_t **net, eip_error *err);
 void eip_expe_trainconf(void *ctx, int64_t steps, eip_train_config *tc);
+/* eip_train_fit of a plain model on train through `tr` (recipe, batch,
+ * seed, init); the caller adds test / eval sets. */
+void eip_expe_fit_config(eip_train_fit_config *fc, eip_expe_train *tr, const eip_data_set *train);
 /* The library's training recipe with this trainer's settings. */
 eip_train_recipe eip_expe_recipe(const eip_expe_train *t);
 void eip_expe_stage(void *ctx, const char *msg);

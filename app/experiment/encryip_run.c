@@ -64,15 +64,10 @@ static eip_status run_original(const eip_exp_encryip_config *cfg, eip_expe_train
     eip_nn_net_t *net = NULL;
     eip_train_fit_result fit = {0};
     eip_status s;
-    eip_train_fit_config fc = {0};
-    fc.train = train;
+    eip_train_fit_config fc;
+    eip_expe_fit_config(&fc, tr, train);
     fc.test = test;
     fc.eval_set = evalset;
-    fc.trainconf = eip_expe_trainconf;
-    fc.trainconf_ctx = tr;
-    fc.batch = tr->batch;
-    fc.seed = tr->seed;
-    fc.init = 1;
     if ((s = eip_expe_build(tr, train->num_classes, &net, err)) ||
         (s = eip_train_fit(net, &fc, &fit, err)) || (s = copy_curve(r, &fit.history, err)))
         goto done;

@@ -70,6 +70,17 @@ void eip_expe_trainconf(void *ctx, int64_t steps, eip_train_config *tc)
     tc->progress_ctx = (void *)t;
 }
 
+void eip_expe_fit_config(eip_train_fit_config *fc, eip_expe_train *tr, const eip_data_set *train)
+{
+    memset(fc, 0, sizeof *fc);
+    fc->train = train;
+    fc->trainconf = eip_expe_trainconf;
+    fc->trainconf_ctx = tr;
+    fc->batch = tr->batch;
+    fc->seed = tr->seed;
+    fc->init = 1;
+}
+
 void eip_expe_stage(void *ctx, const char *msg)
 {
     const eip_expe_train *t = ctx;
