@@ -146,7 +146,7 @@ static eip_status refuse_protected(const char *path, eip_error *err)
     eip_status s = eip_ckpt_reader_open(&r, path, err);
     if (s)
         return s;
-    if (eip_ckpt_reader_meta(r, "protect.advparams"))
+    if (eip_ckpt_reader_meta(r, EIP_PROTECT_META_ADVPARAMS))
         s = eip_error_set(err, EIP_ERR_STATE,
                           "%s is the AdvParams-locked model of an EncryIP bundle: its weights are "
                           "unlocked in memory only (predict/classify --weights-key), never written "

@@ -48,6 +48,18 @@ extern "C" {
  * (protect --advparams): a reader that does not know about encrypted weights
  * refuses it instead of silently running them. */
 #define EIP_PROTECT_VERSION_ADVPARAMS 2
+/* Metadata keys of a protected model (docs/PROTECT.md), beside nn's
+ * EIP_NN_META_* (norm.*, train.*); written by eip_protect_model_save. */
+#define EIP_PROTECT_META_ADVPARAMS "protect.advparams"
+#define EIP_PROTECT_META_BUNDLE "protect.bundle"
+#define EIP_PROTECT_META_CLASSES "protect.classes"
+#define EIP_PROTECT_META_CODEBOOK "protect.codebook"
+#define EIP_PROTECT_META_DECODER "protect.decoder"
+#define EIP_PROTECT_META_GROUP "protect.group"
+#define EIP_PROTECT_META_K "protect.k"
+#define EIP_PROTECT_META_PK_ID "protect.pk_id"
+#define EIP_PROTECT_META_Q "protect.q"
+#define EIP_PROTECT_META_VERSION "protect.version"
 #define EIP_PROTECT_ADV_DEFAULT_ENC 256 /* encryption-set images */
 #define EIP_PROTECT_ID_BYTES 16        /* bundle id: 32 hex characters */
 #define EIP_PROTECT_MAX_VERIF 100000   /* verification instances in one bundle */

@@ -93,24 +93,24 @@ eip_status eip_protect_model_wrap(eip_nn_net_t *net, int own_net, const eip_cryp
     if ((s = codebook_hash(m->cb, hash, err)))
         goto fail;
     snprintf(buf, sizeof buf, "%d", EIP_PROTECT_VERSION);
-    if ((s = eip_protect_model_meta_set(m, "protect.version", buf, err)) ||
-        (s = eip_protect_model_meta_set(m, "protect.group",
+    if ((s = eip_protect_model_meta_set(m, EIP_PROTECT_META_VERSION, buf, err)) ||
+        (s = eip_protect_model_meta_set(m, EIP_PROTECT_META_GROUP,
                                         eip_crypto_group_name(eip_crypto_pk_group(pk)), err)))
         goto fail;
     snprintf(buf, sizeof buf, "%d", (int)eip_crypto_pk_classes(pk));
-    if ((s = eip_protect_model_meta_set(m, "protect.classes", buf, err)))
+    if ((s = eip_protect_model_meta_set(m, EIP_PROTECT_META_CLASSES, buf, err)))
         goto fail;
     snprintf(buf, sizeof buf, "%lld", (long long)eip_crypto_pk_q(pk));
-    if ((s = eip_protect_model_meta_set(m, "protect.q", buf, err)))
+    if ((s = eip_protect_model_meta_set(m, EIP_PROTECT_META_Q, buf, err)))
         goto fail;
     snprintf(buf, sizeof buf, "%lld", (long long)m->k);
-    if ((s = eip_protect_model_meta_set(m, "protect.k", buf, err)))
+    if ((s = eip_protect_model_meta_set(m, EIP_PROTECT_META_K, buf, err)))
         goto fail;
     sodium_bin2hex(buf, sizeof buf, eip_crypto_pk_id(pk), EIP_CRYPTO_PKID_BYTES);
-    if ((s = eip_protect_model_meta_set(m, "protect.pk_id", buf, err)) ||
-        (s = eip_protect_model_meta_set(m, "protect.codebook", hash, err)) ||
-        (s = eip_protect_model_meta_set(m, "protect.decoder", "ml", err)) ||
-        (s = eip_protect_model_meta_set(m, "protect.bundle", bundle_id ? bundle_id : "", err)))
+    if ((s = eip_protect_model_meta_set(m, EIP_PROTECT_META_PK_ID, buf, err)) ||
+        (s = eip_protect_model_meta_set(m, EIP_PROTECT_META_CODEBOOK, hash, err)) ||
+        (s = eip_protect_model_meta_set(m, EIP_PROTECT_META_DECODER, "ml", err)) ||
+        (s = eip_protect_model_meta_set(m, EIP_PROTECT_META_BUNDLE, bundle_id ? bundle_id : "", err)))
         goto fail;
     char nm[EIP_NN_META_NORM_BYTES], ns[EIP_NN_META_NORM_BYTES];
     eip_nn_meta_norm_format(mean, std, m->c, nm, ns);
@@ -179,7 +179,7 @@ static eip_status deploy_dir(const char *path, char *out, size_t cap, eip_error 
             eip_status s = eip_ckpt_reader_open(&r, path, err);
             if (s)
                 return s;
-            int prot = eip_ckpt_reader_meta(r, "protect.version") != NULL;
+            int prot = eip_ckpt_reader_meta(r, EIP_PROTECT_META_VERSION) != NULL;
             eip_ckpt_reader_free(r);
             if (!prot)
                 return eip_error_set(err, EIP_ERR_FORMAT,
@@ -218,7 +218,7 @@ eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect
     }
     if ((s = eip_ckpt_reader_open(&r, mpath, err)))
         goto fail;
-    const char *ver = eip_ckpt_reader_meta(r, "protect.version");
+    const char *ver = eip_ckpt_reader_meta(r, EIP_PROTECT_META_VERSION);
     if (!ver) {
         s = eip_error_set(err, EIP_ERR_FORMAT,
                           "%s: not a protected model (no protect.* metadata; a plain model from "
@@ -232,7 +232,7 @@ eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect
         goto fail;
     }
     /* version 2 = AdvParams-encrypted weights, and only then */
-    const char *adv = eip_ckpt_reader_meta(r, "protect.advparams");
+    const char *adv = eip_ckpt_reader_meta(r, EIP_PROTECT_META_ADVPARAMS);
     if (!strcmp(ver, "2") != !!adv) {
         s = eip_error_set(err, EIP_ERR_FORMAT, "%s: protect.version %s %s protect.advparams metadata",
                           mpath, ver, adv ? "with" : "without");
@@ -244,9 +244,9 @@ eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect
         m->adv = m->locked = 1;
     }
     snprintf(m->path, sizeof m->path, "%s", mpath);
-    static const char *need[] = {"protect.group", "protect.classes", "protect.q", "protect.k",
-                                 "protect.pk_id", "protect.codebook", "protect.decoder",
-                                 "protect.bundle", EIP_NN_META_NORM_MEAN, EIP_NN_META_NORM_STD};
+    static const char *need[] = {EIP_PROTECT_META_GROUP, EIP_PROTECT_META_CLASSES, EIP_PROTECT_META_Q, EIP_PROTECT_META_K,
+                                 EIP_PROTECT_META_PK_ID, EIP_PROTECT_META_CODEBOOK, EIP_PROTECT_META_DECODER,
+                                 EIP_PROTECT_META_BUNDLE, EIP_NN_META_NORM_MEAN, EIP_NN_META_NORM_STD};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!eip_ckpt_reader_meta(r, need[i])) {
             s = eip_error_set(err, EIP_ERR_FORMAT, "%s: protected model without %s metadata", mpath,
@@ -265,23 +265,23 @@ eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect
         goto fail;
     char hex[65];
     sodium_bin2hex(hex, sizeof hex, eip_crypto_pk_id(m->pk), EIP_CRYPTO_PKID_BYTES);
-    if (strcmp(hex, eip_ckpt_reader_meta(r, "protect.pk_id"))) {
+    if (strcmp(hex, eip_ckpt_reader_meta(r, EIP_PROTECT_META_PK_ID))) {
         s = eip_error_set(err, EIP_ERR_CRYPTO, "%s: belongs to another public key than %s "
                           "(model pk id %s, key %s)", mpath, kpath,
-                          eip_ckpt_reader_meta(r, "protect.pk_id"), hex);
+                          eip_ckpt_reader_meta(r, EIP_PROTECT_META_PK_ID), hex);
         goto fail;
     }
     if ((s = eip_protect_file_hash(cpath, hex, err)))
         goto fail;
-    if (strcmp(hex, eip_ckpt_reader_meta(r, "protect.codebook"))) {
+    if (strcmp(hex, eip_ckpt_reader_meta(r, EIP_PROTECT_META_CODEBOOK))) {
         s = eip_error_set(err, EIP_ERR_FORMAT, "%s: is not the codebook this model was trained with "
                           "(BLAKE2b %s, the model expects %s)", cpath, hex,
-                          eip_ckpt_reader_meta(r, "protect.codebook"));
+                          eip_ckpt_reader_meta(r, EIP_PROTECT_META_CODEBOOK));
         goto fail;
     }
     if ((s = eip_crypto_codebook_load(m->pk, cpath, &m->cb, err)))
         goto fail;
-    if (!strcmp(eip_ckpt_reader_meta(r, "protect.decoder"), "argmax"))
+    if (!strcmp(eip_ckpt_reader_meta(r, EIP_PROTECT_META_DECODER), "argmax"))
         m->dec = EIP_CRYPTO_PHI_ARGMAX;
     if ((s = eip_nn_load(ctx, mpath, &m->net, err)))
         goto fail;
@@ -384,9 +384,9 @@ eip_status eip_protect_model_adv_mark(eip_protect_model_t *m,
     char hex[2 * EIP_ADVPARAMS_HASH_BYTES + 1], ver[16];
     sodium_bin2hex(hex, sizeof hex, h, EIP_ADVPARAMS_HASH_BYTES);
     snprintf(ver, sizeof ver, "%d", EIP_PROTECT_VERSION_ADVPARAMS);
-    eip_status s = eip_protect_model_meta_set(m, "protect.version", ver, err);
+    eip_status s = eip_protect_model_meta_set(m, EIP_PROTECT_META_VERSION, ver, err);
     if (!s)
-        s = eip_protect_model_meta_set(m, "protect.advparams", hex, err);
+        s = eip_protect_model_meta_set(m, EIP_PROTECT_META_ADVPARAMS, hex, err);
     if (s)
         return s;
     m->adv = 1;
