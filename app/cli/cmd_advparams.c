@@ -13,6 +13,7 @@
 #include "encryip/attack.h"
 #include "encryip/ckpt.h"
 #include "encryip/data.h"
+#include "encryip/protect.h"
 #include "experiment/experiment.h"
 #include "encryip/util.h"
 
