@@ -9,6 +9,7 @@ void eip_crypto_pk_free(eip_crypto_pk_t *pk)
     if (!pk)
         return;
     eip_group_free(&pk->grp);
+    eip_rfast_free(pk->fast);
     free(pk);
 }
 
