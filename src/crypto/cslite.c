@@ -178,6 +178,11 @@ eip_status eip_pk_prepare(eip_crypto_pk_t *pk, eip_error *err)
     return eip_rfast_new(pk, &pk->fast, err);
 }
 
+eip_status eip_sk_prepare(eip_crypto_sk_t *sk, eip_error *err)
+{
+    return sk->labels ? EIP_OK : eip_rfast_labels_new(&sk->grp, &sk->labels, err);
+}
+
 void eip_master_derive(const eip_crypto_master_t *m, int64_t j, eip_scalar *a, eip_scalar *b)
 {
     /* a_j = a1 + (b1 - b_j) t */
@@ -208,6 +213,10 @@ eip_status eip_crypto_master_sk(const eip_crypto_master_t *m, int64_t j, eip_cry
     memcpy(sk->pk_id, m->pk_id, sizeof sk->pk_id);
     sk->index = j;
     eip_master_derive(m, j, &sk->a, &sk->b);
+    if ((s = eip_sk_prepare(sk, err))) {
+        eip_crypto_sk_free(sk);
+        return s;
+    }
     *out = sk;
     return EIP_OK;
 }
@@ -353,6 +362,12 @@ eip_status eip_crypto_dec(const eip_crypto_sk_t *sk, const eip_crypto_ct *c, eip
 eip_status eip_crypto_dec_label(const eip_crypto_sk_t *sk, const eip_crypto_ct *c, int32_t *label,
                                 eip_error *err)
 {
+    if (sk->labels && eip_group_fast_dec(&sk->grp)) { /* no encoding of m */
+        int bad = eip_rfast_dec_label(sk->labels, &sk->a, &sk->b, c, label);
+        if (bad)
+            *label = EIP_CRYPTO_NOT_A_LABEL;
+        return bad ? ct_bad(&sk->grp, bad, "Dec", err) : EIP_OK;
+    }
     eip_crypto_elem m;
     eip_status s = eip_crypto_dec(sk, c, &m, err);
     *label = s ? EIP_CRYPTO_NOT_A_LABEL : sk->grp.ops->elem_label(&sk->grp, &m);

@@ -108,6 +108,22 @@ void eip_rfast_pow_mul(const eip_rfast *f, int which, const eip_scalar *s, const
 int eip_rfast_sampdist(const eip_crypto_pk_t *pk, const eip_crypto_ct *in, const eip_scalar *r,
                        eip_crypto_rng_t *rng, eip_crypto_ct *out);
 int eip_rfast_dec(const eip_scalar *a, const eip_scalar *b, const eip_crypto_ct *c, eip_crypto_elem *m);
+/* Dec + label by comparing with the decoded label points (z <= this; more
+ * classes: encode and binary search, which is then cheaper). */
+#define EIP_RFAST_LABEL_SCAN 32
+typedef struct eip_rfast_labels eip_rfast_labels;
+/* *out = NULL (no error) unless ristretto255 with z <= EIP_RFAST_LABEL_SCAN. */
+eip_status eip_rfast_labels_new(const eip_group *g, eip_rfast_labels **out, eip_error *err);
+void eip_rfast_labels_free(eip_rfast_labels *l);
+int eip_rfast_dec_label(const eip_rfast_labels *l, const eip_scalar *a, const eip_scalar *b,
+                        const eip_crypto_ct *c, int32_t *label);
+/* Batch SampDist: the distinct ciphertexts of in [n], decoded once. */
+typedef struct eip_rfast_pts eip_rfast_pts;
+eip_status eip_rfast_pts_new(const eip_crypto_ct *in, int64_t n, eip_rfast_pts **out, eip_error *err);
+void eip_rfast_pts_free(eip_rfast_pts *p);
+/* out = SampDist of item i with randomness r (pk must have tables). */
+int eip_rfast_sampdist_pts(const eip_crypto_pk_t *pk, const eip_rfast_pts *p, int64_t i,
+                           const eip_scalar *r, eip_crypto_ct *out);
 /* Dec through eip_rfast_dec? (ristretto255 and not plain) */
 static inline bool eip_group_fast_dec(const eip_group *g)
 {
@@ -143,7 +159,10 @@ struct eip_crypto_sk {
     unsigned char pk_id[EIP_CRYPTO_PKID_BYTES];
     int64_t index; /* j, 1-based */
     eip_scalar a, b;
+    eip_rfast_labels *labels; /* ristretto255, few classes: decoded label points (eip_sk_prepare) */
 };
+/* cslite.c: builds sk->labels (master_sk, sk_from_bytes). */
+eip_status eip_sk_prepare(eip_crypto_sk_t *sk, eip_error *err);
 
 struct eip_crypto_master {
     eip_group grp;

@@ -294,6 +294,8 @@ eip_status eip_crypto_sk_from_bytes(const unsigned char *buf, size_t len, const 
                       name, g->ops->name);
         goto fail;
     }
+    if ((s = eip_sk_prepare(sk, err)))
+        goto fail;
     *out = sk;
     return EIP_OK;
 fail:

@@ -138,8 +138,8 @@ static void groups_agree(void)
 typedef struct round_out {
     eip_crypto_ct enc, sd, fake, fake_for;
     eip_crypto_elem dec, dec_fake, fds[3];
-    int32_t lab;
-    eip_status bad_dec[3], bad_sd[3];
+    int32_t lab, lab_fake, lab_for, bad_lab[3];
+    eip_status bad_dec[3], bad_sd[3], bad_dl[3];
 } round_out;
 
 static void one_round(eip_crypto_pk_t *pk, eip_crypto_sk_t *sk, eip_crypto_master_t *m, uint64_t seed,
@@ -157,8 +157,11 @@ static void one_round(eip_crypto_pk_t *pk, eip_crypto_sk_t *sk, eip_crypto_maste
     CHECK(eip_crypto_dec(sk, &o->fake, &o->dec_fake, &err) == EIP_OK, "%s", err.msg);
     CHECK(eip_crypto_dec_label(sk, &o->sd, &o->lab, &err) == EIP_OK && o->lab == y, "label %d != %d",
           (int)o->lab, (int)y);
+    CHECK(eip_crypto_dec_label(sk, &o->fake, &o->lab_fake, &err) == EIP_OK, "%s", err.msg);
     if (seed % 8 == 0) {
         CHECK(eip_crypto_fake_for(m, 2, y, rng, &o->fake_for, &err) == EIP_OK, "%s", err.msg);
+        CHECK(eip_crypto_dec_label(sk, &o->fake_for, &o->lab_for, &err) == EIP_OK && o->lab_for == y,
+              "verification ciphertext for licensee 2 decrypts to %d, not %d", (int)o->lab_for, (int)y);
         CHECK(eip_crypto_fake_decryptions(m, &o->fake_for, o->fds, &err) == EIP_OK, "%s", err.msg);
     }
     /* a ciphertext with one element replaced by random bytes: same verdict */
@@ -167,6 +170,7 @@ static void one_round(eip_crypto_pk_t *pk, eip_crypto_sk_t *sk, eip_crypto_maste
         eip_crypto_elem mm;
         eip_rng_bytes(rng, c.u[i].b, 32);
         o->bad_dec[i] = eip_crypto_dec(sk, &c, &mm, NULL);
+        o->bad_dl[i] = eip_crypto_dec_label(sk, &c, &o->bad_lab[i], NULL);
         o->bad_sd[i] = eip_crypto_sampdist(pk, &c, rng, &d, NULL);
     }
     eip_crypto_rng_free(rng);
@@ -189,6 +193,7 @@ static void cslite_agrees(void)
     REQUIRE(eip_crypto_gen(&prm, 3, rng, &pk, &m, &err) == EIP_OK, "%s", err.msg);
     REQUIRE(eip_crypto_master_sk(m, 2, &sk, &err) == EIP_OK, "%s", err.msg);
     REQUIRE(pk->fast, "ristretto255 public key without fixed-base tables");
+    REQUIRE(sk->labels, "ristretto255 secret key (10 classes) without decoded label points");
     int differ = 0, invalid_seen = 0;
     for (uint64_t seed = 1; seed <= 48; seed++) {
         round_out fast, plain;
@@ -231,8 +236,12 @@ static void batch_agrees(eip_crypto_group_id grp)
     REQUIRE(eip_crypto_master_sk(m, 1, &sk, &err) == EIP_OK, "%s", err.msg);
     eip_crypto_ct in[N], seq[N], bat[N];
     int32_t want[N], got[N];
+    /* like a deployment: inputs repeat (codewords), decoded once per batch */
     for (int i = 0; i < N; i++)
-        REQUIRE(eip_crypto_enc(pk, i % 10, NULL, &in[i], &err) == EIP_OK, "%s", err.msg);
+        if (i < 10)
+            REQUIRE(eip_crypto_enc(pk, i, NULL, &in[i], &err) == EIP_OK, "%s", err.msg);
+        else
+            in[i] = in[i % 10];
     for (int threads = 1; threads <= 3; threads += 2) {
         eip_crypto_rng_t *r1, *r2;
         REQUIRE(eip_crypto_rng_new_u64(5, &r1, &err) == EIP_OK && eip_crypto_rng_new_u64(5, &r2, &err) == EIP_OK,
@@ -257,6 +266,7 @@ static void batch_agrees(eip_crypto_group_id grp)
         eip_crypto_ct one[N];
         memcpy(one, in, sizeof one);
         one[20].u[0] = bat[N - 1].u[2];
+        one[25] = one[20]; /* a repeated bad input: the first item is named */
         CHECK(eip_crypto_sampdist_batch(pk, one, N, NULL, threads, one, &err) == EIP_ERR_CRYPTO &&
                   strstr(err.msg, "item 20") && strstr(err.msg, "u1"),
               "bad item not reported: %s", err.msg);
