@@ -68,9 +68,8 @@ static int thread_count(int threads, int64_t n)
 /* Runs the template job over [0, n) on up to `threads` threads.  A thread
  * that cannot be created leaves its range to the calling thread, so this
  * never fails. */
-static void spread(const job *tmpl, int64_t n, int threads, job *jobs)
+static void spread(const job *tmpl, int64_t n, int t, job *jobs)
 {
-    int t = thread_count(threads, n);
     pthread_t tid[MAX_THREADS];
     bool started[MAX_THREADS] = {false};
     for (int k = 0; k < t; k++) {
@@ -123,7 +122,8 @@ eip_status eip_crypto_sampdist_batch(const eip_crypto_pk_t *pk, const eip_crypto
     if (n == 0)
         return EIP_OK;
     eip_scalar *r = malloc((size_t)n * sizeof *r);
-    job *jobs = malloc(MAX_THREADS * sizeof *jobs);
+    const int t = thread_count(threads, n);
+    job *jobs = malloc((size_t)t * sizeof *jobs);
     if (!r || !jobs) {
         free(r);
         free(jobs);
@@ -140,11 +140,10 @@ eip_status eip_crypto_sampdist_batch(const eip_crypto_pk_t *pk, const eip_crypto
         return s;
     }
     job tmpl = {.pk = pk, .in = in, .r = r, .pts = pts, .out = out};
-    spread(&tmpl, n, threads, jobs);
+    spread(&tmpl, n, t, jobs);
     eip_rfast_pts_free(pts);
     sodium_memzero(r, (size_t)n * sizeof *r);
     free(r);
-    int t = thread_count(threads, n);
     for (int k = 0; k < t && !s; k++)
         if (jobs[k].bad >= 0) { /* ranges are in order: the first one is the lowest item */
             s = eip_error_set(err, EIP_ERR_CRYPTO, "item %lld: %s", (long long)jobs[k].bad, jobs[k].err.msg);
@@ -160,11 +159,12 @@ eip_status eip_crypto_dec_label_batch(const eip_crypto_sk_t *sk, const eip_crypt
         return eip_error_set(err, EIP_ERR_ARG, "Dec batch: negative count %lld", (long long)n);
     if (n == 0)
         return EIP_OK;
-    job *jobs = malloc(MAX_THREADS * sizeof *jobs);
+    const int t = thread_count(threads, n);
+    job *jobs = malloc((size_t)t * sizeof *jobs);
     if (!jobs)
         return eip_error_set(err, EIP_ERR_NOMEM, "Dec batch: out of memory");
     job tmpl = {.sk = sk, .in = c, .labels = labels};
-    spread(&tmpl, n, threads, jobs);
+    spread(&tmpl, n, t, jobs);
     free(jobs);
     return EIP_OK;
 }
