@@ -286,8 +286,9 @@ eip_status eip_crypto_enc_elem(const eip_crypto_pk_t *pk, const eip_crypto_elem 
     eip_crypto_elem hr;
     g->ops->sc_random(g, rng, &r, false);
     const eip_rfast *f = eip_pk_fast(pk);
-    if (f) { /* same bytes, from the fixed-base tables */
-        eip_rfast_pow_mul(f, 0, &r, NULL, &c->u[0]);
+    if (f) { /* same bytes; u1 from libsodium's base-point table (no addition
+              * follows, and it beats decaf's comb + encoding), u2, u3 from ours */
+        g->ops->pow_g1(g, &c->u[0], &r);
         eip_rfast_pow_mul(f, 1, &r, NULL, &c->u[1]);
         eip_rfast_pow_mul(f, 2, &r, m, &c->u[2]);
     } else {
@@ -394,8 +395,8 @@ eip_status eip_crypto_fake(const eip_crypto_pk_t *pk, eip_crypto_rng_t *rng, eip
     eip_scalar r1, r2;
     fake_exponents(g, rng, &r1, &r2);
     const eip_rfast *f = eip_pk_fast(pk);
-    if (f) {
-        eip_rfast_pow_mul(f, 0, &r1, NULL, &c->u[0]);
+    if (f) { /* u1 as in Enc */
+        g->ops->pow_g1(g, &c->u[0], &r1);
         eip_rfast_pow_mul(f, 1, &r2, NULL, &c->u[1]);
     } else {
         g->ops->pow_g1(g, &c->u[0], &r1);
