@@ -1,12 +1,13 @@
 /* CS_lite throughput, both groups: Enc, Dec, Dec+label, SampDist, Fake
  * operations per second on the calling thread (pin it to one core with
- * taskset), median of 7 repeats, the plain libsodium-only path ("plain") and
- * the library's path ("new": libdecaf fixed-base tables and double-scalar Dec
- * for ristretto255; the paper group has one path) side by side, measured
- * alternately so both see the same machine load.  Then the batch entry
- * points (eip_crypto_*_batch) on 1 and 2 threads, and SampDist relative to
- * three raw exponentiations (ristretto255: 3 x crypto_scalarmult_ristretto255;
- * paper: 3 x modular exponentiation).
+ * taskset), thread CPU time, median of 11 repeats, the plain libsodium-only
+ * path ("plain") and the library's path ("new": libdecaf fixed-base tables
+ * and double-scalar Dec for ristretto255; the paper group has one path) side
+ * by side, measured alternately so both see the same machine load.  Then the
+ * batch entry points (eip_crypto_*_batch, both paths, alternately) on 1 and
+ * 2 threads, and SampDist relative to three raw exponentiations
+ * (ristretto255: 3 x crypto_scalarmult_ristretto255; paper: 3 x modular
+ * exponentiation).
  * Not a test.  Run: taskset -c 1 ./build/bench/bench_crypto
  * (figures: docs/BENCHMARKS.md) */
 #include <sodium.h>
@@ -126,25 +127,30 @@ static void measure2(bench_ctx *x, op_fn f, int iters, double sec[2])
     }
 }
 
-/* median seconds per item of a batch call on `threads` threads (1 thread:
- * the calling thread's CPU time, comparable with the lines above; 2: wall
- * time) */
-static double measure_batch(bench_ctx *x, int dec, int threads, eip_crypto_ct *buf, int32_t *lab)
+/* median seconds per item of a batch call on `threads` threads, plain [0]
+ * and new [1] alternately (1 thread: the calling thread's CPU time,
+ * comparable with the lines above; 2: wall time) */
+static void measure_batch(bench_ctx *x, int dec, int threads, eip_crypto_ct *buf, int32_t *lab, double sec[2])
 {
-    double t[REPEATS];
+    double t[2][REPEATS];
     eip_error err = {0};
-    for (int r = 0; r < REPEATS; r++) {
-        for (int i = 0; i < BATCH; i++)
-            buf[i] = x->c;
-        double t0 = threads == 1 ? cpu_now() : now();
-        eip_status s = dec ? eip_crypto_dec_label_batch(x->sk, buf, BATCH, threads, lab, &err)
-                           : eip_crypto_sampdist_batch(x->pk, buf, BATCH, NULL, threads, buf, &err);
-        t[r] = ((threads == 1 ? cpu_now() : now()) - t0) / BATCH;
-        if (s)
-            fprintf(stderr, "bench_crypto: %s\n", err.msg);
+    for (int r = 0; r < REPEATS; r++)
+        for (int p = 0; p < 2; p++) {
+            set_plain(x, p == 0);
+            for (int i = 0; i < BATCH; i++)
+                buf[i] = x->c;
+            double t0 = threads == 1 ? cpu_now() : now();
+            eip_status s = dec ? eip_crypto_dec_label_batch(x->sk, buf, BATCH, threads, lab, &err)
+                               : eip_crypto_sampdist_batch(x->pk, buf, BATCH, NULL, threads, buf, &err);
+            t[p][r] = ((threads == 1 ? cpu_now() : now()) - t0) / BATCH;
+            if (s)
+                fprintf(stderr, "bench_crypto: %s\n", err.msg);
+        }
+    set_plain(x, false);
+    for (int p = 0; p < 2; p++) {
+        qsort(t[p], REPEATS, sizeof t[p][0], cmp_d);
+        sec[p] = t[p][REPEATS / 2];
     }
-    qsort(t, REPEATS, sizeof t[0], cmp_d);
-    return t[REPEATS / 2];
 }
 
 static void print_cpu(void)
@@ -208,11 +214,13 @@ int main(void)
         double floor_s[2];
         measure2(&x, op_floor, iters, floor_s);
         for (int threads = 1; threads <= 2; threads++) {
-            double sd = measure_batch(&x, 0, threads, buf, lab), dc = measure_batch(&x, 1, threads, buf, lab);
-            printf("%-14s batch of %d (codewords repeat), %s: SampDist %.0f/s (%.2fx plain), Dec+label %.0f/s "
-                   "(%.2fx plain)\n",
-                   gn, BATCH, threads == 1 ? "1 thread, CPU time" : "2 threads, wall time", 1.0 / sd,
-                   sec[3][0] / sd, 1.0 / dc, sec[2][0] / dc);
+            double sd[2], dc[2];
+            measure_batch(&x, 0, threads, buf, lab, sd);
+            measure_batch(&x, 1, threads, buf, lab, dc);
+            printf("%-14s batch of %d (inputs repeat), %s: SampDist plain %.0f/s new %.0f/s (%.2fx), "
+                   "Dec+label plain %.0f/s new %.0f/s (%.2fx)\n",
+                   gn, BATCH, threads == 1 ? "1 thread, CPU time" : "2 threads, wall time", 1.0 / sd[0],
+                   1.0 / sd[1], sd[0] / sd[1], 1.0 / dc[0], 1.0 / dc[1], dc[0] / dc[1]);
         }
         printf("%-14s SampDist / 3 raw exponentiations: plain %.2f, new %.2f\n\n", gn, sec[3][0] / floor_s[1],
                sec[3][1] / floor_s[1]);
