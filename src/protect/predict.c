@@ -40,12 +40,9 @@ eip_status eip_protect_predict_outputs(const eip_protect_model_t *m, const float
                                        eip_error *err)
 {
     for (int64_t i = 0; i < n; i++) {
-        eip_crypto_ct c;
         int64_t slot = -1;
-        /* Algorithm 2 lines 2-3: Φ^-1 (eq. 3, or ML), then SampDist. */
-        eip_status s = eip_crypto_phi_inv(m->pk, m->cb, y + i * m->k, 1, m->dec, &c, &slot, err);
-        if (!s)
-            s = eip_crypto_sampdist(m->pk, &c, rng, &out[i], err);
+        /* Algorithm 2 line 2: Φ^-1 (eq. 3, or ML) */
+        eip_status s = eip_crypto_phi_inv(m->pk, m->cb, y + i * m->k, 1, m->dec, &out[i], &slot, err);
         if (s) {
             eip_error_prefix(err, "image %lld: ", (long long)i);
             return s;
@@ -53,7 +50,9 @@ eip_status eip_protect_predict_outputs(const eip_protect_model_t *m, const float
         if (slots)
             slots[i] = slot;
     }
-    return EIP_OK;
+    /* line 3: SampDist, in place, spread over all cores (same draws, in
+     * image order, as one call per image) */
+    return eip_crypto_sampdist_batch(m->pk, out, n, rng, 0, out, err);
 }
 
 eip_status eip_protect_predict(eip_protect_model_t *m, const uint8_t *pixels, int64_t n,
@@ -82,12 +81,8 @@ eip_status eip_protect_decrypt(const eip_protect_model_t *m, const eip_crypto_sk
         return eip_error_set(err, EIP_ERR_CRYPTO, "key of the %s group, the model uses %s",
                              eip_crypto_group_name(eip_crypto_sk_group(sk)),
                              eip_crypto_group_name(eip_crypto_pk_group(m->pk)));
-    for (int64_t i = 0; i < n; i++) {
-        /* eq. (4); an element outside the group would be ⊥: no label */
-        if (eip_crypto_dec_label(sk, &c[i], &labels[i], NULL) != EIP_OK)
-            labels[i] = EIP_CRYPTO_NOT_A_LABEL;
-    }
-    return EIP_OK;
+    /* eq. (4) over all cores; an element outside the group would be ⊥: no label */
+    return eip_crypto_dec_label_batch(sk, c, n, 0, labels, err);
 }
 
 eip_status eip_protect_classify(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
