@@ -328,6 +328,8 @@ eip_status eip_protect_model_save(const eip_protect_model_t *m, const char *dir,
                              "%s: refusing to save %s: its AdvParams-encrypted weights are unlocked "
                              "in memory, saving would write plaintext weights", dir,
                              m->path[0] ? m->path : "the protected model");
+    if (!m->net)
+        return eip_error_set(err, EIP_ERR_STATE, "%s: a model head without weights cannot be saved", dir);
     if (!force && (is_dir(dir) || is_file(dir)))
         return eip_error_set(err, EIP_ERR_STATE, "%s: already exists (use --force to overwrite)", dir);
     if (!is_dir(dir) && mkdir(dir, 0755) != 0)
@@ -375,6 +377,9 @@ eip_status eip_protect_model_check_shape(const eip_protect_model_t *m, const cha
 eip_status eip_protect_forward(eip_protect_model_t *m, const uint8_t *pixels, int64_t n, float *out,
                                eip_error *err)
 {
+    if (!m->net) /* eip_protect_model_load_head: outputs come from elsewhere */
+        return eip_error_set(err, EIP_ERR_STATE, "forward: %s has no weights (a head loaded for "
+                             "outputs computed elsewhere)", m->path[0] ? m->path : "the model");
     const int64_t hw = (int64_t)m->h * m->w, sample = m->c * hw;
     float *x = malloc((size_t)(FWD_BATCH * sample) * sizeof *x); /* [B, C, H, W] */
     if (!x)

@@ -111,7 +111,7 @@ static eip_status eval_decode(void *ctx, double *acc, eip_error *err)
     return s;
 }
 
-static eip_status keys_setup(const eip_protect_config *cfg, eip_protect_result *out, eip_error *err)
+eip_status eip_protect_keys_setup(const eip_protect_config *cfg, eip_protect_result *out, eip_error *err)
 {
     const int32_t z = cfg->train->num_classes;
     eip_status s;
@@ -154,8 +154,8 @@ static eip_status keys_setup(const eip_protect_config *cfg, eip_protect_result *
 
 /* Codewords in id order (labels, then verification), verification set,
  * slot permutation and both codebooks. */
-static eip_status codewords_setup(const eip_protect_config *cfg, eip_protect_result *out,
-                                  eip_crypto_ct **ids_ct, int64_t **perm_out, eip_error *err)
+eip_status eip_protect_codewords_setup(const eip_protect_config *cfg, eip_protect_result *out,
+                                      eip_crypto_ct **ids_ct, int64_t **perm_out, eip_error *err)
 {
     const eip_crypto_pk_t *pk = out->pk;
     const int32_t z = eip_crypto_pk_classes(pk);
@@ -302,16 +302,12 @@ static eip_status dataset_setup(const eip_protect_config *cfg, eip_protect_resul
                                             cfg->mnist_dir, &out->verif.images, err);
     if (s)
         return s;
-    const double frac = cfg->verif_fraction > 0 ? cfg->verif_fraction : 0.02;
     int64_t reps = cfg->verif_reps;
     if (reps <= 0) {
         eip_train_config probe; /* the epoch count decides the replicas */
         memset(&probe, 0, sizeof probe);
         cfg->trainconf(cfg->trainconf_ctx, 1, &probe);
-        const int64_t ep = probe.epochs > 0 ? probe.epochs : 1;
-        const int64_t by_frac = (int64_t)ceil(frac * (double)tr->n / (double)v);
-        const int64_t by_seen = (EIP_PROTECT_VERIF_PRESENTATIONS + ep - 1) / ep;
-        reps = by_frac > by_seen ? by_frac : by_seen;
+        reps = eip_protect_verif_reps_auto(tr->n, v, probe.epochs, cfg->verif_fraction);
     }
     out->verif_reps = reps;
     int64_t *idx = malloc((size_t)(v * reps) * sizeof *idx);
@@ -353,13 +349,8 @@ static eip_status memorised(eip_protect_model_t *m, const eip_protect_result *r,
         return eip_error_set(err, EIP_ERR_NOMEM, "protect: out of memory");
     eip_status s = eip_protect_forward(m, r->verif.images.pixels, v, y, err);
     int64_t hit = 0;
-    for (int64_t i = 0; i < v && !s; i++) {
-        eip_crypto_ct c;
-        int64_t slot;
-        if (!(s = eip_crypto_phi_inv(r->pk, r->codebook, y + i * r->k, 1, EIP_CRYPTO_PHI_ML, &c, &slot,
-                                     err)))
-            hit += !memcmp(&c, &r->verif.ct[i], sizeof c);
-    }
+    if (!s)
+        s = eip_protect_memorised_outputs(r->pk, r->codebook, &r->verif, y, r->k, NULL, &hit, err);
     free(y);
     *rate = v ? (double)hit / (double)v : 0;
     return s;
@@ -385,16 +376,10 @@ eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *ou
     eval_ctx ec = {0};
     eip_status s;
 
-    if ((s = keys_setup(cfg, out, err)))
+    if ((s = eip_protect_keys_setup(cfg, out, err)))
         goto fail;
-    {   /* bundle id: BLAKE2b-128(pk id || seed); unique per key pair */
-        unsigned char in[EIP_CRYPTO_PKID_BYTES + 8], h[EIP_PROTECT_ID_BYTES];
-        memcpy(in, eip_crypto_pk_id(out->pk), EIP_CRYPTO_PKID_BYTES);
-        eip_le_put_u64(in + EIP_CRYPTO_PKID_BYTES, cfg->seed);
-        crypto_generichash(h, sizeof h, in, sizeof in, NULL, 0);
-        eip_protect_hex(h, sizeof h, out->id);
-    }
-    if ((s = codewords_setup(cfg, out, &ids_ct, &perm, err)))
+    eip_protect_bundle_id(out->pk, cfg->seed, out->id);
+    if ((s = eip_protect_codewords_setup(cfg, out, &ids_ct, &perm, err)))
         goto fail;
     if ((s = dataset_setup(cfg, out, perm, &combined, err)))
         goto fail;
