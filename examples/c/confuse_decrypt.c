@@ -4,6 +4,7 @@
  * with one key; prints the seconds of each.  Built against the installed
  * library:  cc confuse_decrypt.c $(pkg-config --cflags --libs encryip)
  * usage: confuse_decrypt BUNDLE LOGITS.f32 N KEY */
+#define _POSIX_C_SOURCE 200809L
 #include <encryip/encryip.h>
 #include <stdio.h>
 #include <stdlib.h>
