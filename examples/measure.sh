@@ -13,25 +13,33 @@ export ENCRYIP_LIB="$build/libencryip.so" OMP_NUM_THREADS=1
 mkdir -p "$out"; out="$(cd "$out" && pwd)"
 work="$(mktemp -d /tmp/encryip-measure.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
+echo "load at the start: $(cat /proc/loadavg)"
 $py "$here/make_imagefolder.py" "$work/data" --train "$ntrain" --test 10000
 common=(--data "$work/data" --epochs "$epochs" --batch 64 --lr 3e-3 --width 16 --threads 1)
 run() { echo "== $*"; nice -n 5 "$@"; }
-for seed in 1 2 3; do
+# the three seeds run side by side (a shared, loaded machine: one chain each)
+chain() {
+    local seed=$1
     run $py "$here/protect_pytorch.py" "${common[@]}" --mode plain --seed $seed \
         --save-plain "$work/plain-$seed.pt" --json "$out/plain-s$seed.json"
     for g in paper ristretto255; do
         run $py "$here/protect_pytorch.py" "${common[@]}" --group $g --seed $seed --force \
             --out "$work/b-$g-$seed" --honest "$work/plain-$seed.pt" --json "$out/$g-s$seed.json"
     done
-done
-# DDP: 2 processes x batch 32 = the 1-process batch 64 of ristretto255-s1 (same global batch)
-run $py -m torch.distributed.run --nproc_per_node=2 --redirects 1 --tee 1 --rdzv_backend=c10d --rdzv_endpoint=127.0.0.1:0 \
-    "$here/protect_pytorch.py" --data "$work/data" --epochs "$epochs" --batch 32 --lr 3e-3 --width 16 \
-    --threads 1 --group ristretto255 --seed 1 --force --out "$work/b-ddp" --json "$out/ddp2-ristretto255-s1.json"
-# head fine-tuning of the trained plain model (seed 1), 1 epoch, both groups
+}
+for seed in 1 2 3; do chain $seed > "$out/chain-s$seed.log" 2>&1 & done
+wait
+# DDP: 2 processes x batch 32 = the 1-process batch 64 of ristretto255-s1 (same global batch);
+# head fine-tuning of the trained plain model (seed 1), 1 epoch, both groups; side by side
+run $py -m torch.distributed.run --nproc_per_node=2 --redirects 1 --tee 1 --rdzv_backend=c10d \
+    --rdzv_endpoint=127.0.0.1:0 "$here/protect_pytorch.py" --data "$work/data" --epochs "$epochs" \
+    --batch 32 --lr 3e-3 --width 16 --threads 1 --group ristretto255 --seed 1 --force \
+    --out "$work/b-ddp" --json "$out/ddp2-ristretto255-s1.json" > "$out/ddp2.log" 2>&1 &
 for g in paper ristretto255; do
     run $py "$here/protect_pytorch.py" --data "$work/data" --epochs 1 --batch 64 --lr 1e-3 --width 16 \
         --threads 1 --mode finetune --pretrained "$work/plain-1.pt" --group $g --seed 1 --force \
-        --out "$work/b-ft-$g" --honest "$work/plain-1.pt" --json "$out/finetune-$g-s1.json"
+        --out "$work/b-ft-$g" --honest "$work/plain-1.pt" --json "$out/finetune-$g-s1.json" \
+        > "$out/finetune-$g.log" 2>&1 &
 done
-echo "load: $(cat /proc/loadavg)"
+wait
+echo "load at the end: $(cat /proc/loadavg)"

@@ -48,33 +48,35 @@ def main():
         dep = encryip.Deployment(b)
         key = os.path.join(b, "keys", "licensee-1.key")
         sk = encryip.Licensee(key)
-        py_c, py_d, c_c, c_d, cli_d = [], [], [], [], []
+        t = {k: [] for k in ("py_confuse", "c_confuse", "py_decrypt", "c_decrypt", "cli_decrypt",
+                             "py_confuse_cpu", "c_confuse_cpu", "py_decrypt_cpu", "c_decrypt_cpu")}
         for _ in range(a.reps):
-            t = time.perf_counter()
+            w, c = time.perf_counter(), time.process_time()
             cts = dep.confuse(y)
-            py_c.append(time.perf_counter() - t)
-            t = time.perf_counter()
+            t["py_confuse"].append(time.perf_counter() - w)
+            t["py_confuse_cpu"].append(time.process_time() - c)
+            w, c = time.perf_counter(), time.process_time()
             lab = sk.decrypt(cts)
-            py_d.append(time.perf_counter() - t)
+            t["py_decrypt"].append(time.perf_counter() - w)
+            t["py_decrypt_cpu"].append(time.process_time() - c)
             out = subprocess.run([a.cprog, b, lf, str(a.n), key], capture_output=True, text=True,
                                  check=True).stdout
-            m = re.match(r"confuse ([0-9.]+) s, decrypt ([0-9.]+) s", out)
-            c_c.append(float(m.group(1)))
-            c_d.append(float(m.group(2)))
+            m = re.match(r"confuse ([0-9.]+) s \(cpu ([0-9.]+) s\), decrypt ([0-9.]+) s \(cpu ([0-9.]+) s\)", out)
+            for i, name in enumerate(("c_confuse", "c_confuse_cpu", "c_decrypt", "c_decrypt_cpu")):
+                t[name].append(float(m.group(i + 1)))
             ct = os.path.join(b, "answers.ct")
             cts.save(ct)
-            t = time.perf_counter()
+            w = time.perf_counter()
             subprocess.run([a.cli, "decrypt", "--key", key, "--in", ct, "--out", os.path.join(b, "l.txt")],
                            capture_output=True, check=True)
-            cli_d.append(time.perf_counter() - t)
-        med = statistics.median
-        res[group] = {"outputs": plan.outputs, "labels_decrypted": int((lab >= 0).sum()),
-                      "python_confuse_s": med(py_c), "c_confuse_s": med(c_c),
-                      "python_decrypt_s": med(py_d), "c_decrypt_s": med(c_d), "cli_decrypt_s": med(cli_d),
-                      "confuse_ratio": med(py_c) / med(c_c), "decrypt_ratio_vs_c": med(py_d) / med(c_d),
-                      "decrypt_ratio_vs_cli": med(py_d) / med(cli_d),
-                      "raw": {"py_confuse": py_c, "c_confuse": c_c, "py_decrypt": py_d,
-                              "c_decrypt": c_d, "cli_decrypt": cli_d}}
+            t["cli_decrypt"].append(time.perf_counter() - w)
+        med = {k: statistics.median(v) for k, v in t.items()}
+        res[group] = {"outputs": plan.outputs, "labels_decrypted": int((lab >= 0).sum()), "median": med,
+                      "confuse_ratio_wall": med["py_confuse"] / med["c_confuse"],
+                      "confuse_ratio_cpu": med["py_confuse_cpu"] / med["c_confuse_cpu"],
+                      "decrypt_ratio_wall": med["py_decrypt"] / med["c_decrypt"],
+                      "decrypt_ratio_cpu": med["py_decrypt_cpu"] / med["c_decrypt_cpu"],
+                      "raw": t}
         print(group, json.dumps({k: v for k, v in res[group].items() if k != "raw"}), flush=True)
     res["loadavg_end"] = os.getloadavg()
     with open(os.path.join(a.out, "speed.json"), "w") as f:

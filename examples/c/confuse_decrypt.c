@@ -17,6 +17,14 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* CPU seconds of this process: what the work costs on a loaded machine */
+static double cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -42,22 +50,22 @@ int main(int argc, char **argv)
         return 1;
     }
     fclose(f);
-    double t0 = now();
+    double t0 = now(), c0 = cpu();
     if (eip_protect_predict_outputs(m, y, n, NULL, c, NULL, &err)) {
         fprintf(stderr, "error: %s\n", err.msg);
         return 1;
     }
-    double t1 = now();
+    double t1 = now(), c1 = cpu();
     if (eip_protect_decrypt_key(sk, eip_crypto_pk_id(eip_protect_model_pk(m)), c, n, lab, &err)) {
         fprintf(stderr, "error: %s\n", err.msg);
         return 1;
     }
-    double t2 = now();
+    double t2 = now(), c2 = cpu();
     long labels = 0;
     for (long i = 0; i < n; i++)
         labels += lab[i] >= 0;
-    printf("confuse %.4f s, decrypt %.4f s, %ld of %ld answers decrypt to a label\n", t1 - t0, t2 - t1,
-           labels, n);
+    printf("confuse %.4f s (cpu %.4f s), decrypt %.4f s (cpu %.4f s), %ld of %ld answers decrypt to a "
+           "label\n", t1 - t0, c1 - c0, t2 - t1, c2 - c1, labels, n);
     free(y);
     free(c);
     free(lab);

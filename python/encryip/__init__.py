@@ -324,12 +324,9 @@ class Ciphertexts:
 # ---- deployment (Algorithm 2) -------------------------------------------------------
 
 def _as_f32(y, k, what):
-    try:
+    if type(y).__module__.split(".")[0] == "torch":   # no torch import for numpy callers
         import torch
-        if isinstance(y, torch.Tensor):
-            y = y.detach().to("cpu", torch.float32).numpy()
-    except ImportError:
-        pass
+        y = y.detach().to("cpu", torch.float32).numpy()
     y = np.ascontiguousarray(y, dtype=np.float32)
     if y.ndim != 2 or y.shape[1] != k:
         raise EncryipError(9, "%s: shape %s, expected [N, %d] (the protected model's outputs)"
@@ -564,12 +561,8 @@ def trace(suspect, bundle=None, keyring=None, verification=None, log=True, what=
         images = np.ctypeslib.as_array(p, shape=(int(np.prod(shape)),)).reshape(shape).copy() \
             if v else np.zeros(shape, np.uint8)
         answer = suspect(images)
-        try:
-            import torch
-            if isinstance(answer, torch.Tensor):
-                answer = answer.cpu().numpy()
-        except ImportError:
-            pass
+        if type(answer).__module__.split(".")[0] == "torch":
+            answer = answer.cpu().numpy()
         printed = np.array([NOT_A_LABEL if a is None else int(a) for a in list(answer)],
                            dtype=np.int32) if not isinstance(answer, np.ndarray) else \
             np.ascontiguousarray(answer, dtype=np.int32).reshape(-1)
