@@ -93,3 +93,28 @@ def test_trace_python_and_cli_agree(bundle, tmp_path):
     assert encryip.trace(lambda images: np.zeros(len(images), np.int32), bundle=out).named == 0
     log = cli("licensee", "log", "--keyring", os.path.join(out, "owner", "keyring.sqlite")).stdout
     assert log.count("trace") >= 4
+
+
+def test_cli_bundle_in_python(tmp_path):
+    """A bundle made by `encryip protect` (tiny: 300 images, 1 epoch): its
+    plan, deployment head and answers load and decrypt in Python exactly as
+    the CLI decrypts them."""
+    out = tmp_path / "cli-bundle"
+    cli("protect", "--dataset", "fashion-mnist", "--model", "smallcnn", "--width", "0.25", "--limit", 300,
+        "--epochs", 1, "--licensees", 2, "--group", "ristretto255", "--verify-instances", 8,
+        "--verify-reps", 2, "--eval-limit", 100, "--threads", 1, "--crypto-seed", 3, "--out", out)
+    plan = encryip.Plan.load(str(out))
+    assert plan.licensees == 2 and plan.verif_count == 16 and plan.outputs == 26
+    assert plan.verification_images().shape == (16, 1, 28, 28)
+    imgs = out / "owner" / "verification.idx"
+    cts_file = tmp_path / "answers.ct"
+    cli("predict", "--model", out, "--input", imgs, "--out", cts_file, "--threads", 1)
+    cts = encryip.Ciphertexts.load(str(cts_file))
+    for j in (1, 2):
+        key = out / "keys" / ("licensee-%d.key" % j)
+        py = encryip.Licensee(str(key)).decrypt(cts)
+        lines = cli("classify", "--model", out, "--key", key, "--input", imgs, "--threads", 1).stdout.split()
+        assert lines == [str(v) if v >= 0 else "not-a-label" for v in py]
+    dep = encryip.Deployment(str(out / "deploy"))
+    assert dep.outputs == 26 and dep.public_key.id == plan.public_key.id
+    assert len(dep.confuse(np.zeros((5, 26), np.float32))) == 5
