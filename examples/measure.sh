@@ -27,14 +27,16 @@ chain() {
             --out "$work/b-$g-$seed" --honest "$work/plain-$seed.pt" --json "$out/$g-s$seed.json"
     done
 }
-for seed in 1 2 3; do chain $seed > "$out/chain-s$seed.log" 2>&1 & done
-wait
 # DDP: 2 processes x batch 32 = the 1-process batch 64 of ristretto255-s1 (same global batch);
-# head fine-tuning of the trained plain model (seed 1), 1 epoch, both groups; side by side
+# it runs next to the seed chains (its wall time is compared with ristretto255-s1's, which
+# ran under the same conditions)
 run $py -m torch.distributed.run --nproc_per_node=2 --redirects 1 --tee 1 --rdzv_backend=c10d \
     --rdzv_endpoint=127.0.0.1:0 "$here/protect_pytorch.py" --data "$work/data" --epochs "$epochs" \
     --batch 32 --lr 3e-3 --width 16 --threads 1 --group ristretto255 --seed 1 --force \
     --out "$work/b-ddp" --json "$out/ddp2-ristretto255-s1.json" > "$out/ddp2.log" 2>&1 &
+for seed in 1 2 3; do chain $seed > "$out/chain-s$seed.log" 2>&1 & done
+wait
+# head fine-tuning of the trained plain model (seed 1), 1 epoch, both groups, side by side
 for g in paper ristretto255; do
     run $py "$here/protect_pytorch.py" --data "$work/data" --epochs 1 --batch 64 --lr 1e-3 --width 16 \
         --threads 1 --mode finetune --pretrained "$work/plain-1.pt" --group $g --seed 1 --force \

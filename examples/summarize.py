@@ -23,10 +23,10 @@ plain = load("plain-s*.json")
 print("| run | seeds | test accuracy (mean ± sd) | change vs plain (points, mean ± sd of per-seed differences) "
       "| verification memorised | leak traced to licensee 2 | honest plain model named | train s (median) |")
 print("|---|---|---|---|---|---|---|---|")
-pa = [plain[k]["test_acc"] for k in sorted(plain)]
+pa = [plain[k]["test_acc"] for k in sorted(plain)] or [float("nan")]
 m, s = mean_sd(pa)
 print("| plain (true labels) | %d | %.4f ± %.4f | — | — | — | — | %.0f |" % (
-    len(pa), m, s, statistics.median(plain[k]["train_seconds"] for k in plain)))
+    len(plain), m, s, statistics.median([plain[k]["train_seconds"] for k in plain] or [float("nan")])))
 for g in ("paper", "ristretto255"):
     runs = load("%s-s*.json" % g)
     if not runs:
@@ -35,7 +35,7 @@ for g in ("paper", "ristretto255"):
     diff = [100 * (runs[k]["test_acc"] - plain["plain-s" + k.split("-s")[1]]["test_acc"])
             for k in sorted(runs) if "plain-s" + k.split("-s")[1] in plain]
     m, s = mean_sd(acc)
-    dm, ds = mean_sd(diff)
+    dm, ds = mean_sd(diff or [float("nan")])
     mem = [runs[k].get("memorised") for k in sorted(runs)]
     leak = [runs[k].get("trace_leak") for k in sorted(runs)]
     hon = [runs[k].get("trace_honest") for k in sorted(runs)]
@@ -73,7 +73,7 @@ if ft:
                     r.get("memorised"), r.get("trace_leak"), r.get("trace_honest") or "none",
                     r["train_seconds"]))
 
-sp = os.path.join(d, "speed.json")
+sp = os.path.join(d, "speed", "speed.json")
 if os.path.exists(sp):
     s = json.load(open(sp))
     print()
