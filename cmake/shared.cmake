@@ -88,3 +88,7 @@ install(TARGETS encryip_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS ${EIP_MODULE_TARGETS} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}/encryip)
 install(TARGETS encryip_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${CMAKE_BINARY_DIR}/encryip.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# The Python package (python/encryip); it finds PREFIX/lib/libencryip.so
+# from PREFIX/lib/python3/dist-packages/encryip.
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/python/encryip DESTINATION ${CMAKE_INSTALL_LIBDIR}/python3/dist-packages
+        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)

@@ -33,5 +33,9 @@ libdir="$(readlink -f "$libdir")"
 linked="$(LD_LIBRARY_PATH="$libdir" ldd "$tmp/demo" | awk '/libencryip.so/ {print $3}')"
 [[ "$(readlink -f "$linked")" == "$libdir/libencryip.so."* ]] || { echo "FAIL: demo linked to '$linked', not the installed .so"; exit 1; }
 LD_LIBRARY_PATH="$libdir" "$tmp/demo" "$tmp/work"
+# the installed Python package finds the installed library by itself
+got="$(cd /tmp && env -u ENCRYIP_LIB PYTHONPATH="$tmp/prefix/lib/python3/dist-packages" \
+    /usr/bin/python3 -c 'import encryip; print(encryip.library_path)')"
+[[ "$(readlink -f "$got")" == "$libdir/libencryip.so"* ]] || { echo "FAIL: installed encryip loaded '$got'"; exit 1; }
 "$tmp/prefix/bin/encryip" --help >/dev/null || { echo "FAIL: installed encryip --help"; exit 1; }
 echo "install: OK"
