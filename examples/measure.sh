@@ -16,7 +16,8 @@ trap 'rm -rf "$work"' EXIT
 echo "load at the start: $(cat /proc/loadavg)"
 $py "$here/make_imagefolder.py" "$work/data" --train "$ntrain" --test 10000
 common=(--data "$work/data" --epochs "$epochs" --batch 64 --lr 3e-3 --width 16 --threads 1)
-run() { echo "== $*"; nice -n 5 "$@"; }
+# a run whose memorisation check fails exits 3 after writing its JSON: record it, go on
+run() { echo "== $*"; nice -n 5 "$@" || echo "== exit $?"; }
 # the three seeds run side by side (a shared, loaded machine: one chain each)
 chain() {
     local seed=$1

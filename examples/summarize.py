@@ -15,6 +15,15 @@ def load(pat):
     return {os.path.basename(p)[:-5]: json.load(open(p)) for p in sorted(glob.glob(os.path.join(d, pat)))}
 
 
+def mem(r):
+    """Memorised fraction; a failed check records only its message."""
+    if r.get("memorised") is not None:
+        return "%.3f" % r["memorised"]
+    import re
+    m = re.search(r"reproduces (\d+) of (\d+)", r.get("memorised_error", ""))
+    return "%s/%s, check failed" % (m.group(1), m.group(2)) if m else "check failed"
+
+
 def mean_sd(xs):
     return (statistics.mean(xs), statistics.stdev(xs) if len(xs) > 1 else 0.0)
 
@@ -36,11 +45,11 @@ for g in ("paper", "ristretto255"):
             for k in sorted(runs) if "plain-s" + k.split("-s")[1] in plain]
     m, s = mean_sd(acc)
     dm, ds = mean_sd(diff or [float("nan")])
-    mem = [runs[k].get("memorised") for k in sorted(runs)]
+    mems = [mem(runs[k]) for k in sorted(runs)]
     leak = [runs[k].get("trace_leak") for k in sorted(runs)]
     hon = [runs[k].get("trace_honest") for k in sorted(runs)]
     print("| EncryIP %s | %d | %.4f ± %.4f | %+.2f ± %.2f | %s | %s | %s | %.0f |" % (
-        g, len(acc), m, s, dm, ds, ", ".join("%.3f" % x if x is not None else "FAILED" for x in mem),
+        g, len(acc), m, s, dm, ds, ", ".join(mems),
         ", ".join(str(x) for x in leak), ", ".join(str(x) if x else "none" for x in hon),
         statistics.median(runs[k]["train_seconds"] for k in runs)))
 
@@ -53,10 +62,11 @@ if ddp and one:
     print("|---|---|---|---|---|---|---|---|")
     for name, r in list(one.items()) + list(ddp.items()):
         print("| %s | %d | %d | %.4f | %s | %s | %.0f | %.0f |" % (
-            name, r["world"], 64, r["test_acc"], r.get("memorised"), r.get("trace_leak"),
+            name, r["world"], 64, r["test_acc"], mem(r), r.get("trace_leak"),
             r["train_seconds"], r["wall_seconds"]))
 
 ft = load("finetune-*.json")
+ft1 = {k: dict(v, label="1 epoch, max lr 1e-3") for k, v in load("finetune-*.json").items()}
 if ft:
     print()
     print("| protecting the trained plain model (seed 1) | epochs | test accuracy | change vs its plain "
@@ -65,13 +75,28 @@ if ft:
     base = plain.get("plain-s1", {}).get("test_acc")
     for g in ("paper", "ristretto255"):
         scratch = load("%s-s1.json" % g).get("%s-s1" % g)
-        f = ft.get("finetune-%s-s1" % g)
-        for label, r in (("from scratch, %s" % g, scratch), ("head replaced + fine-tuned, %s" % g, f)):
+        rows = [("from scratch, %s" % g, scratch)]
+        for src in (ft1, {k.replace("-e2", ""): v for k, v in load("finetune2/finetune-e2-*.json").items()}):
+            f = src.get("finetune-%s-s1" % g)
+            if f:
+                rows.append(("head replaced + fine-tuned (%s), %s" % (
+                    f.get("label", "%d epochs, max lr 3e-3" % f["epochs"]), g), f))
+        for label, r in rows:
             if r:
                 print("| %s | %d | %.4f | %+.2f | %s | %s | %s | %.0f |" % (
                     label, r["epochs"], r["test_acc"], 100 * (r["test_acc"] - base) if base else 0,
-                    r.get("memorised"), r.get("trace_leak"), r.get("trace_honest") or "none",
+                    mem(r), r.get("trace_leak"), r.get("trace_honest") or "none",
                     r["train_seconds"]))
+
+lg = load("longer/*.json")
+if lg:
+    print()
+    print("| seed 1, 4 epochs | test accuracy | memorised | leak traced | honest named | train s |")
+    print("|---|---|---|---|---|---|")
+    for k, r in sorted(lg.items()):
+        print("| %s | %.4f | %s | %s | %s | %.0f |" % (k, r["test_acc"], mem(r) if r["mode"] != "plain" else "—",
+                                                    r.get("trace_leak", "—"), r.get("trace_honest") or "—",
+                                                    r["train_seconds"]))
 
 sp = os.path.join(d, "speed", "speed.json")
 if os.path.exists(sp):
