@@ -86,3 +86,22 @@ def test_user_verification_images(tmp_path):
     with pytest.raises(encryip.EncryipError) as e:
         encryip.protect_plan(classes=10, licensees=2, group="paper", verification=imgs[:5].astype(np.uint8))
     assert e.value.status_name == "shape" and "5 verification images" in e.value.message
+
+
+@pytest.mark.parametrize("decoder", ["ml", "argmax"])
+def test_confuse_decoders(tmp_path, decoder):
+    """Algorithm 2 with either decoder on outputs that favour each label's
+    codeword (paper group: eq. 3's per-block arg-max applies): every licensee
+    decrypts the label."""
+    out = str(tmp_path / "b")
+    plan = encryip.protect_plan(classes=10, licensees=2, group="paper", image_shape=(1, 28, 28), out=out,
+                                crypto_seed=5)
+    labels = np.arange(10).repeat(3)
+    noise = 0.3 * np.random.default_rng(1).normal(size=(30, plan.outputs))
+    logits = (5.0 * plan.targets(labels) + noise).astype(np.float32)
+    cts = encryip.Deployment(out, decoder=decoder).confuse(logits)
+    for j in (1, 2):
+        got = encryip.Licensee(os.path.join(out, "keys", "licensee-%d.key" % j)).decrypt(cts)
+        assert np.array_equal(got, labels)
+    with pytest.raises(encryip.EncryipError):
+        encryip.Deployment(out, decoder="vote")
