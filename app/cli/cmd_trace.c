@@ -55,29 +55,6 @@ static eip_status run_suspect(const char *suspect, const char *path, int64_t n, 
     return EIP_OK;
 }
 
-/* The verification file must hold exactly the ciphertexts the keyring
- * recorded for this model (a swapped or edited file would give a wrong
- * verdict). */
-static eip_status verif_check(eip_keyring_t *kr, const eip_protect_verif *v, const char *vpath,
-                              eip_error *err)
-{
-    eip_keyring_verif *kv = NULL;
-    int64_t n = 0;
-    eip_status s = eip_keyring_verif_list(kr, v->model, &kv, &n, err);
-    if (s)
-        return s;
-    if (n != v->n)
-        s = eip_error_set(err, EIP_ERR_FORMAT, "%s: %lld instances, the keyring %s records %lld for "
-                          "model %s", vpath, (long long)v->n, eip_keyring_path(kr), (long long)n, v->model);
-    for (int64_t i = 0; i < n && !s; i++)
-        if (kv[i].instance != i || memcmp(&kv[i].ct, &v->ct[i], sizeof kv[i].ct) ||
-            kv[i].kind != v->kind[i])
-            s = eip_error_set(err, EIP_ERR_FORMAT, "%s: instance %lld differs from the keyring's record",
-                              vpath, (long long)i);
-    free(kv);
-    return s;
-}
-
 int eip_cli_trace(int argc, char **argv)
 {
     const char *cmd = "trace";
@@ -108,17 +85,20 @@ int eip_cli_trace(int argc, char **argv)
     eip_error err = {0};
     eip_status s;
     eip_keyring_t *kr = NULL;
-    eip_protect_verif v = {0};
+    eip_protect_tracer_t *tracer = NULL;
+    const eip_protect_verif *v = NULL;
     eip_protect_trace_result tr = {0};
     eip_keyring_licensee *lic = NULL;
     int64_t nlic = 0, lines = 0;
     int32_t *printed = NULL;
     char tmpdir[] = "/tmp/encryip-trace.XXXXXX", ipath[64] = "";
     int have_tmp = 0;
-    if ((s = eip_crypto_init(&err)) || (s = eip_keyring_open(kpath, &kr, &err)) ||
-        (s = eip_protect_verif_load(eip_keyring_pk(kr), vpath, &v, &err)) ||
-        (s = verif_check(kr, &v, vpath, &err)) ||
-        (s = eip_keyring_licensee_list(kr, &lic, &nlic, &err)))
+    /* keyring + verification set, checked against each other (library) */
+    if ((s = eip_crypto_init(&err)) || (s = eip_protect_tracer_open(kpath, vpath, &tracer, &err)))
+        goto done;
+    kr = eip_protect_tracer_keyring(tracer);
+    v = eip_protect_tracer_verif(tracer);
+    if ((s = eip_keyring_licensee_list(kr, &lic, &nlic, &err)))
         goto done;
     if (!mkdtemp(tmpdir)) {
         s = eip_error_set(&err, EIP_ERR_IO, "%s: cannot create a temporary directory", tmpdir);
@@ -126,22 +106,22 @@ int eip_cli_trace(int argc, char **argv)
     }
     have_tmp = 1;
     snprintf(ipath, sizeof ipath, "%s/verification.idx", tmpdir);
-    if ((s = eip_protect_images_save(&v.images, ipath, &err)))
+    if ((s = eip_protect_images_save(&v->images, ipath, &err)))
         goto done;
-    printed = malloc((size_t)(v.n > 0 ? v.n : 1) * sizeof *printed);
+    printed = malloc((size_t)(v->n > 0 ? v->n : 1) * sizeof *printed);
     if (!printed) {
         s = eip_error_set(&err, EIP_ERR_NOMEM, "out of memory");
         goto done;
     }
     const int32_t z = eip_crypto_pk_classes(eip_keyring_pk(kr));
     fprintf(stderr, "trace: querying the suspect with %lld verification instances: %s %s\n",
-            (long long)v.n, suspect, ipath);
-    if ((s = run_suspect(suspect, ipath, v.n, z, printed, &lines, &err)))
+            (long long)v->n, suspect, ipath);
+    if ((s = run_suspect(suspect, ipath, v->n, z, printed, &lines, &err)))
         goto done;
-    if (lines != v.n)
+    if (lines != v->n)
         fprintf(stderr, "trace: warning: the suspect printed %lld lines for %lld images (missing lines "
-                        "count as no label)\n", (long long)lines, (long long)v.n);
-    if ((s = eip_protect_trace_keyring(kr, &v, printed, &tr, &err)))
+                        "count as no label)\n", (long long)lines, (long long)v->n);
+    if ((s = eip_protect_trace_keyring(kr, v, printed, &tr, &err)))
         goto done;
     printf("trace: %lld instances queried, %lld answered with a label; chance agreement 1/%d\n",
            (long long)tr.queried, (long long)tr.answered, (int)z);
@@ -186,7 +166,6 @@ done:
     free(printed);
     free(lic);
     eip_protect_trace_result_free(&tr);
-    eip_protect_verif_free(&v);
-    eip_keyring_close(kr);
+    eip_protect_tracer_free(tracer); /* closes kr */
     return s ? eip_cli_fail(cmd, s, &err) : rc;
 }

@@ -79,6 +79,7 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
     cJSON *md = cJSON_AddObjectToObject(m, "model");
     cJSON_AddNumberToObject(md, "outputs", (double)r->k);
     cJSON_AddStringToObject(md, "decoder", "ml");
+    cJSON_AddStringToObject(md, "weights", r->net ? "deploy/model.safetensors" : "external");
     if (info) {
         cJSON *tr = cJSON_AddObjectToObject(m, "training");
         cJSON_AddStringToObject(tr, "dataset", info->dataset ? info->dataset : "");
@@ -135,7 +136,8 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
                                   "owner/master.key", "owner/keyring.sqlite", "owner/codebook.bin",
                                   "owner/verification.json", "owner/verification.idx",
                                   "owner/verification.ct"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && !s; i++)
+    /* a skeleton (no net) has no deploy/model.safetensors */
+    for (size_t i = r->net ? 0 : 1; i < sizeof fixed / sizeof fixed[0] && !s; i++)
         s = add_file(files, root, fixed[i], err);
     for (int64_t j = 1; j <= r->licensees && !s; j++) {
         snprintf(buf, sizeof buf, "keys/licensee-%lld.key", (long long)j);
@@ -173,9 +175,19 @@ static eip_status fill(const eip_protect_result *r, const eip_protect_bundle_inf
         return s;
 
     eip_protect_model_t *m = NULL;
-    if ((s = eip_protect_model_from_result(r, &m, err)))
+    if (!r->net) {
+        /* skeleton of a training-free plan (plan.c): the weights are
+         * trained elsewhere (PyTorch); deploy/ gets the key and codebook */
+        snprintf(p, sizeof p, "%s/deploy/public.key", root);
+        if ((s = eip_crypto_pk_save(r->pk, p, err)))
+            return s;
+        snprintf(p, sizeof p, "%s/deploy/codebook.bin", root);
+        if ((s = eip_crypto_codebook_save(r->deploy_codebook, p, err)))
+            return s;
+    } else if ((s = eip_protect_model_from_result(r, &m, err))) {
         return s;
-    if (info) {
+    }
+    if (m && info) {
         char v[64];
         s = eip_protect_model_meta_set(m, EIP_NN_META_TRAIN_DATASET, info->dataset ? info->dataset : "", err);
         if (!s)
@@ -188,7 +200,7 @@ static eip_status fill(const eip_protect_result *r, const eip_protect_bundle_inf
             s = eip_protect_model_meta_set(m, EIP_NN_META_TRAIN_SEED, v, err);
     }
     snprintf(p, sizeof p, "%s/deploy", root);
-    if (!s)
+    if (!s && m)
         s = eip_protect_model_save(m, p, 1, err);
     eip_protect_model_free(m);
     if (s)

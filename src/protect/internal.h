@@ -75,6 +75,24 @@ eip_status eip_protect_verif_images(eip_protect_verif_source src, int64_t n, int
                                     int32_t w, uint64_t seed, const char *mnist_dir,
                                     eip_data_set *out, eip_error *err);
 
+/* Algorithm 1's set-up steps (setup.c), shared with the training-free
+ * plan (plan.c): keys (clone cfg->pk/master or Gen) and sk_j into out;
+ * codewords in id order (*ids_ct [z+V]: labels then verification), the
+ * verification ciphertexts in out->verif, the secret slot permutation
+ * (*perm [z+V]: slot of id) and both codebooks.  Use cfg->licensees, q,
+ * group, verif_count, seed, crypto_rng, stage and train->num_classes only. */
+/* Progress line through cfg->stage (setup.c). */
+void eip_protect_stage(const eip_protect_config *cfg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+eip_status eip_protect_keys_setup(const eip_protect_config *cfg, eip_protect_result *out,
+                                  eip_error *err);
+eip_status eip_protect_codewords_setup(const eip_protect_config *cfg, eip_protect_result *out,
+                                      eip_crypto_ct **ids_ct, int64_t **perm_out, eip_error *err);
+
+/* Bundle id (hex): BLAKE2b-128(pk id || seed) (setup.c). */
+void eip_protect_bundle_id(const eip_crypto_pk_t *pk, uint64_t seed,
+                           char out[2 * EIP_PROTECT_ID_BYTES + 1]);
+
 /* Removes a directory tree (bundle replaced with --force, temp dirs). */
 void eip_protect_rmtree(const char *dir);
 

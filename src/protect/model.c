@@ -318,6 +318,8 @@ eip_status eip_protect_model_save(const eip_protect_model_t *m, const char *dir,
                              "%s: refusing to save %s: its AdvParams-encrypted weights are unlocked "
                              "in memory, saving would write plaintext weights", dir,
                              m->path[0] ? m->path : "the protected model");
+    if (!m->net)
+        return eip_error_set(err, EIP_ERR_STATE, "%s: a model head without weights cannot be saved", dir);
     if (!force && (is_dir(dir) || is_file(dir)))
         return eip_error_set(err, EIP_ERR_STATE, "%s: already exists (use --force to overwrite)", dir);
     if (!is_dir(dir) && mkdir(dir, 0755) != 0)

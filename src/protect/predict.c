@@ -19,6 +19,9 @@
 eip_status eip_protect_forward(eip_protect_model_t *m, const uint8_t *pixels, int64_t n, float *out,
                                eip_error *err)
 {
+    if (!m->net) /* eip_protect_model_load_head: outputs come from elsewhere */
+        return eip_error_set(err, EIP_ERR_STATE, "forward: %s has no weights (a head loaded for "
+                             "outputs computed elsewhere)", m->path[0] ? m->path : "the model");
     const int64_t hw = (int64_t)m->h * m->w, sample = m->c * hw;
     float *x = malloc((size_t)(FWD_BATCH * sample) * sizeof *x); /* [B, C, H, W] */
     if (!x)
