@@ -273,7 +273,7 @@ void eip_cli_input_group_init(eip_cli_input_group *g)
         {.name = "input", .arg = "FILE", .str = &g->input,
          .help = "images: idx3 ubyte [N,H,W] (C=1) or idx4 [N,C,H,W], raw or .gz"},
         {.name = "dataset", .arg = "NAME", .str = &g->dataset,
-         .help = "instead of --input: a named dataset's images (accuracy on stderr)"},
+         .help = "instead of --input: a named dataset's images"},
         {.name = "split", .arg = "S", .choice = &g->split, .choices = split_names, .def = "test",
          .help = "with --dataset: test or train"},
         {.name = "limit", .arg = "N", .i64 = &g->limit, .min = 1, .max = INT64_MAX,
