@@ -59,38 +59,6 @@ eip_status eip_cli_model_norm(const char *path, int32_t c, float *mean, float *s
     return eip_nn_meta_norm_get(path, c, mean, std, err);
 }
 
-bool eip_cli_train_settings_parse(const char *cmd, const eip_cli_opt *o, eip_cli_train_settings *st)
-{
-    memset(st, 0, sizeof *st);
-    const char *optim = eip_cli_get(o, "optim") ? eip_cli_get(o, "optim") : "sgd";
-    const char *sched = eip_cli_get(o, "schedule") ? eip_cli_get(o, "schedule") : "cosine";
-    if (strcmp(optim, "sgd") && strcmp(optim, "adamw")) {
-        fprintf(stderr, "encryip %s: error: --optim: '%s' is not sgd or adamw\n", cmd, optim);
-        return false;
-    }
-    if (strcmp(sched, "cosine") && strcmp(sched, "step") && strcmp(sched, "const")) {
-        fprintf(stderr, "encryip %s: error: --schedule: '%s' is not cosine, step or const\n", cmd, sched);
-        return false;
-    }
-    snprintf(st->optim, sizeof st->optim, "%s", optim);
-    snprintf(st->schedule, sizeof st->schedule, "%s", sched);
-    const bool sgd = !strcmp(optim, "sgd");
-    int64_t seed = 0;
-    if (!eip_cli_get_f64(cmd, o, "width", 1.0, 1.0 / 64, 4.0, &st->width) ||
-        !eip_cli_get_i64(cmd, o, "limit", 0, 0, INT64_MAX, &st->limit) ||
-        !eip_cli_get_i64(cmd, o, "epochs", 10, 1, 100000, &st->epochs) ||
-        !eip_cli_get_i64(cmd, o, "batch", 128, 1, 65536, &st->batch) ||
-        !eip_cli_get_f64(cmd, o, "lr", sgd ? 0.05 : 0.001, 1e-9, 10.0, &st->lr) ||
-        !eip_cli_get_f64(cmd, o, "wd", sgd ? 5e-4 : 0.01, 0.0, 1.0, &st->wd) ||
-        !eip_cli_get_i64(cmd, o, "warmup", st->epochs > 2 ? 1 : 0, 0, st->epochs, &st->warmup) ||
-        !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX, &seed) ||
-        !eip_cli_get_i64(cmd, o, "threads", 0, 0, 1024, &st->threads))
-        return false;
-    /* --warmup's default depends on --epochs; an explicit value wins. */
-    st->seed = (uint64_t)seed;
-    return true;
-}
-
 eip_train_recipe eip_cli_train_recipe(const eip_cli_train_settings *st)
 {
     eip_train_recipe r = eip_train_recipe_default(
@@ -111,12 +79,12 @@ void eip_cli_train_config_fill(const eip_cli_train_settings *st, int64_t steps, 
     eip_train_recipe_fill(&r, steps, tc);
 }
 
-eip_status eip_cli_net_build(const char *cmd, const eip_cli_opt *o, eip_nn_ctx *ctx,
+eip_status eip_cli_net_build(const char *cmd, const char *model, const char *config, eip_nn_ctx *ctx,
                              const eip_data_set *train, int64_t k, double width,
                              eip_nn_net_t **net, eip_error *err)
 {
     (void)cmd;
-    return eip_nn_net_build(ctx, eip_cli_get(o, "model"), eip_cli_get(o, "config"), width, train->c,
+    return eip_nn_net_build(ctx, model, config, width, train->c,
                             train->h, train->w, k, net, err);
 }
 
