@@ -161,14 +161,10 @@ int eip_cli_protect(int argc, char **argv)
     eip_crypto_pk_t *pk = NULL;
     eip_crypto_master_t *master = NULL;
     eip_protect_result res = {0};
-    /* Refuse an existing --out before spending minutes on training (the
-     * bundle writer checks again at the end). */
-    if (access(out, F_OK) == 0) {
-        if (!force) {
-            eip_error_set(&err, EIP_ERR_STATE, "%s: already exists (pass --force to replace it)", out);
-            return eip_cli_fail(cmd, EIP_ERR_STATE, &err);
-        }
-    }
+    /* Everything the bundle writer will check of --out (existing bundle,
+     * --force, writable parent, trailing slash), before minutes of training. */
+    if ((s = eip_protect_bundle_check_out(out, force, &err)))
+        return eip_cli_fail(cmd, s, &err);
     if (keys) {
         char path[4096];
         snprintf(path, sizeof path, "%s/public.key", keys);
@@ -344,6 +340,11 @@ int eip_cli_trace(int argc, char **argv)
         return rc;
     char kpath[4096], vpath[4096];
     if (bundle && !keyring && !verification) {
+        /* the verification set must be the one protect wrote (manifest.json) */
+        eip_error verr = {0};
+        eip_status vs = eip_protect_bundle_verify(bundle, &verr);
+        if (vs)
+            return eip_cli_fail(cmd, vs, &verr);
         snprintf(kpath, sizeof kpath, "%s/owner/keyring.sqlite", bundle);
         snprintf(vpath, sizeof vpath, "%s/owner/verification.json", bundle);
     } else if (!bundle && keyring && verification) {

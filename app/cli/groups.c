@@ -218,6 +218,8 @@ void eip_cli_model_group_init(eip_cli_model_group *g, const char *model_help)
          .help = "run AdvParams-encrypted weights as they are (stolen-file measurement)"},
         {.name = "decoder", .arg = "D", .choice = &g->decoder, .choices = decoder_names,
          .def_doc = "ml", .help = "Φ^-1: ml or argmax (the paper's eq. 3)"},
+        {.name = "unverified", .flag = &g->unverified,
+         .help = "skip the deploy/integrity.json check (a suspect's or attacked copy)"},
         {0},
     };
     _Static_assert(sizeof o == sizeof g->opts, "model group table size");
@@ -237,7 +239,8 @@ eip_status eip_cli_protect_model_open(eip_nn_ctx *ctx, const eip_cli_model_group
     /* the key first: a corrupted key fails before the model is read */
     if (kpath && (s = eip_advparams_key_read(kpath, &key, err)))
         goto done;
-    if ((s = eip_protect_model_load(ctx, g->model, &m, err)))
+    if ((s = eip_protect_model_load_flags(ctx, g->model,
+                                          g->unverified ? EIP_PROTECT_LOAD_UNVERIFIED : 0, &m, err)))
         goto done;
     if (!eip_protect_model_advparams(m)) {
         if (kpath || g->locked)

@@ -67,9 +67,9 @@ bool eip_cli_adv_group_any(const eip_cli_adv_group *g);
 /* Opening a protected model (predict, classify). */
 typedef struct eip_cli_model_group {
     const char *model, *weights_key;
-    bool locked;
+    bool locked, unverified;
     int decoder; /* index into {"ml", "argmax"}; -1: the model's default (ml) */
-    eip_cli_opt opts[5];
+    eip_cli_opt opts[6];
 } eip_cli_model_group;
 
 void eip_cli_model_group_init(eip_cli_model_group *g, const char *model_help);

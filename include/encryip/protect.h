@@ -234,6 +234,14 @@ typedef struct eip_protect_bundle_info {
  * only if it holds a manifest.json (an encryip bundle). */
 eip_status eip_protect_bundle_write(const eip_protect_result *r, const eip_protect_bundle_info *info,
                                     const char *dir, int force, eip_error *err);
+/* The checks eip_protect_bundle_write will make of dir (writable parent,
+ * existing dir refused unless force and a bundle), done now: call it before
+ * training.  Trailing slashes are ignored. */
+eip_status eip_protect_bundle_check_out(const char *dir, int force, eip_error *err);
+/* Every file manifest.json lists (but owner/keyring.sqlite and
+ * owner/master.key, which licensee add and trace update) has
+ * the recorded BLAKE2b-256; EIP_ERR_CHECKSUM naming the first that differs. */
+eip_status eip_protect_bundle_verify(const char *dir, eip_error *err);
 
 /* ---- the deployable model (what a licensee receives) -------------------- */
 
@@ -246,6 +254,14 @@ typedef struct eip_protect_model eip_protect_model_t;
  * ("not a protected model"). */
 eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect_model_t **out,
                                   eip_error *err);
+/* eip_protect_model_load checks deploy/integrity.json (BLAKE2b-256 of the
+ * weights, public key and codebook) and refuses a missing record or a
+ * modified file (EIP_ERR_FORMAT / EIP_ERR_CHECKSUM naming it).  With
+ * EIP_PROTECT_LOAD_UNVERIFIED it skips that check: for a model that is
+ * knowingly not as protect wrote it (a suspect's copy, an attacked model). */
+enum { EIP_PROTECT_LOAD_UNVERIFIED = 1 };
+eip_status eip_protect_model_load_flags(eip_nn_ctx *ctx, const char *path, unsigned flags,
+                                        eip_protect_model_t **out, eip_error *err);
 /* In-memory handle from a protect result (the net is SHARED with r: do not
  * free r first; modifications of the net, e.g. pruning or unlocking,
  * affect both).  An AdvParams-encrypted result gives a handle that is

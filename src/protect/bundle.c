@@ -6,8 +6,8 @@
  *   DIR/owner/    master.key (0600), keyring.sqlite (0600), codebook.bin
  *                 (labelled), verification.json/.idx/.ct
  *   DIR/manifest.json  settings, seeds, accuracies, BLAKE2b-256 of every file
- * Everything is written into DIR.tmp.XXXXXX and renamed into place at the
- * end, so a failed or killed run never leaves a half bundle at DIR. */
+ * Everything is written into DIR.tmp.<pid>.XXXXXX and renamed into place at
+ * the end, so a failed or killed run never leaves a half bundle at DIR. */
 #include <sodium.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -19,13 +19,8 @@
 #include <unistd.h>
 
 #include "protect/internal.h"
+#include "util/dirtx.h"
 #include "util/io.h"
-
-static int exists(const char *p)
-{
-    struct stat st;
-    return lstat(p, &st) == 0;
-}
 
 static eip_status mkdir_mode(const char *p, mode_t mode, eip_error *err)
 {
@@ -132,12 +127,13 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
         cJSON_AddNumberToObject(o, "seconds", r->history.seconds[e]);
         cJSON_AddItemToArray(hist, o);
     }
-    static const char *fixed[] = {"deploy/model.safetensors", "deploy/public.key", "deploy/codebook.bin",
+    static const char *fixed[] = {"deploy/model.safetensors", "deploy/integrity.json",
+                                  "deploy/public.key", "deploy/codebook.bin",
                                   "owner/master.key", "owner/keyring.sqlite", "owner/codebook.bin",
                                   "owner/verification.json", "owner/verification.idx",
                                   "owner/verification.ct"};
-    /* a skeleton (no net) has no deploy/model.safetensors */
-    for (size_t i = r->net ? 0 : 1; i < sizeof fixed / sizeof fixed[0] && !s; i++)
+    /* a skeleton (no net) has no deploy/model.safetensors nor its record */
+    for (size_t i = r->net ? 0 : 2; i < sizeof fixed / sizeof fixed[0] && !s; i++)
         s = add_file(files, root, fixed[i], err);
     for (int64_t j = 1; j <= r->licensees && !s; j++) {
         snprintf(buf, sizeof buf, "keys/licensee-%lld.key", (long long)j);
@@ -253,56 +249,78 @@ static eip_status fill(const eip_protect_result *r, const eip_protect_bundle_inf
     return write_manifest(r, info, root, err);
 }
 
+eip_status eip_protect_bundle_check_out(const char *dir, int force, eip_error *err)
+{
+    /* begin + abort: the same checks and the same temporary directory the
+     * write will use, done before hours of training (a trailing slash or an
+     * unwritable parent used to fail only at the end, losing the run) */
+    eip_io_dirtx tx;
+    eip_status s = eip_io_dirtx_begin(&tx, dir, force != 0, "manifest.json", err);
+    if (s)
+        return s;
+    eip_io_dirtx_abort(&tx);
+    return EIP_OK;
+}
+
 eip_status eip_protect_bundle_write(const eip_protect_result *r, const eip_protect_bundle_info *info,
                                     const char *dir, int force, eip_error *err)
 {
-    char man[4200], tmp[4200], old[4200];
-    if (strlen(dir) == 0 || strlen(dir) > 4000)
-        return eip_error_set(err, EIP_ERR_ARG, "--out: bad directory name");
-    if (exists(dir)) {
-        if (!force)
-            return eip_error_set(err, EIP_ERR_STATE, "%s: already exists (pass --force to replace it)",
-                                 dir);
-        snprintf(man, sizeof man, "%s/manifest.json", dir);
-        if (!exists(man))
-            return eip_error_set(err, EIP_ERR_STATE,
-                                 "%s: exists and is not an encryip bundle (no manifest.json); refusing "
-                                 "to replace it even with --force", dir);
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", dir);
-    while (strlen(tmp) > 1 && tmp[strlen(tmp) - 1] == '/')
-        tmp[strlen(tmp) - 1] = '\0';
-    if (!mkdtemp(tmp))
-        return eip_error_set(err, EIP_ERR_IO, "%s: cannot create a temporary directory: %s", tmp,
-                             strerror(errno));
-    chmod(tmp, 0755);
-    eip_status s = fill(r, info, tmp, err);
-    if (s) {
-        eip_protect_rmtree(tmp);
+    /* Written into DIR.tmp.<pid>.XXXXXX (0700 while it holds keys) and
+     * renamed into place: DIR appears whole or not at all; --force swaps an
+     * old bundle out only once the new one is complete; a killed run's
+     * leftovers are swept by the next run on the same DIR (util/dirtx.h). */
+    eip_io_dirtx tx;
+    eip_status s = eip_io_dirtx_begin(&tx, dir, force != 0, "manifest.json", err);
+    if (s)
+        return s;
+    if ((s = fill(r, info, tx.tmp, err))) {
+        eip_io_dirtx_abort(&tx);
         return s;
     }
-    if (exists(dir)) {
-        snprintf(old, sizeof old, "%s.old.XXXXXX", dir);
-        if (!mkdtemp(old) || rename(dir, old) != 0) {
-            s = eip_error_set(err, EIP_ERR_IO, "%s: cannot move the old bundle aside: %s", dir,
-                              strerror(errno));
-            eip_protect_rmtree(tmp);
-            return s;
-        }
-        if (rename(tmp, dir) != 0) {
-            s = eip_error_set(err, EIP_ERR_IO, "%s: cannot rename %s into place: %s", dir, tmp,
-                              strerror(errno));
-            rename(old, dir);
-            eip_protect_rmtree(tmp);
-            return s;
-        }
-        eip_protect_rmtree(old);
-        return EIP_OK;
+    return eip_io_dirtx_commit(&tx, 0755, err);
+}
+
+eip_status eip_protect_bundle_verify(const char *dir, eip_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    eip_status s = eip_io_read_file(path, 1 << 24, &buf, &len, err);
+    if (s)
+        return s;
+    cJSON *m = cJSON_ParseWithLength((const char *)buf, len);
+    free(buf);
+    const cJSON *files = m ? cJSON_GetObjectItemCaseSensitive(m, "files") : NULL;
+    if (!cJSON_IsArray(files)) {
+        cJSON_Delete(m);
+        return eip_error_set(err, EIP_ERR_FORMAT, "%s: not an encryip bundle manifest (no files)", path);
     }
-    if (rename(tmp, dir) != 0) {
-        s = eip_error_set(err, EIP_ERR_IO, "%s: cannot rename %s into place: %s", dir, tmp,
-                          strerror(errno));
-        eip_protect_rmtree(tmp);
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files) {
+        const cJSON *rel = cJSON_GetObjectItemCaseSensitive(f, "path");
+        const cJSON *want = cJSON_GetObjectItemCaseSensitive(f, "blake2b");
+        if (!cJSON_IsString(rel) || !cJSON_IsString(want) || strstr(rel->valuestring, "..")) {
+            s = eip_error_set(err, EIP_ERR_FORMAT, "%s: malformed file entry", path);
+            break;
+        }
+        /* the keyring and the master key change with every licensee added
+         * (section 4.5 (2)) and every trace logged; the keyring has its own
+         * check (keyring check --master) */
+        if (!strcmp(rel->valuestring, "owner/keyring.sqlite") ||
+            !strcmp(rel->valuestring, "owner/master.key"))
+            continue;
+        char fpath[8400], hex[65];
+        snprintf(fpath, sizeof fpath, "%s/%s", dir, rel->valuestring);
+        if ((s = eip_protect_file_hash(fpath, hex, err)))
+            break;
+        if (strcmp(hex, want->valuestring)) {
+            s = eip_error_set(err, EIP_ERR_CHECKSUM,
+                              "%s: modified or corrupted (BLAKE2b-256 differs from %s); refusing to "
+                              "use the bundle", fpath, path);
+            break;
+        }
     }
+    cJSON_Delete(m);
     return s;
 }

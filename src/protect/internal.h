@@ -36,6 +36,12 @@ struct eip_protect_model {
 /* BLAKE2b-256 of a buffer / a file as 64 hex characters + NUL. */
 void eip_protect_hash_hex(const unsigned char *buf, size_t len, char out[65]);
 eip_status eip_protect_file_hash(const char *path, char out[65], eip_error *err);
+/* dir/integrity.json: BLAKE2b-256 of files[n] (names relative to dir),
+ * written by every deploy-directory writer, checked by every loader. */
+eip_status eip_protect_integrity_write(const char *dir, const char *const *files, size_t n,
+                                       eip_error *err);
+eip_status eip_protect_integrity_check(const char *dir, const char *const *files, size_t n,
+                                       eip_error *err);
 
 /* Deep copies through the crypto formats. */
 eip_status eip_protect_pk_clone(const eip_crypto_pk_t *pk, eip_crypto_pk_t **out, eip_error *err);

@@ -157,6 +157,9 @@ static int is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* What a deploy directory holds (and its integrity.json covers). */
+static const char *const deploy_files[] = {"model.safetensors", "public.key", "codebook.bin"};
+
 /* path -> the deploy directory. */
 static eip_status deploy_dir(const char *path, char *out, size_t cap, eip_error *err)
 {
@@ -198,6 +201,12 @@ static eip_status deploy_dir(const char *path, char *out, size_t cap, eip_error 
 eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect_model_t **out,
                                   eip_error *err)
 {
+    return eip_protect_model_load_flags(ctx, path, 0, out, err);
+}
+
+eip_status eip_protect_model_load_flags(eip_nn_ctx *ctx, const char *path, unsigned flags,
+                                        eip_protect_model_t **out, eip_error *err)
+{
     *out = NULL;
     char dir[4096], mpath[4200], kpath[4200], cpath[4200];
     eip_status s = deploy_dir(path, dir, sizeof dir, err);
@@ -216,6 +225,10 @@ eip_status eip_protect_model_load(eip_nn_ctx *ctx, const char *path, eip_protect
         s = eip_error_set(err, EIP_ERR_IO, "%s: no model.safetensors in this directory", dir);
         goto fail;
     }
+    /* the weights, key and codebook exactly as protect wrote them */
+    if (!(flags & EIP_PROTECT_LOAD_UNVERIFIED) &&
+        (s = eip_protect_integrity_check(dir, deploy_files, 3, err)))
+        goto fail;
     if ((s = eip_ckpt_reader_open(&r, mpath, err)))
         goto fail;
     const char *ver = eip_ckpt_reader_meta(r, EIP_PROTECT_META_VERSION);
@@ -336,7 +349,9 @@ eip_status eip_protect_model_save(const eip_protect_model_t *m, const char *dir,
     if ((s = eip_crypto_codebook_save(m->cb, path, err)))
         return s;
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    return eip_nn_save_meta(m->net, path, meta, m->n_meta, err);
+    if ((s = eip_nn_save_meta(m->net, path, meta, m->n_meta, err)))
+        return s;
+    return eip_protect_integrity_write(dir, deploy_files, 3, err);
 }
 
 eip_nn_net_t *eip_protect_model_net(eip_protect_model_t *m) { return m->net; }

@@ -1,6 +1,7 @@
 /* Small helpers of the protect module: hashes (BLAKE2b, libsodium), deep
  * copies of crypto objects, image files for predict/trace, tree removal. */
 #define _XOPEN_SOURCE 700
+#include <cjson/cJSON.h>
 #include <ftw.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -150,4 +151,82 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 void eip_protect_rmtree(const char *dir)
 {
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- deploy/integrity.json: BLAKE2b-256 of what a licensee receives ------
+ * Licensees get only deploy/, so it carries its own record next to the
+ * bundle's manifest.json; every loader of a deployed model checks it (a
+ * flipped weight byte used to load silently and change predictions).  It
+ * detects corruption and edits of a file without the record: whoever can
+ * rewrite deploy/ can rewrite the record too (docs/PROTECT.md). */
+#define INTEGRITY_FILE "integrity.json"
+
+eip_status eip_protect_integrity_write(const char *dir, const char *const *files, size_t n,
+                                       eip_error *err)
+{
+    cJSON *o = cJSON_CreateObject(), *h = cJSON_CreateObject();
+    if (!o || !h) {
+        cJSON_Delete(o);
+        cJSON_Delete(h);
+        return eip_error_set(err, EIP_ERR_NOMEM, "%s/" INTEGRITY_FILE ": out of memory", dir);
+    }
+    cJSON_AddStringToObject(o, "format", "encryip-integrity");
+    cJSON_AddNumberToObject(o, "version", 1);
+    cJSON_AddItemToObject(o, "blake2b-256", h);
+    eip_status s = EIP_OK;
+    char path[4200], hex[65];
+    for (size_t i = 0; i < n && !s; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (!(s = eip_protect_file_hash(path, hex, err)))
+            cJSON_AddStringToObject(h, files[i], hex);
+    }
+    char *text = s ? NULL : cJSON_Print(o);
+    cJSON_Delete(o);
+    if (s)
+        return s;
+    if (!text)
+        return eip_error_set(err, EIP_ERR_NOMEM, "%s/" INTEGRITY_FILE ": out of memory", dir);
+    snprintf(path, sizeof path, "%s/" INTEGRITY_FILE, dir);
+    s = eip_io_write_atomic(path, text, strlen(text), EIP_IO_MODE_PUBLIC, err);
+    free(text);
+    return s;
+}
+
+eip_status eip_protect_integrity_check(const char *dir, const char *const *files, size_t n,
+                                       eip_error *err)
+{
+    char path[4200], hex[65];
+    snprintf(path, sizeof path, "%s/" INTEGRITY_FILE, dir);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    eip_status s = eip_io_read_file(path, 1 << 20, &buf, &len, err);
+    if (s == EIP_ERR_IO)
+        return eip_error_set(err, EIP_ERR_FORMAT,
+                             "%s: no integrity record " INTEGRITY_FILE "; a deploy directory from "
+                             "encryip protect carries one (copy the whole deploy/ directory; "
+                             "--unverified runs a model without it)", dir);
+    if (s)
+        return s;
+    cJSON *o = cJSON_ParseWithLength((const char *)buf, len);
+    free(buf);
+    const cJSON *h = o ? cJSON_GetObjectItemCaseSensitive(o, "blake2b-256") : NULL;
+    const cJSON *fmt = o ? cJSON_GetObjectItemCaseSensitive(o, "format") : NULL;
+    if (!cJSON_IsObject(h) || !cJSON_IsString(fmt) || strcmp(fmt->valuestring, "encryip-integrity")) {
+        cJSON_Delete(o);
+        return eip_error_set(err, EIP_ERR_FORMAT, "%s: not an encryip integrity record", path);
+    }
+    for (size_t i = 0; i < n && !s; i++) {
+        const cJSON *want = cJSON_GetObjectItemCaseSensitive(h, files[i]);
+        char fpath[4200];
+        snprintf(fpath, sizeof fpath, "%s/%s", dir, files[i]);
+        if (!cJSON_IsString(want))
+            s = eip_error_set(err, EIP_ERR_FORMAT, "%s: not listed in %s", fpath, path);
+        else if (!(s = eip_protect_file_hash(fpath, hex, err)) &&
+                 (strlen(want->valuestring) != 64 || memcmp(hex, want->valuestring, 64) != 0))
+            s = eip_error_set(err, EIP_ERR_CHECKSUM,
+                              "%s: modified or corrupted (BLAKE2b-256 %.16s..., %s records %.16s...); "
+                              "refusing to use it (--unverified runs it anyway)", fpath, hex, path, want->valuestring);
+    }
+    cJSON_Delete(o);
+    return s;
 }

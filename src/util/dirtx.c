@@ -129,7 +129,7 @@ eip_status eip_io_dirtx_begin(eip_io_dirtx *tx, const char *dir, bool replace, c
             return eip_error_set(err, EIP_ERR_IO, "%s: exists and is not a directory", trimmed);
         if (!replace)
             return eip_error_set(err, EIP_ERR_STATE,
-                                 "%s: exists; refusing to overwrite it (use --force)", trimmed);
+                                 "%s: already exists (pass --force to replace it)", trimmed);
         if (must_be) {
             char probe[PATH_CAP + 256];
             int k = snprintf(probe, sizeof probe, "%s/%s", trimmed, must_be);
