@@ -90,7 +90,7 @@ int eip_cli_decrypt(int argc, char **argv)
     eip_crypto_cts_info info;
     if ((s = eip_crypto_sk_load(kpath, &sk, &err)) || (s = eip_crypto_cts_load(in, &info, &c, &n, &err)))
         goto done;
-    if ((s = eip_crypto_sk_check_pk(sk, info.pk_id, in, &err))) {
+    if ((s = eip_crypto_sk_check_cts(sk, &info, in, &err))) {
         eip_error_prefix(&err, "%s: ", kpath);
         goto done;
     }

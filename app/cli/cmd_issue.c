@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "encryip/crypto.h"
+#include "encryip/keyring.h"
 
 static const char USAGE[] = "--master DIR/master.key --pk DIR/public.key --out FILE [--seed S] [--force]";
 
@@ -38,6 +39,8 @@ int eip_cli_issue(int argc, char **argv)
         eip_error_set(&err, EIP_ERR_STATE, "%s exists; refusing to overwrite a key (use --force)", out);
         return eip_cli_fail(cmd, EIP_ERR_STATE, &err);
     }
+    if ((s = eip_keyring_issue_guard(mpath, &err)))
+        return eip_cli_fail(cmd, s, &err);
     eip_crypto_pk_t *pk = NULL;
     eip_crypto_master_t *m = NULL;
     eip_crypto_sk_t *sk = NULL;

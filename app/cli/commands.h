@@ -49,6 +49,9 @@ int eip_cli_attack_prune(int argc, char **argv);
 int eip_cli_attack_finetune(int argc, char **argv);
 int eip_cli_attack_adaptive(int argc, char **argv);
 int eip_cli_experiment_advparams(int argc, char **argv);
+/* attacks on EncryIP itself (app/cli/cmd_attack_keys.c) */
+int eip_cli_attack_collude(int argc, char **argv);
+int eip_cli_attack_relabel(int argc, char **argv);
 /* EncryIP experiments (app/cli/cmd_experiment.c) */
 int eip_cli_experiment_table1(int argc, char **argv);
 int eip_cli_experiment_curves(int argc, char **argv);
