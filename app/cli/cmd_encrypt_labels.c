@@ -148,10 +148,13 @@ int eip_cli_encrypt_labels(int argc, char **argv)
     }
     double t0 = eip_cli_seconds();
     if (fixed) {
-        if ((s = eip_crypto_codebook_build(pk, 0, rng, &cb, &err)))
+        /* slots shuffled as protect does (a one-hot over slots in label
+         * order would be the plain label) */
+        if ((s = eip_crypto_codebook_build(pk, 0, rng, &cb, &err)) ||
+            (s = eip_crypto_codebook_shuffle(cb, rng, &err)))
             goto done;
         for (int64_t i = 0; i < n; i++)
-            c[i] = *eip_crypto_codebook_ct(cb, labels[i]);
+            c[i] = *eip_crypto_codebook_ct(cb, eip_crypto_codebook_label_slot(cb, labels[i]));
     } else {
         for (int64_t i = 0; i < n && !s; i++)
             s = eip_crypto_enc(pk, labels[i], rng, &c[i], &err);

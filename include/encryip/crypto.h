@@ -306,6 +306,13 @@ void eip_crypto_codebook_free(eip_crypto_codebook_t *cb);
 int64_t eip_crypto_codebook_size(const eip_crypto_codebook_t *cb);
 const eip_crypto_ct *eip_crypto_codebook_ct(const eip_crypto_codebook_t *cb, int64_t slot);
 int32_t eip_crypto_codebook_label(const eip_crypto_codebook_t *cb, int64_t slot);
+/* Puts the slots in a random order (rng NULL = CSPRNG; labels move with
+ * their ciphertexts), as protect does: a ristretto255 one-hot over slots
+ * then no longer equals the plain label. */
+eip_status eip_crypto_codebook_shuffle(eip_crypto_codebook_t *cb, eip_crypto_rng_t *rng,
+                                       eip_error *err);
+/* First slot holding `label`, or -1. */
+int64_t eip_crypto_codebook_label_slot(const eip_crypto_codebook_t *cb, int32_t label);
 /* Slot of c, or -1. */
 int64_t eip_crypto_codebook_find(const eip_crypto_codebook_t *cb, const eip_crypto_ct *c);
 const unsigned char *eip_crypto_codebook_pk_id(const eip_crypto_codebook_t *cb);
