@@ -20,12 +20,6 @@
 #include "encryip/crypto.h"
 #include "encryip/keyring.h"
 
-static int exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
 int eip_cli_keygen(int argc, char **argv)
 {
     int64_t z = 0, p = 0, q = 0, seed = -1;
@@ -63,26 +57,6 @@ int eip_cli_keygen(int argc, char **argv)
     if ((s = eip_crypto_init(&err)))
         return eip_cli_fail(cmd, s, &err);
 
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        eip_error_set(&err, EIP_ERR_IO, "%s: cannot create directory: %s", dir, strerror(errno));
-        return eip_cli_fail(cmd, EIP_ERR_IO, &err);
-    }
-    char path[4096];
-    if (!force) {
-        for (int64_t j = -1; j <= p; j++) { /* -1: public.key, 0: master.key, j: licensee-j.key */
-            if (j < 1)
-                snprintf(path, sizeof path, "%s/%s", dir, j < 0 ? "public.key" : "master.key");
-            else
-                snprintf(path, sizeof path, "%s/licensee-%lld.key", dir, (long long)j);
-            if (exists(path)) {
-                eip_error_set(&err, EIP_ERR_STATE,
-                              "%s exists; refusing to overwrite keys (use --force; the old keys and "
-                              "everything encrypted for them would be lost)", path);
-                return eip_cli_fail(cmd, EIP_ERR_STATE, &err);
-            }
-        }
-    }
-
     eip_crypto_rng_t *rng = NULL;
     if (seed >= 0) {
         if ((s = eip_crypto_rng_new_u64((uint64_t)seed, &rng, &err)))
@@ -93,7 +67,6 @@ int eip_cli_keygen(int argc, char **argv)
     eip_crypto_params prm = {grp, (int32_t)z, q};
     eip_crypto_pk_t *pk = NULL;
     eip_crypto_master_t *m = NULL;
-    eip_crypto_sk_t *sk = NULL;
     if ((s = eip_crypto_gen(&prm, p, rng, &pk, &m, &err)))
         goto done;
     if (grp == EIP_CRYPTO_GROUP_PAPER)
@@ -102,19 +75,8 @@ int eip_cli_keygen(int argc, char **argv)
                 "a group of order %lld takes microseconds: 'encryip attack dlog' decrypts with the "
                 "public key alone); use --group ristretto255 for real protection\n",
                 cmd, (long long)eip_crypto_pk_q(pk), (long long)eip_crypto_pk_q(pk) - 1);
-    for (int64_t j = 1; j <= p && !s; j++) {
-        snprintf(path, sizeof path, "%s/licensee-%lld.key", dir, (long long)j);
-        if (!(s = eip_crypto_master_sk(m, j, &sk, &err)))
-            s = eip_crypto_sk_save(sk, path, &err);
-        eip_crypto_sk_free(sk);
-        sk = NULL;
-    }
-    snprintf(path, sizeof path, "%s/master.key", dir);
-    if (!s)
-        s = eip_crypto_master_save(m, path, &err);
-    snprintf(path, sizeof path, "%s/public.key", dir);
-    if (!s)
-        s = eip_crypto_pk_save(pk, path, &err);
+    /* the whole key set appears at once or not at all (full disk, kill -9) */
+    s = eip_crypto_keyset_save(dir, pk, m, force, &err);
     if (!s) {
         const unsigned char *id = eip_crypto_pk_id(pk);
         printf("keygen: group %s, %lld classes", eip_crypto_group_name(grp), (long long)z);

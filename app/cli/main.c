@@ -7,6 +7,8 @@
  * Hidden, for tests/cli/cli_docs.sh: `encryip help --list-commands` and
  * `encryip help --list-options COMMAND` (checks the command's option tables
  * and prints its option names, one per line). */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +72,24 @@ static int help(int argc, char **argv)
     return c->run(list ? 1 : 2, args);
 }
 
+/* Every command's output is checked here, once: a full device or a closed
+ * pipe on stdout turns a "successful" run into EIP_EXIT_IO instead of
+ * losing the output silently (predict and licensee list used to exit 0 with
+ * stdout on /dev/full).  fclose flushes what stdio still buffers. */
+static int close_stdout(const char *cmd, int rc)
+{
+    errno = 0;
+    bool bad = ferror(stdout) != 0;
+    if (fclose(stdout) != 0)
+        bad = true;
+    if (bad) {
+        fprintf(stderr, "encryip %s: error: stdout: write failed%s%s\n", cmd, errno ? ": " : "",
+                errno ? strerror(errno) : "");
+        return rc == EIP_EXIT_OK ? EIP_EXIT_IO : rc;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -81,7 +101,7 @@ int main(int argc, char **argv)
         return EIP_EXIT_OK;
     }
     if (!strcmp(argv[1], "help"))
-        return help(argc - 2, argv + 2);
+        return close_stdout("help", help(argc - 2, argv + 2));
     if (!strcmp(argv[1], "--version")) {
         printf("encryip %s\n", EIP_VERSION);
         return EIP_EXIT_OK;
@@ -89,7 +109,7 @@ int main(int argc, char **argv)
     int words = 0;
     const eip_cli_command *c = find(argc - 1, argv + 1, &words);
     if (c)
-        return c->run(argc - words, argv + words);
+        return close_stdout(c->name, c->run(argc - words, argv + words));
     fprintf(stderr, "encryip: error: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EIP_EXIT_USAGE;

@@ -20,6 +20,7 @@
 #define ENCRYIP_CRYPTO_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "encryip/error.h"
@@ -253,6 +254,13 @@ eip_status eip_crypto_master_from_bytes(const unsigned char *buf, size_t len, co
                                         eip_crypto_master_t **out, eip_error *err);
 eip_status eip_crypto_master_save(const eip_crypto_master_t *m, const char *path, eip_error *err);
 eip_status eip_crypto_master_load(const char *path, eip_crypto_master_t **out, eip_error *err);
+/* Writes a whole key set (DIR/public.key, DIR/master.key, DIR/licensee-<j>.key
+ * for j = 1..P; secret files 0600) atomically: the set appears complete or
+ * not at all, also on a full disk or a kill.  An existing DIR must be empty or
+ * hold only key files; one holding keys is replaced (only once the new set is
+ * complete) when `replace`, refused otherwise. */
+eip_status eip_crypto_keyset_save(const char *dir, const eip_crypto_pk_t *pk,
+                                  const eip_crypto_master_t *m, bool replace, eip_error *err);
 
 /* Wipes and frees a buffer returned by a secret *_to_bytes. */
 void eip_crypto_secret_free(unsigned char *buf, size_t len);

@@ -1,8 +1,11 @@
 #include "util/io.h"
 
+#include "util/dirtx.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,13 +16,24 @@ eip_status eip_io_read_file(const char *path, size_t max_bytes,
 {
     *out = NULL;
     *out_len = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; the type
+     * check below then refuses it (and directories, devices, sockets). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return eip_error_set(err, EIP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        return eip_error_set(err, EIP_ERR_IO, "%s: not a regular file", path);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const char *what = S_ISDIR(st.st_mode)    ? "a directory"
+                           : S_ISFIFO(st.st_mode) ? "a FIFO"
+                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                        : "something else";
+        close(fd);
+        return eip_error_set(err, EIP_ERR_IO, "%s: is %s, not a regular file", path, what);
+    }
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        return eip_error_set(err, EIP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     }
     if ((uint64_t)st.st_size > (uint64_t)max_bytes) {
         fclose(fp);
@@ -60,16 +74,18 @@ static eip_status fsync_parent_dir(const char *path, eip_error *err)
 eip_status eip_io_atomic_open(eip_io_atomic *w, const char *path, unsigned mode, eip_error *err)
 {
     memset(w, 0, sizeof *w);
+    /* Leftovers of a writer of this path that was killed (they may hold a
+     * secret key) are removed before a new temporary file is made. */
+    (void)eip_io_sweep_stale(path, NULL, err);
     size_t n = strlen(path);
     w->path = strdup(path);
-    w->tmp_path = malloc(n + 16);
+    w->tmp_path = malloc(n + 40);
     if (!w->path || !w->tmp_path) {
         free(w->path);
         free(w->tmp_path);
         return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", path);
     }
-    memcpy(w->tmp_path, path, n);
-    memcpy(w->tmp_path + n, ".tmp.XXXXXX", 12);
+    sprintf(w->tmp_path, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
     int fd = mkstemp(w->tmp_path);
     if (fd < 0) {
         eip_status s = eip_error_set(err, EIP_ERR_IO, "%s: cannot create temporary file: %s",
