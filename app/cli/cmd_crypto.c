@@ -18,6 +18,7 @@
 #include "cli/groups.h"
 #include "cli/labels.h"
 #include "encryip/crypto.h"
+#include "encryip/keyring.h"
 
 int eip_cli_keygen(int argc, char **argv)
 {
@@ -125,6 +126,8 @@ int eip_cli_issue(int argc, char **argv)
         eip_error_set(&err, EIP_ERR_STATE, "%s exists; refusing to overwrite a key (use --force)", out);
         return eip_cli_fail(cmd, EIP_ERR_STATE, &err);
     }
+    if ((s = eip_keyring_issue_guard(mpath, &err)))
+        return eip_cli_fail(cmd, s, &err);
     eip_crypto_pk_t *pk = NULL;
     eip_crypto_master_t *m = NULL;
     eip_crypto_sk_t *sk = NULL;
@@ -216,10 +219,13 @@ int eip_cli_encrypt_labels(int argc, char **argv)
     }
     double t0 = eip_cli_seconds();
     if (fixed) {
-        if ((s = eip_crypto_codebook_build(pk, 0, rng, &cb, &err)))
+        /* slots shuffled as protect does (a one-hot over slots in label
+         * order would be the plain label) */
+        if ((s = eip_crypto_codebook_build(pk, 0, rng, &cb, &err)) ||
+            (s = eip_crypto_codebook_shuffle(cb, rng, &err)))
             goto done;
         for (int64_t i = 0; i < n; i++)
-            c[i] = *eip_crypto_codebook_ct(cb, labels[i]);
+            c[i] = *eip_crypto_codebook_ct(cb, eip_crypto_codebook_label_slot(cb, labels[i]));
     } else {
         for (int64_t i = 0; i < n && !s; i++)
             s = eip_crypto_enc(pk, labels[i], rng, &c[i], &err);
@@ -289,7 +295,7 @@ int eip_cli_decrypt(int argc, char **argv)
     eip_crypto_cts_info info;
     if ((s = eip_crypto_sk_load(kpath, &sk, &err)) || (s = eip_crypto_cts_load(in, &info, &c, &n, &err)))
         goto done;
-    if ((s = eip_crypto_sk_check_pk(sk, info.pk_id, in, &err))) {
+    if ((s = eip_crypto_sk_check_cts(sk, &info, in, &err))) {
         eip_error_prefix(&err, "%s: ", kpath);
         goto done;
     }

@@ -33,6 +33,9 @@ const eip_cli_command eip_cli_commands[] = {
     {"attack finetune", "fine-tune a model on a fraction of the training data", eip_cli_attack_finetune},
     {"attack adaptive", "reset the parameters an AdvParams-aware attacker suspects", eip_cli_attack_adaptive},
     {"experiment advparams", "AdvParams measurements: tables, CSV, PNG", eip_cli_experiment_advparams},
+    /* attacks on EncryIP itself (cmd_attack.c; docs/RESULTS.md "Attacks on EncryIP") */
+    {"attack collude", "two or more licensee keys -> t -> a key for a fresh b that no trace names", eip_cli_attack_collude},
+    {"attack relabel", "protected weights + k labelled images, no key -> a classifier", eip_cli_attack_relabel},
     /* EncryIP experiments (paper section 5, docs/RESULTS.md "EncryIP") */
     {"experiment table1", "EncryIP Table 1 + Figure 4 grid: original vs EncryIP, both groups", eip_cli_experiment_table1},
     {"experiment curves", "Figure 4 curves (CSV, PNG) from a table1 output directory", eip_cli_experiment_curves},

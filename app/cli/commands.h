@@ -5,7 +5,7 @@
  *   cmd_protect.c     protect, trace (the owner's side of EncryIP)
  *   cmd_deploy.c      predict, classify (the licensee's side)
  *   cmd_advparams.c   advparams encrypt/decrypt
- *   cmd_attack.c      attack dlog/prune/finetune/adaptive
+ *   cmd_attack.c      attack dlog/prune/finetune/adaptive/collude/relabel
  *   cmd_experiment.c  experiment table1/curves/cost/combined/advparams
  * Shared by several of them: cli.h (options, help, exit codes), groups.h
  * (option groups), labels.h (label files), run_common.h (datasets, models,
@@ -42,6 +42,9 @@ int eip_cli_attack_dlog(int argc, char **argv);
 int eip_cli_attack_prune(int argc, char **argv);
 int eip_cli_attack_finetune(int argc, char **argv);
 int eip_cli_attack_adaptive(int argc, char **argv);
+/* attacks on EncryIP itself (licensee keys, protected weights) */
+int eip_cli_attack_collude(int argc, char **argv);
+int eip_cli_attack_relabel(int argc, char **argv);
 
 int eip_cli_experiment_table1(int argc, char **argv);
 int eip_cli_experiment_curves(int argc, char **argv);

@@ -2,7 +2,9 @@
  * stolen model: magnitude pruning, fine-tuning on a fraction of the training
  * data, and the adaptive AdvParams attack (find the perturbed parameters and
  * reset them).  Used to measure AdvParams (docs/RESULTS.md "AdvParams") and
- * reused by the EncryIP experiments (leak tracing after modification).
+ * reused by the EncryIP experiments (leak tracing after modification);
+ * attacks on EncryIP itself: licensee collusion and relabelling the
+ * confused outputs (docs/RESULTS.md "Attacks on EncryIP").
  *
  * Shape legend: N images, C channels, H rows, W columns, K outputs,
  * P parameters (the net's flat parameter block). */
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "encryip/crypto.h"
 #include "encryip/data.h"
 #include "encryip/error.h"
 #include "encryip/nn.h"
@@ -113,6 +116,80 @@ eip_status eip_attack_adaptive_reset(eip_nn_net_t *net, const float *scores, /* 
 struct eip_ckpt_meta;
 eip_status eip_attack_save_like(eip_nn_net_t *net, const char *template_path, const char *out_path,
                                 const struct eip_ckpt_meta *extra, size_t n_extra, eip_error *err);
+
+/* ----------------------------------------------------------- collusion */
+
+/* Licensees who pool their secret keys (issue 17 item 4): their keys fix
+ * the master secret t (eip_crypto_collude), and with it they mint a key for
+ * a b none of them holds.  *forged: that key (caller frees).  The report
+ * carries the crypto figures (pair, gcd, candidates for t) and a self-check:
+ * fresh encryptions of all z labels decrypted with the forged key
+ * (labels_ok of labels) and how many colluders' keys it equals (0 expected).
+ * rng NULL = CSPRNG. */
+typedef struct eip_attack_collude_report {
+    eip_crypto_collude_info crypto;
+    int32_t labels;          /* z */
+    int32_t labels_ok;       /* honest encryptions decrypted correctly by the forged key */
+    int64_t equals_colluder; /* colluders' keys equal to the forged key */
+} eip_attack_collude_report;
+eip_status eip_attack_collude(const eip_crypto_pk_t *pk, const eip_crypto_sk_t *const *keys,
+                              int64_t n, eip_crypto_rng_t *rng, eip_crypto_sk_t **forged,
+                              eip_attack_collude_report *rep, eip_error *err);
+
+/* ---------------------------------------------------------- relabelling */
+
+/* Relabelling a protected model without any key (issue 17 item 3): the
+ * attacker runs the protected weights and holds k images with their true
+ * labels.  Two recoveries, each over what the weights output:
+ *   VOTE: per codeword slot (the Φ^-1 decoding of the output with the
+ *         deploy codebook, which carries no labels) the majority true label
+ *         of the k images decoded to it; a slot no image reached gets the
+ *         overall majority label.
+ *   HEAD: a new linear softmax head on the model's K outputs (standardised
+ *         features, full-batch gradient descent, L2), i.e. logistic
+ *         regression from confused outputs to labels. */
+typedef struct eip_attack_relabel_vote {
+    int64_t slots;     /* S */
+    int32_t classes;   /* z */
+    int32_t *label;    /* [S] the label assigned to each slot */
+    int64_t seen;      /* slots at least one of the k images reached */
+    int32_t fallback;  /* the majority label of all k images */
+} eip_attack_relabel_vote;
+
+/* slots [k]: slot id of each labelled image (0..S-1; negative = none, skipped),
+ * labels [k] in 0..z-1.  Ties: the smaller label. */
+eip_status eip_attack_relabel_vote_fit(const int64_t *slots, const int32_t *labels, int64_t k,
+                                       int64_t s, int32_t classes, eip_attack_relabel_vote *out,
+                                       eip_error *err);
+/* out [n]: the label of each image's slot (slot out of range: the fallback). */
+void eip_attack_relabel_vote_apply(const eip_attack_relabel_vote *v, const int64_t *slots,
+                                   int64_t n, int32_t *out);
+void eip_attack_relabel_vote_free(eip_attack_relabel_vote *v);
+
+typedef struct eip_attack_relabel_head {
+    int64_t dim;      /* D = K model outputs */
+    int32_t classes;  /* z */
+    float *mean, *std; /* [D] feature standardisation from the k images */
+    float *w;          /* [z, D] */
+    float *b;          /* [z] */
+} eip_attack_relabel_head;
+
+typedef struct eip_attack_relabel_head_config {
+    int64_t steps; /* full-batch gradient steps (default 300) */
+    double lr;     /* default 0.5 */
+    double l2;     /* default 1e-3 */
+} eip_attack_relabel_head_config;
+eip_attack_relabel_head_config eip_attack_relabel_head_config_default(void);
+
+/* x [k, D] model outputs of the labelled images, labels [k]. */
+eip_status eip_attack_relabel_head_fit(const float *x, const int32_t *labels, int64_t k,
+                                       int64_t dim, int32_t classes,
+                                       const eip_attack_relabel_head_config *cfg,
+                                       eip_attack_relabel_head *out, eip_error *err);
+/* x [n, D] -> out [n] arg-max labels. */
+eip_status eip_attack_relabel_head_apply(const eip_attack_relabel_head *h, const float *x,
+                                         int64_t n, int32_t *out, eip_error *err);
+void eip_attack_relabel_head_free(eip_attack_relabel_head *h);
 
 #ifdef __cplusplus
 }

@@ -181,6 +181,27 @@ eip_status eip_crypto_verify_key(const eip_crypto_master_t *m, const eip_crypto_
 eip_status eip_crypto_attack_dlog(const eip_crypto_pk_t *pk, const eip_crypto_ct *c, int64_t n,
                                   int32_t *labels, eip_error *err);
 
+/* Collusion: licensee keys of one keygen satisfy a_j - a_k = (b_k - b_j) t,
+ * so two or more of them determine the master secret t (paper group: up to
+ * the candidates reported in `solutions`, settled by g2 = g1^t of the public
+ * key).  *out: a master key equivalent for issuing (t, a1 := key 1's a,
+ * b_1.. := the colluders' distinct b), so eip_crypto_issue(*out, pk, ...)
+ * mints a key for a b no colluder holds — a key that decrypts like every
+ * licensee's and that verify-key attributes to no colluder.  Keys of
+ * another public key: EIP_ERR_CRYPTO; fewer than two distinct b: EIP_ERR_ARG. */
+typedef struct eip_crypto_collude_info {
+    int64_t keys;      /* keys given */
+    int64_t distinct;  /* distinct b among them */
+    int64_t pairs;     /* key pairs available */
+    int64_t pair_j, pair_k; /* the pair solved (1-based positions in keys) */
+    int64_t gcd;       /* gcd(b_k - b_j, order): 1 = the difference is invertible */
+    int64_t solutions; /* units t fitting every key pair (1 = the keys alone fix t) */
+    int pk_needed;     /* 1 if g2 = g1^t had to choose among them (paper group) */
+} eip_crypto_collude_info;
+eip_status eip_crypto_collude(const eip_crypto_pk_t *pk, const eip_crypto_sk_t *const *keys,
+                              int64_t n, eip_crypto_master_t **out, eip_crypto_collude_info *info,
+                              eip_error *err);
+
 /* ---- key objects ------------------------------------------------------- */
 
 void eip_crypto_pk_free(eip_crypto_pk_t *pk);
@@ -261,6 +282,11 @@ typedef struct eip_crypto_cts_info {
     int64_t q;
     unsigned char pk_id[EIP_CRYPTO_PKID_BYTES];
 } eip_crypto_cts_info;
+/* Checks that sk can decrypt a ciphertext file: same group, same z, same q
+ * (the file header's, which the file's elements were validated against) and
+ * the same public key id.  EIP_ERR_CRYPTO naming `what` and both values. */
+eip_status eip_crypto_sk_check_cts(const eip_crypto_sk_t *sk, const eip_crypto_cts_info *info,
+                                   const char *what, eip_error *err);
 eip_status eip_crypto_cts_from_bytes(const unsigned char *buf, size_t len, const char *name,
                                      eip_crypto_cts_info *info, eip_crypto_ct **c, int64_t *n,
                                      eip_error *err);
@@ -305,6 +331,13 @@ void eip_crypto_codebook_free(eip_crypto_codebook_t *cb);
 int64_t eip_crypto_codebook_size(const eip_crypto_codebook_t *cb);
 const eip_crypto_ct *eip_crypto_codebook_ct(const eip_crypto_codebook_t *cb, int64_t slot);
 int32_t eip_crypto_codebook_label(const eip_crypto_codebook_t *cb, int64_t slot);
+/* Puts the slots in a random order (rng NULL = CSPRNG; labels move with
+ * their ciphertexts), as protect does: a ristretto255 one-hot over slots
+ * then no longer equals the plain label. */
+eip_status eip_crypto_codebook_shuffle(eip_crypto_codebook_t *cb, eip_crypto_rng_t *rng,
+                                       eip_error *err);
+/* First slot holding `label`, or -1. */
+int64_t eip_crypto_codebook_label_slot(const eip_crypto_codebook_t *cb, int32_t label);
 /* Slot of c, or -1. */
 int64_t eip_crypto_codebook_find(const eip_crypto_codebook_t *cb, const eip_crypto_ct *c);
 const unsigned char *eip_crypto_codebook_pk_id(const eip_crypto_codebook_t *cb);

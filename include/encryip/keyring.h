@@ -90,6 +90,13 @@ eip_status eip_keyring_check(eip_keyring_t *kr, const char *master_path, eip_key
 eip_status eip_keyring_licensee_add(eip_keyring_t *kr, const char *master_path, const char *name,
                                     const char *sk_out, eip_crypto_rng_t *rng,
                                     eip_keyring_licensee *added, eip_error *err);
+/* For `encryip issue` (a key straight from the master key): EIP_ERR_STATE
+ * naming the keyring and the `licensee add` command to use when an encryip
+ * keyring (SQLite application_id "EIPR") is in the master key's directory
+ * (the bundle layout: owner/master.key, owner/keyring.sqlite); EIP_OK if
+ * none is.  A keyring elsewhere is not detected (`keyring check --master`
+ * reports the master key's licensees a keyring does not hold). */
+eip_status eip_keyring_issue_guard(const char *master_path, eip_error *err);
 /* All licensees ordered by id (*out: malloc'd [*n], free() it; NULL if 0). */
 eip_status eip_keyring_licensee_list(eip_keyring_t *kr, eip_keyring_licensee **out, int64_t *n,
                                      eip_error *err);

@@ -187,6 +187,52 @@ eip_status eip_crypto_codebook_build(const eip_crypto_pk_t *pk, int64_t fakes, e
     return EIP_OK;
 }
 
+/* Random slot order (the same idea as protect's, docs/PROTECT.md step 6):
+ * with labels in slots 0..z-1 a one-hot over slots (ristretto255 soft
+ * labels) would be the plain label. */
+eip_status eip_crypto_codebook_shuffle(eip_crypto_codebook_t *cb, eip_crypto_rng_t *rng,
+                                       eip_error *err)
+{
+    if (cb->n > (int64_t)UINT32_MAX)
+        return eip_error_set(err, EIP_ERR_RANGE, "codebook shuffle: %lld slots", (long long)cb->n);
+    int64_t *perm = malloc((size_t)(cb->n > 0 ? cb->n : 1) * sizeof *perm); /* [n] new slot -> old */
+    if (!perm)
+        return eip_error_set(err, EIP_ERR_NOMEM, "codebook shuffle: out of memory");
+    for (int64_t i = 0; i < cb->n; i++)
+        perm[i] = i;
+    for (int64_t i = cb->n - 1; i > 0; i--) { /* Fisher-Yates */
+        int64_t j = (int64_t)eip_rng_uniform(rng, (uint32_t)i + 1), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    eip_crypto_codebook_t *nb = NULL;
+    eip_crypto_pk_t pk_view; /* codebook_new needs the group and the id only */
+    memset(&pk_view, 0, sizeof pk_view);
+    pk_view.grp = cb->grp;
+    memcpy(pk_view.id, cb->pk_id, sizeof pk_view.id);
+    eip_status s = eip_crypto_codebook_new(&pk_view, &nb, err);
+    for (int64_t i = 0; i < cb->n && !s; i++)
+        s = eip_crypto_codebook_add(nb, &cb->ct[perm[i]], cb->label[perm[i]], NULL, err);
+    free(perm);
+    if (s) {
+        eip_crypto_codebook_free(nb);
+        return s;
+    }
+    eip_crypto_codebook_t tmp = *cb;
+    *cb = *nb;
+    *nb = tmp;
+    eip_crypto_codebook_free(nb);
+    return EIP_OK;
+}
+
+int64_t eip_crypto_codebook_label_slot(const eip_crypto_codebook_t *cb, int32_t label)
+{
+    for (int64_t i = 0; i < cb->n; i++)
+        if (cb->label[i] == label)
+            return i;
+    return -1;
+}
+
 eip_status eip_crypto_codebook_to_bytes(const eip_crypto_codebook_t *cb, unsigned char **buf,
                                         size_t *len, eip_error *err)
 {

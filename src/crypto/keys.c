@@ -82,3 +82,19 @@ eip_status eip_crypto_sk_check_pk(const eip_crypto_sk_t *sk, const unsigned char
                              sk->pk_id[3], pk_id[0], pk_id[1], pk_id[2], pk_id[3]);
     return EIP_OK;
 }
+
+eip_status eip_crypto_sk_check_cts(const eip_crypto_sk_t *sk, const eip_crypto_cts_info *info,
+                                   const char *what, eip_error *err)
+{
+    /* The header first: a file whose z or q differs was validated against
+     * another group, so its elements mean nothing under this key. */
+    if (info->group != sk->grp.ops->id || info->classes != sk->grp.z ||
+        info->q != (int64_t)sk->grp.q)
+        return eip_error_set(err, EIP_ERR_CRYPTO,
+                             "%s: ciphertexts are for group %s with z=%d, q=%lld but the key is "
+                             "for group %s with z=%d, q=%lld",
+                             what, eip_crypto_group_name(info->group), (int)info->classes,
+                             (long long)info->q, sk->grp.ops->name, (int)sk->grp.z,
+                             (long long)sk->grp.q);
+    return eip_crypto_sk_check_pk(sk, info->pk_id, what, err);
+}

@@ -103,6 +103,9 @@ expect_rc 0 "ristretto --fixed soft + codebook" -- "$bin" encrypt-labels --pk kr
 check "ristretto soft: 300 x 10" test "$(stat -c %s rs.soft)" = $((48 + 300 * 10 * 4 + 16))
 expect_rc 0 "decrypt fixed ciphertexts" -- "$bin" decrypt --key kr/licensee-1.key --in rs.ct --out rs.txt
 check "fixed ciphertexts decrypt right" cmp -s rs.txt labels.txt
+# --fixed shuffles the slots as protect does: the one-hot's hot position is not the label
+hot_is_label=$(od -A n -v -t f4 -j 48 -N 12000 -w40 rs.soft | awk '{b=1; for (i=2;i<=NF;i++) if ($i>$b) b=i; print b-1}' | paste -d' ' - labels.txt | awk '$1==$2' | wc -l)
+check "ristretto --fixed soft labels are not the plain labels ($hot_is_label of 300 equal)" test "$hot_is_label" -lt 300
 
 # idx1 .gz labels via the data module
 python3 - <<'PY'

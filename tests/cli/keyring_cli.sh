@@ -147,4 +147,28 @@ expect_rc 0 "the new key verifies" -- "$bin" verify-key --keyring ring2.db --key
 check "keyring files stay 0600" test "$(mode ring2.db)" = 600
 if [[ -e ring2.db-wal ]]; then check "-wal is 0600" test "$(mode ring2.db-wal)" = 600; fi
 
+# issue next to a keyring: refused, nothing changed; licensee add is the way
+expect_rc 0 "keygen solo" -- "$bin" keygen --classes 10 --licensees 2 --group paper --q 101 --seed 8 --out solo
+expect_rc 0 "issue without a keyring nearby" -- "$bin" issue --master solo/master.key --pk solo/public.key --out solo-3.key --seed 1
+expect_rc 0 "keyring init in solo/" -- "$bin" keyring init --from solo --out solo/ring.db
+msum="$(md5sum < solo/master.key)"
+expect_rc 1 "issue next to a keyring is refused" -- "$bin" issue --master solo/master.key --pk solo/public.key --out solo-4.key
+check "names the keyring and licensee add" grep -q "solo/ring.db.*licensee add" err.log
+check "master key untouched" test "$(md5sum < solo/master.key)" = "$msum"
+check "no key written" test ! -e solo-4.key
+
+# collusion: licensees 1 and 2 mint a key that decrypts and that verify-key attributes to nobody
+expect_rc 0 "attack collude" -- "$bin" attack collude --pk k/public.key --keys k/licensee-1.key,k/licensee-2.key --out forged.key --seed 3
+check "self-check: 10/10 labels" grep -q "decrypts 10/10" out.log
+check "forged key is 0600" test "$(mode forged.key)" = 600
+expect_rc 6 "verify-key: no licensee holds the forged key" -- "$bin" verify-key --keyring ring.db --key forged.key --no-log
+check "says no licensee's key" grep -q "no licensee" out.log err.log
+printf '%s\n' 0 1 2 3 4 5 6 7 8 9 3 1 4 > coll-labels.txt
+expect_rc 0 "encrypt for the forged key" -- "$bin" encrypt-labels --pk k/public.key --labels coll-labels.txt --out coll.ct
+expect_rc 0 "forged key decrypts" -- "$bin" decrypt --key forged.key --in coll.ct --expect coll-labels.txt
+check "all 13 right" grep -q "correct: 13/13" err.log
+expect_rc 1 "collude refuses to overwrite" -- "$bin" attack collude --pk k/public.key --keys k/licensee-1.key,k/licensee-2.key --out forged.key
+expect_rc 2 "collude needs two licensees" -- "$bin" attack collude --pk k/public.key --keys k/licensee-1.key,k/licensee-1.key --out forged2.key
+expect_rc 5 "collude refuses a key of another keygen" -- "$bin" attack collude --pk k/public.key --keys k/licensee-1.key,other/licensee-1.key --out forged3.key
+
 finish keyring_cli
