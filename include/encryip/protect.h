@@ -381,6 +381,21 @@ eip_status eip_protect_trace_keys(eip_crypto_sk_t *const *sk, int64_t p, const e
 /* Binomial upper tail P[X >= k], X ~ Bin(n, p) (log-space, exact sum). */
 double eip_protect_binom_tail(int64_t n, int64_t k, double p);
 
+/* ---- serving (encryip serve, docs/SERVE.md) ------------------------------
+ * Thread use of one model: eip_protect_forward / _forward_f32 / _predict run
+ * one at a time (the net keeps per-batch-size plans and buffers: serialise
+ * them); eip_protect_predict_outputs with rng NULL only reads the model
+ * (libsodium's CSPRNG is thread-safe) and may run from several threads at
+ * once, also while a forward runs. */
+
+/* Raw model outputs [N, K] (EVAL mode) for float pixels [N, C, H, W] in
+ * [0, 1] (the uint8 path's pixel / 255), normalised with the model's
+ * statistics.  A value outside [0, 1] or NaN: EIP_ERR_RANGE naming the image. */
+eip_status eip_protect_forward_f32(eip_protect_model_t *m, const float *x /* [N, C, H, W] */,
+                                   int64_t n, float *out /* [N, K] */, eip_error *err);
+/* K, the model's output width (= Φ's dimension). */
+int64_t eip_protect_model_output_width(const eip_protect_model_t *m);
+
 #ifdef __cplusplus
 }
 #endif
