@@ -4,7 +4,9 @@
  * encrypted weights (protect --advparams) need --weights-key, which unlocks
  * them in memory only (or --locked: run them encrypted).  --plain runs
  * an unprotected model from `encryip train` (arg-max labels), e.g. as an
- * honest suspect for `encryip trace`. */
+ * honest suspect for `encryip trace`.  --remote URL sends the images to an
+ * `encryip serve` instead and decrypts its ciphertexts here: the key never
+ * leaves this process (docs/SERVE.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/run_common.h"
 #include "encryip/protect.h"
+#include "serve/client.h"
 
 static eip_status plain_labels(eip_nn_ctx *ctx, const eip_cli_opt *o, eip_data_set *ds,
                                int32_t **labels, eip_error *err)
@@ -47,7 +50,10 @@ int eip_cli_classify(int argc, char **argv)
 {
     const char *cmd = "classify";
     eip_cli_opt o[] = {
-        {"model", "DIR", "protected model (bundle dir, deploy/ dir or its model.safetensors)", true, NULL, false},
+        {"model", "DIR", "protected model (bundle dir, deploy/ dir or its model.safetensors)", false, NULL, false},
+        {"remote", "URL", "instead of --model: an `encryip serve` base URL; images are sent there, answers decrypted here", false, NULL, false},
+        {"remote-batch", "N", "with --remote: images per request (default 64, at most the server's limit)", false, NULL, false},
+        {"remote-timeout", "S", "with --remote: seconds per HTTP request (default 60)", false, NULL, false},
         {"key", "FILE", "the licensee's secret key", false, NULL, false},
         {"any-key", NULL, "decrypt even with a key of another public key (measures the incorrect-key accuracy)", false, NULL, false},
         {"plain", NULL, "--model is a plain model from `encryip train`: arg-max labels, no key", false, NULL, false},
@@ -63,13 +69,27 @@ int eip_cli_classify(int argc, char **argv)
         {"threads", "T", "oneDNN threads (default: all cores)", false, NULL, false},
         {NULL, NULL, NULL, false, NULL, false},
     };
-    int rc = eip_cli_parse(cmd, "--model DIR --key FILE [--weights-key FILE] (--input FILE | --dataset "
-                           "NAME) [--out FILE]", o, argc, argv);
+    int rc = eip_cli_parse(cmd, "(--model DIR | --remote URL) --key FILE [--weights-key FILE] (--input "
+                           "FILE | --dataset NAME) [--out FILE]", o, argc, argv);
     if (rc >= 0)
         return rc;
-    int64_t threads;
-    if (!eip_cli_get_i64(cmd, o, "threads", 0, 0, 1024, &threads))
+    int64_t threads, rbatch;
+    double rtimeout;
+    if (!eip_cli_get_i64(cmd, o, "threads", 0, 0, 1024, &threads) ||
+        !eip_cli_get_i64(cmd, o, "remote-batch", 64, 1, 65536, &rbatch) ||
+        !eip_cli_get_f64(cmd, o, "remote-timeout", 60, 0.1, 3600, &rtimeout))
         return EIP_EXIT_USAGE;
+    const char *remote = eip_cli_get(o, "remote");
+    if (!!remote == eip_cli_has(o, "model")) {
+        fprintf(stderr, "encryip %s: error: give exactly one of --model DIR or --remote URL\n", cmd);
+        return EIP_EXIT_USAGE;
+    }
+    if (remote && (eip_cli_has(o, "plain") || eip_cli_has(o, "weights-key") || eip_cli_has(o, "locked") ||
+                   eip_cli_has(o, "any-key") || eip_cli_has(o, "decoder"))) {
+        fprintf(stderr, "encryip %s: error: --remote: the server runs the model; no --plain, "
+                        "--weights-key, --locked, --any-key or --decoder\n", cmd);
+        return EIP_EXIT_USAGE;
+    }
     if (eip_cli_has(o, "plain") == eip_cli_has(o, "key")) {
         fprintf(stderr, "encryip %s: error: give exactly one of --key FILE or --plain\n", cmd);
         return EIP_EXIT_USAGE;
@@ -91,6 +111,26 @@ int eip_cli_classify(int argc, char **argv)
         goto done;
     if (eip_cli_has(o, "plain")) {
         if ((s = plain_labels(&ctx, o, &ds, &labels, &err)))
+            goto done;
+    } else if (remote) {
+        eip_serve_remote_info ri;
+        if ((s = eip_crypto_sk_load(eip_cli_get(o, "key"), &sk, &err)) ||
+            (s = eip_serve_remote_model(remote, rtimeout, &ri, &err)))
+            goto done;
+        if ((s = eip_crypto_sk_check_pk(sk, ri.key_id, remote, &err))) {
+            eip_error_prefix(&err, "%s: ", eip_cli_get(o, "key"));
+            goto done;
+        }
+        if ((s = eip_cli_images_input(o, ri.c, ri.h, ri.w, &ds, &err)))
+            goto done;
+        labels = malloc((size_t)(ds.n > 0 ? ds.n : 1) * sizeof *labels);
+        if (!labels) {
+            s = eip_error_set(&err, EIP_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        if ((s = eip_serve_remote_classify(remote, rtimeout, sk, ds.pixels, ds.n, ri.c, ri.h, ri.w,
+                                           rbatch < ri.max_images ? rbatch : ri.max_images, labels,
+                                           &err)))
             goto done;
     } else {
         int32_t c, h, w;

@@ -5,7 +5,11 @@
  * (the file path appended as the last argument, shell-quoted) and must
  * print one label per image on stdout (an integer; anything else counts as
  * no label).  Each licensee's agreement count is then tested against chance
- * (eip_protect_trace_score).  Exit 0 when a licensee is named, 6 otherwise. */
+ * (eip_protect_trace_score).  Exit 0 when a licensee is named, 6 otherwise.
+ * --suspect-url URL queries an HTTP deployment instead: the images are POSTed
+ * as raw uint8 tensors (the request shape of `encryip serve`'s /v1/predict)
+ * and the JSON answer's array at --labels-path holds the labels
+ * (docs/SERVE.md "Remote trace"); same decision rule. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "encryip/protect.h"
+#include "serve/client.h"
 #include "util/parse.h"
 
 /* Runs the suspect on path and parses one label per line into printed [n]. */
@@ -85,14 +90,35 @@ int eip_cli_trace(int argc, char **argv)
         {"bundle", "DIR", "protect bundle: uses DIR/owner/keyring.sqlite + verification.json", false, NULL, false},
         {"keyring", "FILE", "keyring (instead of --bundle)", false, NULL, false},
         {"verification", "FILE", "verification.json (instead of --bundle)", false, NULL, false},
-        {"suspect", "CMD", "command run as `sh -c 'CMD FILE'`, printing one label per image of FILE", true, NULL, false},
+        {"suspect", "CMD", "command run as `sh -c 'CMD FILE'`, printing one label per image of FILE", false, NULL, false},
+        {"suspect-url", "URL", "instead of --suspect: an HTTP deployment answering POSTed images with labels (docs/SERVE.md)", false, NULL, false},
+        {"labels-path", "PATH", "with --suspect-url: dotted JSON path of the labels array in the answer (default: labels)", false, NULL, false},
+        {"suspect-batch", "N", "with --suspect-url: images per request (default 64)", false, NULL, false},
+        {"suspect-timeout", "S", "with --suspect-url: seconds per HTTP request (default 60)", false, NULL, false},
         {"no-log", NULL, "do not record the verdict in the keyring's log", false, NULL, false},
         {NULL, NULL, NULL, false, NULL, false},
     };
-    int rc = eip_cli_parse(cmd, "(--bundle DIR | --keyring K --verification V.json) --suspect 'CMD ARGS'",
-                           o, argc, argv);
+    int rc = eip_cli_parse(cmd, "(--bundle DIR | --keyring K --verification V.json) (--suspect 'CMD ARGS' "
+                           "| --suspect-url URL [--labels-path PATH])", o, argc, argv);
     if (rc >= 0)
         return rc;
+    const char *url = eip_cli_get(o, "suspect-url");
+    if (!!url == eip_cli_has(o, "suspect")) {
+        fprintf(stderr, "encryip %s: error: give exactly one of --suspect CMD or --suspect-url URL\n", cmd);
+        return EIP_EXIT_USAGE;
+    }
+    if (!url && (eip_cli_has(o, "labels-path") || eip_cli_has(o, "suspect-batch") ||
+                 eip_cli_has(o, "suspect-timeout"))) {
+        fprintf(stderr, "encryip %s: error: --labels-path, --suspect-batch and --suspect-timeout go with "
+                        "--suspect-url\n", cmd);
+        return EIP_EXIT_USAGE;
+    }
+    int64_t sbatch;
+    double stimeout;
+    if (!eip_cli_get_i64(cmd, o, "suspect-batch", 64, 1, 65536, &sbatch) ||
+        !eip_cli_get_f64(cmd, o, "suspect-timeout", 60, 0.1, 3600, &stimeout))
+        return EIP_EXIT_USAGE;
+    const char *lpath = eip_cli_get(o, "labels-path") ? eip_cli_get(o, "labels-path") : "labels";
     char kpath[4096], vpath[4096];
     if (eip_cli_has(o, "bundle") && !eip_cli_has(o, "keyring") && !eip_cli_has(o, "verification")) {
         snprintf(kpath, sizeof kpath, "%s/owner/keyring.sqlite", eip_cli_get(o, "bundle"));
@@ -104,7 +130,7 @@ int eip_cli_trace(int argc, char **argv)
         fprintf(stderr, "encryip %s: error: give --bundle DIR, or both --keyring and --verification\n", cmd);
         return EIP_EXIT_USAGE;
     }
-    const char *suspect = eip_cli_get(o, "suspect");
+    const char *suspect = url ? url : eip_cli_get(o, "suspect");
     eip_error err = {0};
     eip_status s;
     eip_keyring_t *kr = NULL;
@@ -134,10 +160,20 @@ int eip_cli_trace(int argc, char **argv)
         goto done;
     }
     const int32_t z = eip_crypto_pk_classes(eip_keyring_pk(kr));
-    fprintf(stderr, "trace: querying the suspect with %lld verification instances: %s %s\n",
-            (long long)v.n, suspect, ipath);
-    if ((s = run_suspect(suspect, ipath, v.n, z, printed, &lines, &err)))
-        goto done;
+    if (url) {
+        fprintf(stderr, "trace: querying the suspect with %lld verification instances: POST %s\n",
+                (long long)v.n, url);
+        int64_t answered = 0;
+        if ((s = eip_serve_remote_labels(url, stimeout, lpath, v.images.pixels, v.n, v.images.c,
+                                         v.images.h, v.images.w, sbatch, z, printed, &answered, &err)))
+            goto done;
+        lines = v.n;
+    } else {
+        fprintf(stderr, "trace: querying the suspect with %lld verification instances: %s %s\n",
+                (long long)v.n, suspect, ipath);
+        if ((s = run_suspect(suspect, ipath, v.n, z, printed, &lines, &err)))
+            goto done;
+    }
     if (lines != v.n)
         fprintf(stderr, "trace: warning: the suspect printed %lld lines for %lld images (missing lines "
                         "count as no label)\n", (long long)lines, (long long)v.n);
