@@ -159,10 +159,64 @@ static void *crypto_main(void *arg)
     }
 }
 
+/* The engine plans its primitives once per batch size N (eip_nn_forward
+ * caches a plan per N, and planning costs far more than a small forward), so
+ * a dynamic batch of N images runs as forwards of power-of-two sizes (the
+ * binary digits of N, largest first): at most log2(max_batch) + 1 plans ever,
+ * all made at start-up (warm_up), no padding waste. */
+static int64_t bucket_cap(int64_t max_batch)
+{
+    int64_t b = 1;
+    while (b * 2 <= max_batch)
+        b *= 2;
+    return b;
+}
+
+static eip_status forward_bucketed(eip_serve_engine *e, const float *x, int64_t n, float *y,
+                                   eip_error *err)
+{
+    const int64_t cap = bucket_cap(e->cfg.max_batch);
+    int64_t off = 0;
+    while (off < n) {
+        int64_t b = cap;
+        while (b > n - off)
+            b /= 2;
+        eip_status s = eip_protect_forward_f32(e->cfg.model, x + off * e->sample, b, y + off * e->k, err);
+        if (s)
+            return s;
+        off += b;
+    }
+    return EIP_OK;
+}
+
+/* One forward of every bucket size on blank images: the plans exist before
+ * the first request. */
+static int warm_up(eip_serve_engine *e, char *msg, size_t cap)
+{
+    const int64_t top = bucket_cap(e->cfg.max_batch);
+    float *x = calloc((size_t)(top * e->sample), sizeof *x);
+    float *y = malloc((size_t)(top * e->k) * sizeof *y);
+    eip_error err = {0};
+    int rc = 0;
+    if (!x || !y) {
+        snprintf(msg, cap, "out of memory for the warm-up batch of %lld images", (long long)top);
+        rc = -1;
+    }
+    for (int64_t b = 1; !rc && b <= top; b *= 2)
+        if (eip_protect_forward_f32(e->cfg.model, x, b, y, &err)) {
+            snprintf(msg, cap, "warm-up forward of %lld images: %s", (long long)b, err.msg);
+            rc = -1;
+        }
+    free(x);
+    free(y);
+    return rc;
+}
+
 static void *engine_main(void *arg)
 {
     eip_serve_engine *e = arg;
     const int64_t k = e->k, sample = e->sample;
+    eip_protect_forward_thread_init(e->cfg.nn);
     for (;;) {
         pthread_mutex_lock(&e->mu);
         while (!e->in_head && !e->stopping)
@@ -228,7 +282,7 @@ static void *engine_main(void *arg)
                 memcpy(x + off * sample, j->im.x, (size_t)(j->im.n * sample) * sizeof *x);
                 off += j->im.n;
             }
-            ok = eip_protect_forward_f32(e->cfg.model, x, total, y, &err) == EIP_OK;
+            ok = forward_bucketed(e, x, total, y, &err) == EIP_OK;
         } else {
             snprintf(err.msg, sizeof err.msg, "out of memory for a batch of %lld images",
                      (long long)total);
@@ -285,6 +339,10 @@ int eip_serve_engine_start(const eip_serve_engine_cfg *cfg, eip_serve_engine **o
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv_in, NULL);
     pthread_cond_init(&e->cv_crypto, NULL);
+    if (warm_up(e, msg, cap)) {
+        eip_serve_engine_stop(e);
+        return -1;
+    }
     e->crypto = calloc((size_t)cfg->crypto_threads, sizeof *e->crypto);
     if (!e->crypto) {
         snprintf(msg, cap, "out of memory");

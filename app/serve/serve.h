@@ -64,6 +64,7 @@ struct eip_serve_job {
 
 typedef struct eip_serve_engine_cfg {
     eip_protect_model_t *model;
+    const eip_nn_ctx *nn;  /* its thread count applies to the engine thread */
     int64_t max_batch;     /* images per forward */
     double batch_wait;     /* seconds to collect a batch */
     double timeout;        /* a job queued longer is answered 503 */

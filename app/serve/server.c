@@ -481,7 +481,7 @@ int eip_cli_serve(int argc, char **argv)
     s.dcfg.max_images = max_images;
     if (build_fixed(&s, max_body, msg, sizeof msg))
         goto fail_msg;
-    eip_serve_engine_cfg ec = {.model = s.model, .max_batch = max_batch, .batch_wait = wait_ms / 1e3,
+    eip_serve_engine_cfg ec = {.model = s.model, .nn = &ctx, .max_batch = max_batch, .batch_wait = wait_ms / 1e3,
                                .timeout = timeout, .crypto_threads = (int)crypto_threads,
                                .metrics = &s.metrics};
     if (eip_serve_engine_start(&ec, &s.engine, msg, sizeof msg))

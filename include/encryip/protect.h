@@ -395,6 +395,11 @@ eip_status eip_protect_forward_f32(eip_protect_model_t *m, const float *x /* [N,
                                    int64_t n, float *out /* [N, K] */, eip_error *err);
 /* K, the model's output width (= Φ's dimension). */
 int64_t eip_protect_model_output_width(const eip_protect_model_t *m);
+/* Call once on a thread (other than the one that ran eip_nn_ctx_init) that
+ * runs forwards: gives it the context's thread count (OpenMP's count is per
+ * thread; without this a new thread's forwards use every core whatever
+ * --threads said). */
+void eip_protect_forward_thread_init(const eip_nn_ctx *ctx);
 
 #ifdef __cplusplus
 }

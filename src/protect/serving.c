@@ -6,7 +6,7 @@
  * rng NULL only reads the model and may run from several threads at once —
  * the server batches forwards on one thread and spreads Φ^-1 + SampDist over
  * a worker pool. */
-#include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
 #include "protect/internal.h"
@@ -54,3 +54,10 @@ eip_status eip_protect_forward_f32(eip_protect_model_t *m, const float *x, int64
 }
 
 int64_t eip_protect_model_output_width(const eip_protect_model_t *m) { return m->k; }
+
+void eip_protect_forward_thread_init(const eip_nn_ctx *ctx)
+{
+    /* OpenMP's thread count (which oneDNN uses) is a per-thread setting:
+     * eip_nn_ctx_init set it on the thread that called it only */
+    omp_set_num_threads(ctx->threads > 0 ? ctx->threads : omp_get_num_procs());
+}
