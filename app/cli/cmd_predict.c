@@ -24,7 +24,10 @@ eip_status eip_cli_images_input(const eip_cli_opt *o, int32_t c, int32_t h, int3
         return eip_error_set(err, EIP_ERR_ARG, "give exactly one of --input FILE or --dataset NAME");
     eip_status s;
     if (in) {
-        if ((s = eip_protect_images_load(in, ds, err)))
+        /* PNG/JPEG file, a folder of them, .npy (docs/DATA.md); else idx */
+        if ((s = eip_data_image_path_kind(in) == EIP_DATA_IMAGE_OTHER
+                     ? eip_protect_images_load(in, ds, err)
+                     : eip_data_images_input_load(in, ds, err)))
             return s;
     } else {
         const char *split = eip_cli_get(o, "split") ? eip_cli_get(o, "split") : "test";

@@ -77,6 +77,36 @@ static eip_status locked_accuracy(const eip_protect_result *res, const eip_data_
     return s;
 }
 
+/* A bundle whose verification instances were not memorised cannot be
+ * traced: refuse it (docs/PROTECT.md "Memorisation rule") unless the user
+ * says --allow-unmemorised. */
+static eip_status memorisation_gate(const eip_cli_opt *o, const eip_protect_result *res,
+                                    int32_t classes, eip_error *err)
+{
+    eip_protect_memcheck mc;
+    eip_status s = eip_protect_memorisation_check(res, classes, &mc, err);
+    if (s || mc.ok)
+        return s;
+    char what[320];
+    snprintf(what, sizeof what, "verification instances memorised %.1f%%; licensee %lld: %lld of %lld "
+             "(trace needs >= %.0f%% and a chance probability < %g), %lld of %lld licensees untraceable",
+             100.0 * mc.rate, (long long)mc.worst, (long long)mc.worst_hit, (long long)mc.worst_total,
+             100.0 * EIP_PROTECT_TRACE_MIN_RATE, EIP_PROTECT_TRACE_PVALUE, (long long)mc.failing,
+             (long long)res->licensees);
+    if (eip_cli_has(o, "allow-unmemorised")) {
+        fprintf(stderr, "protect: warning: %s; writing the bundle anyway (--allow-unmemorised): "
+                        "trace will not name those licensees\n", what);
+        return EIP_OK;
+    }
+    const int few = (double)mc.worst_hit >= EIP_PROTECT_TRACE_MIN_RATE * (double)mc.worst_total;
+    return eip_error_set(err, EIP_ERR_STATE,
+                         "%s: a leak could not be traced, no bundle written. Fix: %s (or pass "
+                         "--allow-unmemorised to write it anyway)", what,
+                         few ? "more instances per licensee (--verify-instances)"
+                             : "more replicas (--verify-reps), more epochs (--epochs) or a lower "
+                               "learning rate (--lr)");
+}
+
 int eip_cli_protect(int argc, char **argv)
 {
     const char *cmd = "protect";
@@ -115,6 +145,7 @@ int eip_cli_protect(int argc, char **argv)
         {"adv-objective", "O", "AdvParams: candidate ranking margin or loss (default margin)", false, NULL, false},
         {"out", "DIR", "bundle directory to create", true, NULL, false},
         {"force", NULL, "replace an existing bundle at --out", false, NULL, false},
+        {"allow-unmemorised", NULL, "write the bundle even if trace could not name a licensee (verification instances not memorised)", false, NULL, false},
         {NULL, NULL, NULL, false, NULL, false},
     };
     int rc = eip_cli_parse(cmd, USAGE, o, argc, argv);
@@ -244,6 +275,8 @@ int eip_cli_protect(int argc, char **argv)
     fprintf(stderr, "protect: %s, %lld training images %dx%dx%d, %d classes\n", train.name,
             (long long)train.n, train.c, train.h, train.w, train.num_classes);
     if ((s = eip_protect_run(&pc, &res, &err)))
+        goto fail;
+    if ((s = memorisation_gate(o, &res, train.num_classes, &err)))
         goto fail;
     double locked_acc = -1;
     if (adv) {

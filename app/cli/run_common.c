@@ -182,20 +182,24 @@ eip_status eip_cli_net_build(const char *cmd, const eip_cli_opt *o, eip_nn_ctx *
     if (!!model == !!config)
         return eip_error_set(err, EIP_ERR_ARG, "give exactly one of --model NAME or --config FILE");
     if (config) {
-        eip_status s = eip_nn_net_config_file(ctx, config, net, err);
+        /* `auto` in the config takes the data's shape and the width k the
+         * command needs (docs/CONFIG.md) */
+        const eip_nn_config_auto fill = {train->c, train->h, train->w, k};
+        eip_status s = eip_nn_net_config_file_auto(ctx, config, &fill, net, err);
         if (s != EIP_OK)
             return s;
         int64_t c, h, w;
         eip_nn_input_shape(*net, &c, &h, &w);
-        if (c != train->c || h != train->h || w != train->w || eip_nn_output_size(*net) != k) {
+        const int64_t out = eip_nn_output_size(*net); /* read before the net is freed */
+        if (c != train->c || h != train->h || w != train->w || out != k) {
             eip_nn_net_free(*net);
             *net = NULL;
             return eip_error_set(err, EIP_ERR_SHAPE,
-                                 "%s: the config takes %lldx%lldx%lld and outputs %lld, the data "
-                                 "needs %dx%dx%d and %lld outputs",
-                                 config, (long long)c, (long long)h, (long long)w,
-                                 (long long)eip_nn_output_size(*net), train->c, train->h, train->w,
-                                 (long long)k);
+                                 "%s: the config takes %lldx%lldx%lld (CxHxW) and outputs %lld, the "
+                                 "data is %dx%dx%d and needs %lld outputs (write out=auto on the "
+                                 "last layer to have them filled in)",
+                                 config, (long long)c, (long long)h, (long long)w, (long long)out,
+                                 train->c, train->h, train->w, (long long)k);
         }
         return EIP_OK;
     }

@@ -181,6 +181,28 @@ int64_t eip_protect_output_width(eip_crypto_group_id group, int64_t q, int32_t c
 eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *out, eip_error *err);
 void eip_protect_result_free(eip_protect_result *r);
 
+/* ---- memorisation check (docs/PROTECT.md "Memorisation rule") ------------ */
+
+/* Whether trace can name each licensee of a fresh protect result: a
+ * deployment run with sk_j prints Dec(sk_j, ·) of the codeword the model
+ * outputs, so trace sees a match on instance i exactly when the model
+ * memorised it (ML codeword = c̄_i).  Licensee j passes when, over its
+ * instances (paper group: all Fakes; ristretto255: those targeted at j),
+ * hit >= EIP_PROTECT_TRACE_MIN_RATE * total and the binomial tail of hit
+ * under chance 1/classes is below EIP_PROTECT_TRACE_PVALUE — the rule
+ * eip_protect_trace_score applies. */
+typedef struct eip_protect_memcheck {
+    int ok;                /* every licensee passes */
+    double rate;           /* memorised fraction over all instances */
+    int64_t worst;         /* licensee number j with the lowest hit/total */
+    int64_t worst_hit, worst_total;
+    double worst_pvalue;
+    int64_t failing;       /* licensees that do not pass */
+} eip_protect_memcheck;
+
+eip_status eip_protect_memorisation_check(const eip_protect_result *r, int32_t classes,
+                                          eip_protect_memcheck *out, eip_error *err);
+
 /* ---- combined protection: AdvParams on the protected model ---------------- */
 
 /* Encrypts r->net in place with AdvParams (docs/PROTECT.md "Combined
