@@ -1,7 +1,7 @@
 /* libFuzzer target: the request decoder of encryip serve (app/serve/decode.c:
  * raw tensors, JSON with base64 images, content types).  Input layout:
  * byte 0 = Content-Type (0 octet-stream, 1 JSON, 2 image/png, 3 text/plain,
- * else none), byte 1 = dtype query (0 uint8, 1 float32, 2 none, else
+ * 4 image/jpeg, else none), byte 1 = dtype query (0 uint8, 1 float32, 2 none, else
  * "int16"), then the shape query up to the first '\n' within 40 bytes (none
  * without one), then the body.  The model takes 1x4x4 images, at most 8 per
  * request.  Seeds: tests/ref/serve/. */
@@ -16,9 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     static const char *const ct[] = {"application/octet-stream", "application/json; charset=utf-8",
-                                     "image/png", "text/plain"};
+                                     "image/png", "text/plain", "image/jpeg"};
     static const char *const dt[] = {"uint8", "float32", NULL, "int16"};
-    const char *ctype = data[0] < 4 ? ct[data[0]] : NULL;
+    const char *ctype = data[0] < 5 ? ct[data[0]] : NULL;
     const char *dtype = dt[data[1] % 4];
     char shape[41];
     const char *sp = NULL;

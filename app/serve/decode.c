@@ -4,8 +4,9 @@
  *       (float32) or 0..255 (uint8);
  *   application/json {"images": [{"data": BASE64, "dtype": "uint8"|"float32",
  *       "shape": [C, H, W]}, ...]};
- *   image/png, image/jpeg: not in this build (415, the library has no
- *       decoder yet; see docs/SERVE.md).
+ *   image/png, image/jpeg: one image file (the library's decoders,
+ *       eip_data_png_from_memory / eip_data_jpeg_from_memory); in JSON,
+ *       "dtype": "png" | "jpeg" with the file in "data" (shape optional).
  * Every check names the thing and the reason; nothing here trusts a size
  * before comparing it with the body. */
 #include <ctype.h>
@@ -18,6 +19,7 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "encryip/data.h"
 #include "serve/decode.h"
 
 void eip_serve_images_free(eip_serve_images *im)
@@ -98,6 +100,29 @@ static int convert(const unsigned char *src, int es, int64_t count, int64_t firs
         dst[i] = f;
     }
     return 200;
+}
+
+/* One PNG/JPEG file -> dst [C, H, W] in [0, 1]; the decoded shape must be
+ * the model's.  what names the image in messages. */
+static int decode_image_file(int jpeg, const unsigned char *buf, size_t len, const char *what,
+                             const eip_serve_decode_cfg *cfg, float *dst, char *msg, size_t cap)
+{
+    uint8_t *px = NULL;
+    int32_t c = 0, h = 0, w = 0;
+    eip_error err = {0};
+    eip_status s = jpeg ? eip_data_jpeg_from_memory(buf, len, what, &px, &c, &h, &w, &err)
+                        : eip_data_png_from_memory(buf, len, what, &px, &c, &h, &w, &err);
+    if (s)
+        return fail(msg, cap, 400, "%s", err.msg);
+    int st = 200;
+    if (c != cfg->c || h != cfg->h || w != cfg->w)
+        st = fail(msg, cap, 422, "%s: a %dx%dx%d (CxHxW) %s image but the model takes %dx%dx%d", what,
+                  (int)c, (int)h, (int)w, jpeg ? "JPEG" : "PNG", (int)cfg->c, (int)cfg->h, (int)cfg->w);
+    else
+        for (int64_t i = 0; i < (int64_t)c * h * w; i++)
+            dst[i] = (float)px[i] / 255.0f; /* the uint8 path's scale */
+    free(px);
+    return st;
 }
 
 static int decode_raw(const char *dtype, const char *shape, const unsigned char *body, size_t len,
@@ -203,13 +228,35 @@ static int decode_json(const unsigned char *body, size_t len, const eip_serve_de
         }
         int es;
         if (!strcmp(dtype, "png") || !strcmp(dtype, "jpeg")) {
-            st = fail(msg, cap, 415, "images[%lld]: dtype %s: PNG/JPEG decoding is not available in "
-                      "this build (send uint8 or float32 pixels)", (long long)i, dtype);
-            goto done;
+            if (!data) {
+                st = fail(msg, cap, 400, "images[%lld]: no \"data\" (base64 %s file)", (long long)i,
+                          dtype);
+                goto done;
+            }
+            const char *b64 = data->valuestring;
+            const size_t b64len = strlen(b64);
+            unsigned char *file = malloc(b64len / 4 * 3 + 3);
+            size_t got = 0;
+            char what[48];
+            snprintf(what, sizeof what, "images[%lld]", (long long)i);
+            if (!file) {
+                st = fail(msg, cap, 413, "%s: out of memory", what);
+                goto done;
+            }
+            if (sodium_base642bin(file, b64len / 4 * 3 + 3, b64, b64len, NULL, &got, NULL,
+                                  sodium_base64_VARIANT_ORIGINAL) != 0)
+                st = fail(msg, cap, 400, "%s: data is not valid base64", what);
+            else
+                st = decode_image_file(!strcmp(dtype, "jpeg"), file, got, what, cfg,
+                                       out->x + i * sample, msg, cap);
+            free(file);
+            if (st != 200)
+                goto done;
+            continue;
         }
         if (!parse_dtype(dtype, &es)) {
-            st = fail(msg, cap, 400, "images[%lld]: dtype '%.32s' is not uint8 or float32", (long long)i,
-                      dtype);
+            st = fail(msg, cap, 400, "images[%lld]: dtype '%.32s' is not uint8, float32, png or jpeg",
+                      (long long)i, dtype);
             goto done;
         }
         if (!data) {
@@ -288,9 +335,20 @@ int eip_serve_decode(const char *content_type, const char *dtype, const char *sh
         return decode_raw(dtype, shape, body, len, cfg, out, msg, cap);
     if (!strcmp(mt, "application/json"))
         return decode_json(body, len, cfg, out, msg, cap);
-    if (!strcmp(mt, "image/png") || !strcmp(mt, "image/jpeg"))
-        return fail(msg, cap, 415, "Content-Type %s: PNG/JPEG decoding is not available in this build "
-                    "(send a raw tensor or JSON, docs/SERVE.md)", mt);
+    if (!strcmp(mt, "image/png") || !strcmp(mt, "image/jpeg")) {
+        const int64_t sample = (int64_t)cfg->c * cfg->h * cfg->w;
+        out->x = malloc((size_t)sample * sizeof *out->x);
+        if (!out->x)
+            return fail(msg, cap, 413, "out of memory");
+        int st = decode_image_file(!strcmp(mt, "image/jpeg"), body, len, "request body", cfg, out->x,
+                                   msg, cap);
+        if (st != 200) {
+            eip_serve_images_free(out);
+            return st;
+        }
+        out->n = 1;
+        return 200;
+    }
     return fail(msg, cap, 415, "Content-Type '%.40s' is not supported (application/octet-stream, "
-                "application/json)", mt);
+                "application/json, image/png, image/jpeg)", mt);
 }

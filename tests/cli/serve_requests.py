@@ -3,7 +3,7 @@
 sent on its own connection and must get its status code (and a JSON error
 naming the problem); after the table a good request must still work.
 Usage: serve_requests.py PORT C H W MAX_BODY MAX_IMAGES"""
-import base64, http.client, json, socket, struct, sys, time
+import base64, http.client, json, socket, struct, sys, time, zlib
 
 port, C, H, W, max_body, max_images = (int(a) for a in sys.argv[1:7])
 S = C * H * W
@@ -71,6 +71,15 @@ def good():
     return req("POST", f"/v1/predict?dtype=uint8&shape=1,{C},{H},{W}", img, "application/octet-stream")
 
 
+def png(c, h, w, px):
+    """A minimal 8-bit PNG (grey c = 1, RGB c = 3) of interleaved pixels px."""
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    rows = b"".join(b"\0" + px[y * w * c:(y + 1) * w * c] for y in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0 if c == 1 else 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
 def js(obj):
     return json.dumps(obj).encode()
 
@@ -110,7 +119,13 @@ cases = [
     ("json: shape not integers", "POST", "/v1/predict", js({"images": [{"data": b64, "shape": [1.5, H, W]}]}), JS, 400, "shape"),
     ("json: bad dtype", "POST", "/v1/predict", js({"images": [{"data": b64, "dtype": "u8", "shape": [C, H, W]}]}), JS, 400, "dtype"),
     ("json: data not a string", "POST", "/v1/predict", js({"images": [{"data": 5, "shape": [C, H, W]}]}), JS, 400, "data"),
-    ("png body (no decoder in this build)", "POST", "/v1/predict", b"\x89PNG\r\n\x1a\n", "image/png", 415, "PNG"),
+    ("png: truncated file", "POST", "/v1/predict", png(C, H, W, img)[:40], "image/png", 400, "request body"),
+    ("png: colour image for a grey model", "POST", "/v1/predict", png(3, H, W, img * 3), "image/png", 422, "model takes"),
+    ("png: wrong size", "POST", "/v1/predict", png(C, H + 2, W, img + img[:2 * W]), "image/png", 422, "model takes"),
+    ("jpeg: not a JPEG", "POST", "/v1/predict", b"\xff\xd8\xff\xe0garbage", "image/jpeg", 400, "request body"),
+    ("json: png not base64", "POST", "/v1/predict", js({"images": [{"data": "*", "dtype": "png"}]}), JS, 400, "base64"),
+    ("json: png garbage", "POST", "/v1/predict",
+     js({"images": [{"data": base64.b64encode(b"not a png").decode(), "dtype": "png"}]}), JS, 400, "images[0]"),
     ("unsupported content type", "POST", "/v1/predict" + q, img, "text/plain", 415, "text/plain"),
     ("empty body", "POST", "/v1/predict" + q, b"", OCT, 400, "empty"),
     ("unknown path", "GET", "/v2/predict", None, None, 404, "no such endpoint"),
@@ -156,6 +171,16 @@ print(("ok   " if closed else "FAIL ") + f"slow client dropped by the server aft
 fails += not closed
 slow.close()
 
+if C in (1, 3):
+    st, data = req("POST", "/v1/predict", png(C, H, W, img), "image/png")
+    check("png: good image", st, 200, data)
+    st, data = req("POST", "/v1/predict", js({"images": [{"data": base64.b64encode(png(C, H, W, img)).decode(),
+                                                          "dtype": "png"}, {"data": b64, "shape": [C, H, W]}]}), JS)
+    check("json: a png and a raw image", st, 200, data)
+    if st == 200:
+        ok = json.loads(data)["count"] == 2
+        print(("ok   " if ok else "FAIL ") + "json: two answers", flush=True)
+        fails += not ok
 st, data = good()
 check("good request after the table", st, 200, data)
 if st == 200:
@@ -163,5 +188,5 @@ if st == 200:
     ok = a["count"] == 1 and len(a["ciphertexts"]) == 1 and len(a["key_id"]) == 32
     print(("ok   " if ok else "FAIL ") + "good answer shape", flush=True)
     fails += not ok
-print(f"{len(cases) + 8} cases, {fails} failed")
+print(f"{len(cases) + 10} cases, {fails} failed")
 sys.exit(1 if fails else 0)
