@@ -184,6 +184,23 @@ expect 4 "$bin" trace --bundle "$B" --suspect-url "http://127.0.0.1:$PPORT/" --l
 has "labels-path" "$tmp/err"
 expect 2 "$bin" trace --bundle "$B" --suspect-url "http://127.0.0.1:$PPORT/" --suspect "cat" --no-log
 
+# ---- ristretto255: 152-byte ciphertexts, every key = local classify ----
+# (throughput-sized bundle: labels need not be accurate, only equal)
+R="$tmp/bundle-r"
+expect 0 "$bin" protect --dataset fashion-mnist --model smallcnn --width 0.25 --limit 300 --epochs 1 --warmup 0 \
+    --threads 2 --eval-limit 50 --seed 3 --crypto-seed 6 --licensees 2 --group ristretto255 --verify-reps 1 \
+    --allow-unmemorised --out "$R"
+start_serve r --model "$R/deploy" --port 0 --quiet
+for j in 1 2; do
+    expect 0 "$bin" classify --remote "http://127.0.0.1:$SPORT" --key "$R/keys/licensee-$j.key" --dataset fashion-mnist \
+        --limit 60 --out "$tmp/rr$j.txt"
+    expect 0 "$bin" classify --model "$R/deploy" --key "$R/keys/licensee-$j.key" --dataset fashion-mnist --limit 60 \
+        --out "$tmp/rl$j.txt"
+    check "ristretto255 licensee $j: remote labels = local labels" cmp -s "$tmp/rr$j.txt" "$tmp/rl$j.txt"
+done
+expect 5 "$bin" classify --remote "http://127.0.0.1:$SPORT" --key "$B/keys/licensee-1.key" --dataset fashion-mnist --limit 5
+stop "$SPID"
+
 # one log line per request: method, path, status, latency, images
 check "log lines" grep -qE '^[0-9T:-]+Z POST /v1/predict 200 [0-9.]+ms images=12$' "$tmp/a.log"
 check "log line for an error" grep -qE '^[0-9T:-]+Z GET /v2/predict 404 [0-9.]+ms images=0$' "$tmp/a.log"
