@@ -211,6 +211,31 @@ check "one log line per request ($nlog lines, $nreq requests before this one)" t
 stop "$A_PID"
 check "SIGTERM: exit 0 (got $STOP_RC)" test "$STOP_RC" -eq 0
 
+# ---- --max-connections: a connection over the limit is not served, the others are ----
+start_serve lim --model "$B/deploy" --port 0 --max-connections 2 --quiet
+check "--max-connections 2: a third connection is refused, served again once one closes" $PY - "$SPORT" <<'PYEOF'
+import http.client, socket, sys, time
+port = int(sys.argv[1])
+def predict():
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("POST", "/v1/predict?dtype=uint8&shape=1,1,28,28", bytes(784), {"Content-Type": "application/octet-stream"})
+    r = c.getresponse(); r.read(); c.close()
+    return r.status
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+time.sleep(0.5)
+try:
+    third = predict()
+except (ConnectionError, OSError, http.client.HTTPException):
+    third = None
+for s in held:
+    s.close()
+time.sleep(0.5)
+after = predict()
+print("third connection:", third, "after closing:", after)
+sys.exit(not (third is None and after == 200))
+PYEOF
+stop "$SPID"
+
 # ---- SIGTERM drains requests in flight ----
 start_serve drain --model "$B/deploy" --port 0 --batch-wait 400 --max-batch 1000
 check "SIGTERM drains 6 queued requests, all answered 200" $PY - "$SPORT" "$SPID" <<'PYEOF'
