@@ -1,8 +1,15 @@
-/* CS_lite throughput on one core, both groups: Enc, Dec, SampDist, Fake
- * operations per second (median of 5 repeats), and SampDist time relative to
- * its floor, three raw exponentiations (ristretto255: 3 x
- * crypto_scalarmult_ristretto255; paper: 3 x modular exponentiation).
- * Not a test.  Run: ./build/bench_crypto   (figures: docs/BENCHMARKS.md) */
+/* CS_lite throughput, both groups: Enc, Dec, Dec+label, SampDist, Fake
+ * operations per second on the calling thread (pin it to one core with
+ * taskset), thread CPU time, median of 11 repeats, the plain libsodium-only
+ * path ("plain") and the library's path ("new": libdecaf fixed-base tables
+ * and double-scalar Dec for ristretto255; the paper group has one path) side
+ * by side, measured alternately so both see the same machine load.  Then the
+ * batch entry points (eip_crypto_*_batch, both paths, alternately) on 1 and
+ * 2 threads, and SampDist relative to three raw exponentiations
+ * (ristretto255: 3 x crypto_scalarmult_ristretto255; paper: 3 x modular
+ * exponentiation).
+ * Not a test.  Run: taskset -c 1 ./build/bench/bench_crypto
+ * (figures: docs/BENCHMARKS.md) */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +19,23 @@
 #include "crypto/internal.h"
 #include "encryip/crypto.h"
 
-#define REPEATS 5
+#define REPEATS 11
+#define BATCH 2000
 
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU time of this thread: on a machine shared with other jobs it leaves out
+ * the time the thread waits for a core (wall time is used for the
+ * multi-threaded batch lines) */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -50,6 +68,12 @@ static void op_dec(bench_ctx *x)
     eip_crypto_dec(x->sk, &x->c, &m, NULL);
     x->sink += m.b[0];
 }
+static void op_dec_label(bench_ctx *x)
+{
+    int32_t y;
+    eip_crypto_dec_label(x->sk, &x->c, &y, NULL);
+    x->sink += (unsigned)y;
+}
 static void op_sampdist(bench_ctx *x)
 {
     eip_crypto_ct c;
@@ -78,18 +102,75 @@ static void op_floor(bench_ctx *x) /* 3 raw exponentiations */
     }
 }
 
-/* median seconds per operation */
-static double measure(bench_ctx *x, op_fn f, int iters)
+static void set_plain(bench_ctx *x, bool plain)
 {
-    double t[REPEATS];
-    for (int r = 0; r < REPEATS; r++) {
-        double t0 = now();
-        for (int i = 0; i < iters; i++)
-            f(x);
-        t[r] = (now() - t0) / iters;
+    x->pk->grp.plain = plain;
+    x->sk->grp.plain = plain;
+}
+
+/* median seconds per operation, plain [0] and new [1] measured alternately */
+static void measure2(bench_ctx *x, op_fn f, int iters, double sec[2])
+{
+    double t[2][REPEATS];
+    for (int r = 0; r < REPEATS; r++)
+        for (int p = 0; p < 2; p++) {
+            set_plain(x, p == 0);
+            double t0 = cpu_now();
+            for (int i = 0; i < iters; i++)
+                f(x);
+            t[p][r] = (cpu_now() - t0) / iters;
+        }
+    set_plain(x, false);
+    for (int p = 0; p < 2; p++) {
+        qsort(t[p], REPEATS, sizeof t[p][0], cmp_d);
+        sec[p] = t[p][REPEATS / 2];
     }
-    qsort(t, REPEATS, sizeof t[0], cmp_d);
-    return t[REPEATS / 2];
+}
+
+/* median seconds per item of a batch call on `threads` threads, plain [0]
+ * and new [1] alternately (1 thread: the calling thread's CPU time,
+ * comparable with the lines above; 2: wall time) */
+static void measure_batch(bench_ctx *x, int dec, int threads, eip_crypto_ct *buf, int32_t *lab, double sec[2])
+{
+    double t[2][REPEATS];
+    eip_error err = {0};
+    for (int r = 0; r < REPEATS; r++)
+        for (int p = 0; p < 2; p++) {
+            set_plain(x, p == 0);
+            for (int i = 0; i < BATCH; i++)
+                buf[i] = x->c;
+            double t0 = threads == 1 ? cpu_now() : now();
+            eip_status s = dec ? eip_crypto_dec_label_batch(x->sk, buf, BATCH, threads, lab, &err)
+                               : eip_crypto_sampdist_batch(x->pk, buf, BATCH, NULL, threads, buf, &err);
+            t[p][r] = ((threads == 1 ? cpu_now() : now()) - t0) / BATCH;
+            if (s)
+                fprintf(stderr, "bench_crypto: %s\n", err.msg);
+        }
+    set_plain(x, false);
+    for (int p = 0; p < 2; p++) {
+        qsort(t[p], REPEATS, sizeof t[p][0], cmp_d);
+        sec[p] = t[p][REPEATS / 2];
+    }
+}
+
+static void print_cpu(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[4096], model[256] = "unknown";
+    int avx2 = 0, avx512 = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "model name", 10) && strchr(line, ':'))
+            snprintf(model, sizeof model, "%s", strchr(line, ':') + 2);
+        if (!strncmp(line, "flags", 5)) {
+            avx2 = strstr(line, " avx2") != NULL;
+            avx512 = strstr(line, " avx512f") != NULL;
+        }
+    }
+    if (f)
+        fclose(f);
+    model[strcspn(model, "\n")] = 0;
+    printf("cpu: %s (%s), libsodium %s, libdecaf (Debian libdecaf-dev)\n", model,
+           avx512 ? "AVX-512" : avx2 ? "AVX2" : "no AVX2", sodium_version_string());
 }
 
 int main(void)
@@ -99,9 +180,18 @@ int main(void)
         fprintf(stderr, "bench_crypto: %s\n", err.msg);
         return 1;
     }
-    printf("%-14s %-9s %14s %14s\n", "group", "op", "ops/s", "us/op");
+    print_cpu();
+    printf("one thread, thread CPU time; median of %d repeats; plain = libsodium only, new = library path\n\n",
+           REPEATS);
+    printf("%-14s %-9s %12s %12s %10s %10s %8s\n", "group", "op", "plain ops/s", "new ops/s", "plain us",
+           "new us", "new/plain");
+    eip_crypto_ct *buf = malloc(BATCH * sizeof *buf);
+    int32_t *lab = malloc(BATCH * sizeof *lab);
+    if (!buf || !lab)
+        return 1;
     for (int gi = 0; gi < 2; gi++) {
         eip_crypto_group_id g = gi ? EIP_CRYPTO_GROUP_RISTRETTO255 : EIP_CRYPTO_GROUP_PAPER;
+        const char *gn = eip_crypto_group_name(g);
         eip_crypto_params prm = {g, 10, 0};
         bench_ctx x = {0};
         eip_crypto_master_t *m;
@@ -112,18 +202,33 @@ int main(void)
         }
         x.base = x.c.u[1];
         crypto_core_ristretto255_scalar_random(x.scalar);
-        int iters = g == EIP_CRYPTO_GROUP_PAPER ? 200000 : 1000;
-        const char *names[] = {"Enc", "Dec", "SampDist", "Fake", "3xexp"};
-        op_fn fns[] = {op_enc, op_dec, op_sampdist, op_fake, op_floor};
-        double sec[5];
+        int iters = g == EIP_CRYPTO_GROUP_PAPER ? 200000 : 400;
+        const char *names[] = {"Enc", "Dec", "Dec+label", "SampDist", "Fake"};
+        op_fn fns[] = {op_enc, op_dec, op_dec_label, op_sampdist, op_fake};
+        double sec[5][2];
         for (int k = 0; k < 5; k++) {
-            sec[k] = measure(&x, fns[k], iters);
-            printf("%-14s %-9s %14.0f %14.2f\n", eip_crypto_group_name(g), names[k], 1.0 / sec[k], 1e6 * sec[k]);
+            measure2(&x, fns[k], iters, sec[k]);
+            printf("%-14s %-9s %12.0f %12.0f %10.2f %10.2f %7.2fx\n", gn, names[k], 1.0 / sec[k][0],
+                   1.0 / sec[k][1], 1e6 * sec[k][0], 1e6 * sec[k][1], sec[k][0] / sec[k][1]);
         }
-        printf("%-14s SampDist / 3 raw exponentiations = %.2f\n\n", eip_crypto_group_name(g), sec[2] / sec[4]);
+        double floor_s[2];
+        measure2(&x, op_floor, iters, floor_s);
+        for (int threads = 1; threads <= 2; threads++) {
+            double sd[2], dc[2];
+            measure_batch(&x, 0, threads, buf, lab, sd);
+            measure_batch(&x, 1, threads, buf, lab, dc);
+            printf("%-14s batch of %d (inputs repeat), %s: SampDist plain %.0f/s new %.0f/s (%.2fx), "
+                   "Dec+label plain %.0f/s new %.0f/s (%.2fx)\n",
+                   gn, BATCH, threads == 1 ? "1 thread, CPU time" : "2 threads, wall time", 1.0 / sd[0],
+                   1.0 / sd[1], sd[0] / sd[1], 1.0 / dc[0], 1.0 / dc[1], dc[0] / dc[1]);
+        }
+        printf("%-14s SampDist / 3 raw exponentiations: plain %.2f, new %.2f\n\n", gn, sec[3][0] / floor_s[1],
+               sec[3][1] / floor_s[1]);
         eip_crypto_sk_free(x.sk);
         eip_crypto_pk_free(x.pk);
         eip_crypto_master_free(m);
     }
+    free(buf);
+    free(lab);
     return 0;
 }

@@ -2,8 +2,9 @@
  * paper section 5 (Table 1, Figure 4, training cost), run in-process through
  * the library (app/experiment/encryip_*.c; docs/RESULTS.md "EncryIP");
  * experiment combined: EncryIP + AdvParams (docs/PROTECT.md "Combined
- * protection").
- * (`experiment advparams` lives in cmd_advparams.c.) */
+ * protection"); experiment advparams: the AdvParams measurements
+ * (app/experiment/advparams_*.c; docs/RESULTS.md "AdvParams"). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,10 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/groups.h"
 #include "encryip/advparams.h"
 #include "experiment/experiment.h"
+#include "encryip/util.h"
 
 /* "encryip experiment table1 --flag ..." for the markdown. */
 static void command_line(const char *sub, int argc, char **argv, char *buf, size_t cap)
@@ -82,21 +85,20 @@ static bool groups_parse(const char *cmd, const char *s, int *groups)
 }
 
 /* table1 --merge DIR,...: only --out and --no-plots go with it. */
-static int table1_merge(const char *cmd, const eip_cli_opt *o, int argc, char **argv,
+static int table1_merge(const char *cmd, const eip_cli_opt *o, const char **merge_var,
+                        const char **out_var, bool *no_plots, int argc, char **argv,
                         eip_exp_encryip_config *c)
 {
+    const char *merge = *merge_var, *out = *out_var;
     for (const eip_cli_opt *p = o; p->name; p++)
-        if (strcmp(p->name, "merge") && strcmp(p->name, "out") && strcmp(p->name, "no-plots") &&
-            eip_cli_has(o, p->name)) {
-            fprintf(stderr, "encryip %s: error: --%s does not go with --merge (the runs carry their "
-                            "own settings)\n", cmd, p->name);
-            return EIP_EXIT_USAGE;
-        }
+        if (p->present && p->str != merge_var && p->str != out_var && p->flag != no_plots)
+            return eip_cli_usage_error(cmd, "--%s does not go with --merge (the runs carry their own "
+                                            "settings)", p->name);
     enum { MAX_DIRS = 32 };
     char list[4096];
     const char *dirs[MAX_DIRS];
     int n = 0;
-    if (snprintf(list, sizeof list, "%s", eip_cli_get(o, "merge")) >= (int)sizeof list) {
+    if (snprintf(list, sizeof list, "%s", merge) >= (int)sizeof list) {
         fprintf(stderr, "encryip %s: error: --merge: list too long\n", cmd);
         return EIP_EXIT_USAGE;
     }
@@ -112,9 +114,9 @@ static int table1_merge(const char *cmd, const eip_cli_opt *o, int argc, char **
         fprintf(stderr, "encryip %s: error: --merge: no directory given\n", cmd);
         return EIP_EXIT_USAGE;
     }
-    c->plots = !eip_cli_has(o, "no-plots");
-    c->out_dir = eip_cli_get(o, "out");
-    c->merged_from = eip_cli_get(o, "merge");
+    c->plots = !*no_plots;
+    c->out_dir = out;
+    c->merged_from = merge;
     if (!out_dir_make(cmd, c->out_dir))
         return EIP_EXIT_IO;
     char line[2048];
@@ -130,108 +132,117 @@ static int table1_merge(const char *cmd, const eip_cli_opt *o, int argc, char **
     return EIP_EXIT_OK;
 }
 
+static const char *const optim_names[] = {"sgd", "adamw", NULL};
+
 int eip_cli_experiment_table1(int argc, char **argv)
 {
-    const char *cmd = "experiment table1";
-    eip_cli_opt o[] = {
-        {"models", "LIST", "zoo models (default resnet18,googlenet,alexnet)", false, NULL, false},
-        {"datasets", "LIST", "datasets (default fashion-mnist,mnist)", false, NULL, false},
-        {"width-resnet18", "W", "resnet18 width (default 0.25)", false, NULL, false},
-        {"width-googlenet", "W", "googlenet width (default 0.5)", false, NULL, false},
-        {"width-alexnet", "W", "alexnet width (default 0.25)", false, NULL, false},
-        {"width-smallcnn", "W", "smallcnn width (default 0.5)", false, NULL, false},
-        {"repeats", "R", "repeats per cell (default 3)", false, NULL, false},
-        {"epochs", "E", "epochs of every model (default 3; alexnet 30)", false, NULL, false},
-        {"batch", "B", "batch size (default 128)", false, NULL, false},
-        {"optim", "NAME", "sgd (Nesterov) or adamw for every model (default sgd; alexnet adamw)", false, NULL, false},
-        {"lr", "LR", "peak learning rate of every model, cosine (default 0.05; alexnet 0.003)", false, NULL, false},
-        {"wd", "WD", "weight decay of every model (default 5e-4; alexnet 0.01)", false, NULL, false},
-        {"limit", "N", "N training images, seeded random choice (default 6000; 0 = all)", false, NULL, false},
-        {"test-limit", "N", "N test images (seeded random choice) for the table (default 2000; 0 = all)", false, NULL, false},
-        {"eval-limit", "N", "per-epoch curve on N random test images (default 1000)", false, NULL, false},
-        {"licensees", "P", "licensees per EncryIP model (default 3)", false, NULL, false},
-        {"trials", "T", "verification trials per run (default 10)", false, NULL, false},
-        {"wrong-keys", "W", "incorrect keys per run, each from its own key generation (default 5)", false, NULL, false},
-        {"verify-reps", "R", "replicas per verification instance, every model (default: automatic; alexnet 40)", false, NULL, false},
-        {"verify-instances", "V", "paper: Fakes (24); ristretto255: per licensee (16)", false, NULL, false},
-        {"groups", "LIST", "paper,ristretto255 (default both)", false, NULL, false},
-        {"seed", "S", "repeat r uses seed S + r (default 1)", false, NULL, false},
-        {"threads", "T", "oneDNN threads (default 2)", false, NULL, false},
-        {"no-plots", NULL, "skip the gnuplot PNGs", false, NULL, false},
-        {"merge", "LIST", "instead of training: one table from these table1 output directories", false, NULL, false},
-        {"out", "DIR", "output directory (created if missing)", true, NULL, false},
-        {NULL, NULL, NULL, false, NULL, false},
-    };
-    int rc = eip_cli_parse(cmd, "--out DIR [--models LIST] [--datasets LIST] [--repeats R] [options]",
-                           o, argc, argv);
-    if (rc >= 0)
-        return rc;
     eip_exp_encryip_config c;
     eip_exp_encryip_config_default(&c);
-    if (eip_cli_has(o, "merge"))
-        return table1_merge(cmd, o, argc, argv, &c);
-    if (eip_cli_has(o, "models") &&
-        !names_parse(cmd, "models", eip_cli_get(o, "models"), c.models, EIP_EXP_ENCRYIP_MAX_MODELS,
-                     &c.n_models))
+    /* --width-<model>: defaults from each model's recipe */
+    static const char *const zoo[] = {"resnet18", "googlenet", "alexnet", "smallcnn"};
+    double width[4];
+    for (int i = 0; i < 4; i++)
+        width[i] = eip_exp_encryip_recipe_default(zoo[i]).width;
+    const char *models = NULL, *datasets = NULL, *groups = NULL, *merge = NULL, *out = NULL;
+    int64_t epochs = 0, verif_reps = 0, seed = 1;
+    double lr = 0, wd = 0;
+    int optim = -1;
+    bool no_plots = false;
+    eip_cli_opt o[] = {
+        {.name = "models", .arg = "LIST", .str = &models, .def_doc = "resnet18,googlenet,alexnet",
+         .help = "zoo models"},
+        {.name = "datasets", .arg = "LIST", .str = &datasets, .def_doc = "fashion-mnist,mnist", .help = "datasets"},
+        {.name = "width-resnet18", .arg = "W", .f64 = &width[0], .fmin = 1.0 / 64, .fmax = 4.0,
+         .help = "resnet18 width"},
+        {.name = "width-googlenet", .arg = "W", .f64 = &width[1], .fmin = 1.0 / 64, .fmax = 4.0,
+         .help = "googlenet width"},
+        {.name = "width-alexnet", .arg = "W", .f64 = &width[2], .fmin = 1.0 / 64, .fmax = 4.0,
+         .help = "alexnet width"},
+        {.name = "width-smallcnn", .arg = "W", .f64 = &width[3], .fmin = 1.0 / 64, .fmax = 4.0,
+         .help = "smallcnn width"},
+        {.name = "repeats", .arg = "R", .i64 = &c.repeats, .min = 1, .max = 1000, .help = "repeats per cell"},
+        {.name = "epochs", .arg = "E", .i64 = &epochs, .min = 1, .max = 1000, .def_doc = "3; alexnet 30",
+         .help = "epochs of every model"},
+        {.name = "batch", .arg = "B", .i64 = &c.batch, .min = 1, .max = 65536, .help = "batch size"},
+        {.name = "optim", .arg = "NAME", .choice = &optim, .choices = optim_names, .def_doc = "sgd; alexnet adamw",
+         .help = "sgd (Nesterov) or adamw for every model"},
+        {.name = "lr", .arg = "LR", .f64 = &lr, .fmin = 1e-9, .fmax = 10.0, .def_doc = "0.05; alexnet 0.003",
+         .help = "peak learning rate of every model, cosine"},
+        {.name = "wd", .arg = "WD", .f64 = &wd, .fmin = 0.0, .fmax = 1.0, .def_doc = "5e-4; alexnet 0.01",
+         .help = "weight decay of every model"},
+        {.name = "limit", .arg = "N", .i64 = &c.limit, .min = 0, .max = INT64_MAX,
+         .help = "N training images, seeded random choice (0 = all)"},
+        {.name = "test-limit", .arg = "N", .i64 = &c.test_limit, .min = 0, .max = INT64_MAX,
+         .help = "N test images (seeded random choice) for the table (0 = all)"},
+        {.name = "eval-limit", .arg = "N", .i64 = &c.eval_limit, .min = 1, .max = INT64_MAX,
+         .help = "per-epoch curve on N random test images"},
+        {.name = "licensees", .arg = "P", .i64 = &c.licensees, .min = 1, .max = 1000,
+         .help = "licensees per EncryIP model"},
+        {.name = "trials", .arg = "T", .i64 = &c.trials, .min = 0, .max = 100000,
+         .help = "verification trials per run"},
+        {.name = "wrong-keys", .arg = "W", .i64 = &c.wrong_keys, .min = 0, .max = 1000,
+         .help = "incorrect keys per run, each from its own key generation"},
+        {.name = "verify-reps", .arg = "R", .i64 = &verif_reps, .min = 0, .max = 100000,
+         .def_doc = "automatic; alexnet 40", .help = "replicas per verification instance, every model"},
+        {.name = "verify-instances", .arg = "V", .i64 = &c.verif_count, .min = 0, .max = 100000,
+         .def_doc = "paper 24, ristretto255 16", .help = "paper: Fakes; ristretto255: per licensee"},
+        {.name = "groups", .arg = "LIST", .str = &groups, .def_doc = "paper,ristretto255",
+         .help = "paper,ristretto255 or one of them"},
+        {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX / 2, .def = "1",
+         .help = "repeat r uses seed S + r"},
+        eip_cli_opt_threads(&c.threads),
+        {.name = "no-plots", .flag = &no_plots, .help = "skip the gnuplot PNGs"},
+        {.name = "merge", .arg = "LIST", .str = &merge,
+         .help = "instead of training: one table from these table1 output directories"},
+        {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
+        {0},
+    };
+    const eip_cli_spec spec = {"experiment table1",
+                               "--out DIR [--models LIST] [--datasets LIST] [--repeats R] [options] | "
+                               "--merge DIR,DIR,... --out DIR [--no-plots]",
+                               {o, NULL}};
+    const char *cmd = spec.cmd;
+    int rc = eip_cli_parse(&spec, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (merge)
+        return table1_merge(cmd, o, &merge, &out, &no_plots, argc, argv, &c);
+    if (models && !names_parse(cmd, "models", models, c.models, EIP_EXP_ENCRYIP_MAX_MODELS, &c.n_models))
         return EIP_EXIT_USAGE;
-    if (eip_cli_has(o, "datasets") &&
-        !names_parse(cmd, "datasets", eip_cli_get(o, "datasets"), c.datasets,
-                     EIP_EXP_ENCRYIP_MAX_DATASETS, &c.n_datasets))
+    if (datasets &&
+        !names_parse(cmd, "datasets", datasets, c.datasets, EIP_EXP_ENCRYIP_MAX_DATASETS, &c.n_datasets))
         return EIP_EXIT_USAGE;
-    const char *optim = eip_cli_has(o, "optim") ? eip_cli_get(o, "optim") : NULL;
-    if (optim && strcmp(optim, "sgd") && strcmp(optim, "adamw")) {
-        fprintf(stderr, "encryip %s: error: --optim: '%s' is not sgd or adamw\n", cmd, optim);
-        return EIP_EXIT_USAGE;
-    }
     for (int i = 0; i < c.n_models; i++) {
-        char flag[64];
-        snprintf(flag, sizeof flag, "width-%s", c.models[i]);
         eip_exp_encryip_recipe *rcp = &c.recipes[i];
         *rcp = eip_exp_encryip_recipe_default(c.models[i]);
-        if (optim) {
+        if (optim >= 0) {
             /* a different optimiser: its own lr / wd defaults unless given */
-            const eip_exp_encryip_recipe sgd = eip_exp_encryip_recipe_default("resnet18"),
-                                         adamw = eip_exp_encryip_recipe_default("alexnet");
-            const eip_exp_encryip_recipe *base = strcmp(optim, "sgd") ? &adamw : &sgd;
-            rcp->optim = base->optim;
-            rcp->lr = base->lr;
-            rcp->wd = base->wd;
+            const eip_exp_encryip_recipe base = eip_exp_encryip_recipe_default(optim ? "alexnet" : "resnet18");
+            rcp->optim = base.optim;
+            rcp->lr = base.lr;
+            rcp->wd = base.wd;
         }
-        if (!eip_cli_get_i64(cmd, o, "epochs", rcp->epochs, 1, 1000, &rcp->epochs) ||
-            !eip_cli_get_f64(cmd, o, "lr", rcp->lr, 1e-9, 10.0, &rcp->lr) ||
-            !eip_cli_get_f64(cmd, o, "wd", rcp->wd, 0.0, 1.0, &rcp->wd) ||
-            !eip_cli_get_i64(cmd, o, "verify-reps", rcp->verif_reps, 0, 100000, &rcp->verif_reps))
-            return EIP_EXIT_USAGE;
-        const double dflt = rcp->width;
-        bool known = false;
-        for (const eip_cli_opt *p = o; p->name; p++)
-            known |= !strcmp(p->name, flag);
-        if (!known) {
-            fprintf(stderr, "encryip %s: error: --models: '%s' is not resnet18, googlenet, alexnet or "
-                            "smallcnn\n", cmd, c.models[i]);
-            return EIP_EXIT_USAGE;
-        }
-        if (!eip_cli_get_f64(cmd, o, flag, dflt, 1.0 / 64, 4.0, &rcp->width))
-            return EIP_EXIT_USAGE;
+        if (eip_cli_given(&spec, &epochs))
+            rcp->epochs = epochs;
+        if (eip_cli_given(&spec, &lr))
+            rcp->lr = lr;
+        if (eip_cli_given(&spec, &wd))
+            rcp->wd = wd;
+        if (eip_cli_given(&spec, &verif_reps))
+            rcp->verif_reps = verif_reps;
+        int z = 0;
+        while (z < 4 && strcmp(zoo[z], c.models[i]))
+            z++;
+        if (z == 4)
+            return eip_cli_usage_error(cmd, "--models: '%s' is not resnet18, googlenet, alexnet or smallcnn",
+                                       c.models[i]);
+        rcp->width = width[z];
     }
-    int64_t seed = 0;
-    if (!eip_cli_get_i64(cmd, o, "repeats", c.repeats, 1, 1000, &c.repeats) ||
-        !eip_cli_get_i64(cmd, o, "batch", c.batch, 1, 65536, &c.batch) ||
-        !eip_cli_get_i64(cmd, o, "limit", c.limit, 0, INT64_MAX, &c.limit) ||
-        !eip_cli_get_i64(cmd, o, "test-limit", c.test_limit, 0, INT64_MAX, &c.test_limit) ||
-        !eip_cli_get_i64(cmd, o, "eval-limit", c.eval_limit, 1, INT64_MAX, &c.eval_limit) ||
-        !eip_cli_get_i64(cmd, o, "licensees", c.licensees, 1, 1000, &c.licensees) ||
-        !eip_cli_get_i64(cmd, o, "trials", c.trials, 0, 100000, &c.trials) ||
-        !eip_cli_get_i64(cmd, o, "wrong-keys", c.wrong_keys, 0, 1000, &c.wrong_keys) ||
-        !eip_cli_get_i64(cmd, o, "verify-instances", 0, 0, 100000, &c.verif_count) ||
-        !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX / 2, &seed) ||
-        !eip_cli_get_i64(cmd, o, "threads", c.threads, 0, 1024, &c.threads))
-        return EIP_EXIT_USAGE;
     c.seed = (uint64_t)seed;
-    if (eip_cli_has(o, "groups") && !groups_parse(cmd, eip_cli_get(o, "groups"), &c.groups))
+    if (groups && !groups_parse(cmd, groups, &c.groups))
         return EIP_EXIT_USAGE;
-    c.plots = !eip_cli_has(o, "no-plots");
-    c.out_dir = eip_cli_get(o, "out");
+    c.plots = !no_plots;
+    c.out_dir = out;
     if (!out_dir_make(cmd, c.out_dir))
         return EIP_EXIT_IO;
     char line[2048];
@@ -249,95 +260,96 @@ int eip_cli_experiment_table1(int argc, char **argv)
 
 int eip_cli_experiment_curves(int argc, char **argv)
 {
-    const char *cmd = "experiment curves";
+    const char *dir = NULL;
+    bool no_plots = false;
     eip_cli_opt o[] = {
-        {"dir", "DIR", "output directory of `experiment table1` (reads epochs.csv)", true, NULL, false},
-        {"no-plots", NULL, "only the CSVs", false, NULL, false},
-        {NULL, NULL, NULL, false, NULL, false},
+        {.name = "dir", .arg = "DIR", .str = &dir, .required = true,
+         .help = "output directory of `experiment table1` (reads epochs.csv)"},
+        {.name = "no-plots", .flag = &no_plots, .help = "only the CSVs"},
+        {0},
     };
-    int rc = eip_cli_parse(cmd, "--dir DIR", o, argc, argv);
+    const eip_cli_spec spec = {"experiment curves", "--dir DIR [--no-plots]", {o, NULL}};
+    const char *cmd = spec.cmd;
+    int rc = eip_cli_parse(&spec, argc, argv);
     if (rc >= 0)
         return rc;
     eip_error err = {0};
-    eip_status s = eip_exp_encryip_curves(eip_cli_get(o, "dir"), !eip_cli_has(o, "no-plots"), stderr,
-                                          &err);
+    eip_status s = eip_exp_encryip_curves(dir, !no_plots, stderr, &err);
     if (s)
         return eip_cli_fail(cmd, s, &err);
-    printf("curves: %s/curves_*.csv/.png\n", eip_cli_get(o, "dir"));
+    printf("curves: %s/curves_*.csv/.png\n", dir);
     return EIP_EXIT_OK;
 }
 
 int eip_cli_experiment_cost(int argc, char **argv)
 {
-    const char *cmd = "experiment cost";
-    eip_cli_opt o[] = {
-        {"model", "NAME", "zoo model (default alexnet)", false, NULL, false},
-        {"width", "W", "width (default 0.25)", false, NULL, false},
-        {"dataset", "NAME", "dataset (default fashion-mnist)", false, NULL, false},
-        {"limit", "N", "N training images, seeded random choice (default 3000; 0 = all)", false, NULL, false},
-        {"epochs", "E", "epochs (default 3)", false, NULL, false},
-        {"batch", "B", "batch size (default 128)", false, NULL, false},
-        {"optim", "NAME", "sgd (Nesterov) or adamw (default: the model's table1 recipe; alexnet adamw)", false, NULL, false},
-        {"lr", "LR", "peak learning rate (default: the recipe's, 0.05 sgd / 0.003 alexnet)", false, NULL, false},
-        {"wd", "WD", "weight decay (default: the recipe's, 5e-4 sgd / 0.01 alexnet)", false, NULL, false},
-        {"seed", "S", "seed (default 1)", false, NULL, false},
-        {"threads", "T", "oneDNN threads (default 2)", false, NULL, false},
-        {"p-small", "P", "licensees of the small run (default 3)", false, NULL, false},
-        {"p-large", "P", "licensees of the large run (default 1000; paper group q = next prime > P)", false, NULL, false},
-        {"ristretto-per-licensee", "V", "ristretto255 targeted instances per licensee at --p-large (default 1)", false, NULL, false},
-        {"verify-reps", "R", "replicas per verification instance (default: automatic)", false, NULL, false},
-        {"rounds", "R", "run the five trainings round-robin R times, keep each one's fastest (default 2)", false, NULL, false},
-        {"ristretto-large-reps", "R", "replicas for ristretto255 at --p-large (default 3; 0 = as --verify-reps)", false, NULL, false},
-        {"out", "DIR", "output directory (created if missing)", true, NULL, false},
-        {NULL, NULL, NULL, false, NULL, false},
-    };
-    int rc = eip_cli_parse(cmd, "--out DIR [options]", o, argc, argv);
-    if (rc >= 0)
-        return rc;
     eip_exp_encryip_cost_config c;
     eip_exp_encryip_cost_config_default(&c);
-    if (eip_cli_has(o, "model")) {
-        snprintf(c.model, sizeof c.model, "%s", eip_cli_get(o, "model"));
+    char model_def[sizeof c.model], dataset_def[sizeof c.dataset];
+    snprintf(model_def, sizeof model_def, "%s", c.model);
+    snprintf(dataset_def, sizeof dataset_def, "%s", c.dataset);
+    const char *model = NULL, *dataset = NULL, *out = NULL;
+    int optim = -1;
+    double lr = 0, wd = 0;
+    int64_t seed = 1;
+    eip_cli_opt o[] = {
+        {.name = "model", .arg = "NAME", .str = &model, .def_doc = model_def, .help = "zoo model"},
+        {.name = "width", .arg = "W", .f64 = &c.width, .fmin = 1.0 / 64, .fmax = 4.0, .help = "width"},
+        {.name = "dataset", .arg = "NAME", .str = &dataset, .def_doc = dataset_def, .help = "dataset"},
+        {.name = "limit", .arg = "N", .i64 = &c.limit, .min = 0, .max = INT64_MAX,
+         .help = "N training images, seeded random choice (0 = all)"},
+        {.name = "epochs", .arg = "E", .i64 = &c.epochs, .min = 1, .max = 1000, .help = "epochs"},
+        {.name = "batch", .arg = "B", .i64 = &c.batch, .min = 1, .max = 65536, .help = "batch size"},
+        {.name = "optim", .arg = "NAME", .choice = &optim, .choices = optim_names,
+         .def_doc = "the model's table1 recipe; alexnet adamw", .help = "sgd (Nesterov) or adamw"},
+        {.name = "lr", .arg = "LR", .f64 = &lr, .fmin = 1e-9, .fmax = 10.0,
+         .def_doc = "the recipe's, 0.05 sgd / 0.003 alexnet", .help = "peak learning rate"},
+        {.name = "wd", .arg = "WD", .f64 = &wd, .fmin = 0.0, .fmax = 1.0,
+         .def_doc = "the recipe's, 5e-4 sgd / 0.01 alexnet", .help = "weight decay"},
+        {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX, .def = "1", .help = "seed"},
+        eip_cli_opt_threads(&c.threads),
+        {.name = "p-small", .arg = "P", .i64 = &c.p_small, .min = 1, .max = 100000,
+         .help = "licensees of the small run"},
+        {.name = "p-large", .arg = "P", .i64 = &c.p_large, .min = 1, .max = 100000,
+         .help = "licensees of the large run (paper group q = next prime > P)"},
+        {.name = "ristretto-per-licensee", .arg = "V", .i64 = &c.ristretto_per_large, .min = 1, .max = 1000,
+         .help = "ristretto255 targeted instances per licensee at --p-large"},
+        {.name = "verify-reps", .arg = "R", .i64 = &c.verif_reps, .min = 0, .max = 100000,
+         .def_doc = "automatic", .help = "replicas per verification instance"},
+        {.name = "rounds", .arg = "R", .i64 = &c.rounds, .min = 1, .max = 100,
+         .help = "run the five trainings round-robin R times, keep each one's fastest"},
+        {.name = "ristretto-large-reps", .arg = "R", .i64 = &c.ristretto_large_reps, .min = 0, .max = 100000,
+         .help = "replicas for ristretto255 at --p-large (0 = as --verify-reps)"},
+        {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
+        {0},
+    };
+    const eip_cli_spec spec = {"experiment cost", "--out DIR [options]", {o, NULL}};
+    const char *cmd = spec.cmd;
+    int rc = eip_cli_parse(&spec, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (model) {
+        snprintf(c.model, sizeof c.model, "%s", model);
         const eip_exp_encryip_recipe rd = eip_exp_encryip_recipe_default(c.model);
         c.optim = rd.optim;
         c.lr = rd.lr;
         c.wd = rd.wd;
     }
-    if (eip_cli_has(o, "optim")) {
-        const char *on = eip_cli_get(o, "optim");
-        if (strcmp(on, "sgd") && strcmp(on, "adamw")) {
-            fprintf(stderr, "encryip %s: error: --optim: '%s' is not sgd or adamw\n", cmd, on);
-            return EIP_EXIT_USAGE;
-        }
+    if (optim >= 0) {
         /* a different optimiser brings its own lr / wd defaults */
-        const eip_exp_encryip_recipe rd =
-            eip_exp_encryip_recipe_default(strcmp(on, "sgd") ? "alexnet" : "resnet18");
+        const eip_exp_encryip_recipe rd = eip_exp_encryip_recipe_default(optim ? "alexnet" : "resnet18");
         c.optim = rd.optim;
         c.lr = rd.lr;
         c.wd = rd.wd;
     }
-    if (eip_cli_has(o, "dataset"))
-        snprintf(c.dataset, sizeof c.dataset, "%s", eip_cli_get(o, "dataset"));
-    int64_t seed = 0;
-    if (!eip_cli_get_f64(cmd, o, "width", c.width, 1.0 / 64, 4.0, &c.width) ||
-        !eip_cli_get_i64(cmd, o, "limit", c.limit, 0, INT64_MAX, &c.limit) ||
-        !eip_cli_get_i64(cmd, o, "epochs", c.epochs, 1, 1000, &c.epochs) ||
-        !eip_cli_get_i64(cmd, o, "batch", c.batch, 1, 65536, &c.batch) ||
-        !eip_cli_get_f64(cmd, o, "lr", c.lr, 1e-9, 10.0, &c.lr) ||
-        !eip_cli_get_f64(cmd, o, "wd", c.wd, 0.0, 1.0, &c.wd) ||
-        !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX, &seed) ||
-        !eip_cli_get_i64(cmd, o, "threads", c.threads, 0, 1024, &c.threads) ||
-        !eip_cli_get_i64(cmd, o, "p-small", c.p_small, 1, 100000, &c.p_small) ||
-        !eip_cli_get_i64(cmd, o, "p-large", c.p_large, 1, 100000, &c.p_large) ||
-        !eip_cli_get_i64(cmd, o, "ristretto-per-licensee", c.ristretto_per_large, 1, 1000,
-                         &c.ristretto_per_large) ||
-        !eip_cli_get_i64(cmd, o, "verify-reps", 0, 0, 100000, &c.verif_reps) ||
-        !eip_cli_get_i64(cmd, o, "rounds", c.rounds, 1, 100, &c.rounds) ||
-        !eip_cli_get_i64(cmd, o, "ristretto-large-reps", c.ristretto_large_reps, 0, 100000,
-                         &c.ristretto_large_reps))
-        return EIP_EXIT_USAGE;
+    if (dataset)
+        snprintf(c.dataset, sizeof c.dataset, "%s", dataset);
+    if (eip_cli_given(&spec, &lr))
+        c.lr = lr;
+    if (eip_cli_given(&spec, &wd))
+        c.wd = wd;
     c.seed = (uint64_t)seed;
-    c.out_dir = eip_cli_get(o, "out");
+    c.out_dir = out;
     if (!out_dir_make(cmd, c.out_dir))
         return EIP_EXIT_IO;
     char line[2048];
@@ -354,88 +366,165 @@ int eip_cli_experiment_cost(int argc, char **argv)
 
 int eip_cli_experiment_combined(int argc, char **argv)
 {
-    const char *cmd = "experiment combined";
-    eip_cli_opt o[] = {
-        {"model", "NAME", "zoo model (default smallcnn)", false, NULL, false},
-        {"width", "W", "width (default 1)", false, NULL, false},
-        {"dataset", "NAME", "dataset (default fashion-mnist)", false, NULL, false},
-        {"limit", "N", "N training images, seeded random choice (default 6000; 0 = all)", false, NULL, false},
-        {"test-limit", "N", "N test images, seeded random choice (default 2000; 0 = all)", false, NULL, false},
-        {"epochs", "E", "epochs (default 3)", false, NULL, false},
-        {"batch", "B", "batch size (default 128)", false, NULL, false},
-        {"lr", "LR", "peak learning rate, SGD Nesterov, cosine (default 0.05)", false, NULL, false},
-        {"wd", "WD", "weight decay (default 5e-4)", false, NULL, false},
-        {"licensees", "P", "licensees (default 3)", false, NULL, false},
-        {"verify-reps", "R", "replicas per verification instance (default: protect's automatic count)", false, NULL, false},
-        {"verify-instances", "V", "paper: Fakes (24); ristretto255: per licensee (16)", false, NULL, false},
-        {"groups", "LIST", "paper,ristretto255 (default both)", false, NULL, false},
-        {"adv-budget", "N", "AdvParams: max parameters changed (default 25)", false, NULL, false},
-        {"adv-enc-size", "N", "AdvParams: encryption-set training images (default 256)", false, NULL, false},
-        {"adv-layers", "L", "AdvParams: candidate tensors all, first, bn, last or a+b (default all)", false, NULL, false},
-        {"adv-trials", "T", "AdvParams: candidates tried per step (default 32)", false, NULL, false},
-        {"adv-objective", "O", "AdvParams: candidate ranking margin or loss (default margin)", false, NULL, false},
-        {"seed", "S", "seed (default 1)", false, NULL, false},
-        {"crypto-seed", "S", "keys and ciphertexts from seed S: reproducible, NOT secret (default: CSPRNG)", false, NULL, false},
-        {"threads", "T", "oneDNN threads (default 2)", false, NULL, false},
-        {"out", "DIR", "output directory (created if missing)", true, NULL, false},
-        {NULL, NULL, NULL, false, NULL, false},
-    };
-    int rc = eip_cli_parse(cmd, "--out DIR [options]", o, argc, argv);
-    if (rc >= 0)
-        return rc;
     eip_exp_combined_config c;
     eip_exp_combined_config_default(&c);
-    if (eip_cli_has(o, "model"))
-        snprintf(c.model, sizeof c.model, "%s", eip_cli_get(o, "model"));
-    if (eip_cli_has(o, "dataset"))
-        snprintf(c.dataset, sizeof c.dataset, "%s", eip_cli_get(o, "dataset"));
-    int64_t seed = 0;
-    if (!eip_cli_get_f64(cmd, o, "width", c.width, 1.0 / 64, 4.0, &c.width) ||
-        !eip_cli_get_i64(cmd, o, "limit", c.limit, 0, INT64_MAX, &c.limit) ||
-        !eip_cli_get_i64(cmd, o, "test-limit", c.test_limit, 0, INT64_MAX, &c.test_limit) ||
-        !eip_cli_get_i64(cmd, o, "epochs", c.epochs, 1, 1000, &c.epochs) ||
-        !eip_cli_get_i64(cmd, o, "batch", c.batch, 1, 65536, &c.batch) ||
-        !eip_cli_get_f64(cmd, o, "lr", c.lr, 1e-9, 10.0, &c.lr) ||
-        !eip_cli_get_f64(cmd, o, "wd", c.wd, 0.0, 1.0, &c.wd) ||
-        !eip_cli_get_i64(cmd, o, "licensees", c.licensees, 1, 1000, &c.licensees) ||
-        !eip_cli_get_i64(cmd, o, "verify-reps", 0, 0, 100000, &c.verif_reps) ||
-        !eip_cli_get_i64(cmd, o, "verify-instances", 0, 0, 100000, &c.verif_count) ||
-        !eip_cli_get_i64(cmd, o, "adv-budget", c.budget, 1, EIP_ADVPARAMS_MAX_ENTRIES, &c.budget) ||
-        !eip_cli_get_i64(cmd, o, "adv-enc-size", c.enc_images, 1, 100000, &c.enc_images) ||
-        !eip_cli_get_i64(cmd, o, "adv-trials", c.trials, 1, 1000, &c.trials) ||
-        !eip_cli_get_i64(cmd, o, "seed", 1, 0, INT64_MAX, &seed) ||
-        !eip_cli_get_i64(cmd, o, "crypto-seed", -1, 0, INT64_MAX / 2, &c.crypto_seed) ||
-        !eip_cli_get_i64(cmd, o, "threads", c.threads, 0, 1024, &c.threads))
-        return EIP_EXIT_USAGE;
+    char model_def[sizeof c.model], dataset_def[sizeof c.dataset];
+    snprintf(model_def, sizeof model_def, "%s", c.model);
+    snprintf(dataset_def, sizeof dataset_def, "%s", c.dataset);
+    eip_cli_adv_group adv;
+    eip_cli_adv_group_init(&adv, true,
+                           EIP_CLI_ADV_BUDGET | EIP_CLI_ADV_IMAGES | EIP_CLI_ADV_LAYERS | EIP_CLI_ADV_TRIALS |
+                               EIP_CLI_ADV_OBJECTIVE);
+    const char *model = NULL, *dataset = NULL, *groups = NULL, *out = NULL;
+    int64_t seed = 1;
+    eip_cli_opt o[] = {
+        {.name = "model", .arg = "NAME", .str = &model, .def_doc = model_def, .help = "zoo model"},
+        {.name = "width", .arg = "W", .f64 = &c.width, .fmin = 1.0 / 64, .fmax = 4.0, .help = "width"},
+        {.name = "dataset", .arg = "NAME", .str = &dataset, .def_doc = dataset_def, .help = "dataset"},
+        {.name = "limit", .arg = "N", .i64 = &c.limit, .min = 0, .max = INT64_MAX,
+         .help = "N training images, seeded random choice (0 = all)"},
+        {.name = "test-limit", .arg = "N", .i64 = &c.test_limit, .min = 0, .max = INT64_MAX,
+         .help = "N test images, seeded random choice (0 = all)"},
+        {.name = "epochs", .arg = "E", .i64 = &c.epochs, .min = 1, .max = 1000, .help = "epochs"},
+        {.name = "batch", .arg = "B", .i64 = &c.batch, .min = 1, .max = 65536, .help = "batch size"},
+        {.name = "lr", .arg = "LR", .f64 = &c.lr, .fmin = 1e-9, .fmax = 10.0,
+         .help = "peak learning rate, SGD Nesterov, cosine"},
+        {.name = "wd", .arg = "WD", .f64 = &c.wd, .fmin = 0.0, .fmax = 1.0, .help = "weight decay"},
+        {.name = "licensees", .arg = "P", .i64 = &c.licensees, .min = 1, .max = 1000, .help = "licensees"},
+        {.name = "verify-reps", .arg = "R", .i64 = &c.verif_reps, .min = 0, .max = 100000,
+         .def_doc = "protect's automatic count", .help = "replicas per verification instance"},
+        {.name = "verify-instances", .arg = "V", .i64 = &c.verif_count, .min = 0, .max = 100000,
+         .def_doc = "paper 24, ristretto255 16", .help = "paper: Fakes; ristretto255: per licensee"},
+        {.name = "groups", .arg = "LIST", .str = &groups, .def_doc = "paper,ristretto255",
+         .help = "paper,ristretto255 or one of them"},
+        {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX, .def = "1", .help = "seed"},
+        {.name = "crypto-seed", .arg = "S", .i64 = &c.crypto_seed, .min = 0, .max = INT64_MAX / 2,
+         .def_doc = "CSPRNG", .help = "keys and ciphertexts from seed S: reproducible, NOT secret"},
+        eip_cli_opt_threads(&c.threads),
+        {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
+        {0},
+    };
+    const eip_cli_spec spec = {"experiment combined", "--out DIR [options]", {o, adv.opts, NULL}};
+    const char *cmd = spec.cmd;
+    int rc = eip_cli_parse(&spec, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (model)
+        snprintf(c.model, sizeof c.model, "%s", model);
+    if (dataset)
+        snprintf(c.dataset, sizeof c.dataset, "%s", dataset);
     c.seed = (uint64_t)seed;
-    eip_error err = {0};
-    if (eip_cli_has(o, "adv-layers")) {
-        eip_status s = eip_advparams_layers_parse(eip_cli_get(o, "adv-layers"), &c.layers, &err);
-        if (s) {
-            eip_error_prefix(&err, "--adv-layers: ");
-            return eip_cli_fail(cmd, s, &err);
-        }
-    }
-    if (eip_cli_has(o, "adv-objective")) {
-        eip_status s = eip_advparams_objective_parse(eip_cli_get(o, "adv-objective"), &c.objective, &err);
-        if (s) {
-            eip_error_prefix(&err, "--adv-objective: ");
-            return eip_cli_fail(cmd, s, &err);
-        }
-    }
-    if (eip_cli_has(o, "groups") && !groups_parse(cmd, eip_cli_get(o, "groups"), &c.groups))
+    c.budget = adv.budget;
+    c.enc_images = adv.images;
+    c.trials = adv.trials;
+    c.layers = adv.layers;
+    c.objective = adv.objective;
+    if (groups && !groups_parse(cmd, groups, &c.groups))
         return EIP_EXIT_USAGE;
-    c.out_dir = eip_cli_get(o, "out");
+    c.out_dir = out;
     if (!out_dir_make(cmd, c.out_dir))
         return EIP_EXIT_IO;
     char line[2048];
     command_line("combined", argc, argv, line, sizeof line);
     c.command = line;
     c.log = stderr;
+    eip_error err = {0};
     eip_status s = eip_exp_combined(&c, &err);
     if (s)
         return eip_cli_fail(cmd, s, &err);
     printf("combined protection: %s/combined.md, %s/combined.csv, %s/combined_curve.csv\n", c.out_dir,
            c.out_dir, c.out_dir);
+    return EIP_EXIT_OK;
+}
+
+/* --ft-fractions a,b,...: 1..4 fractions in (0, 1] into f[4] (0-terminated). */
+static bool fractions_parse(const char *cmd, const char *list, double f[4])
+{
+    memset(f, 0, 4 * sizeof *f);
+    const char *p = list;
+    for (int i = 0; *p; i++) {
+        char tmp[32];
+        size_t n = strcspn(p, ",");
+        if (i >= 4 || n == 0 || n >= sizeof tmp) {
+            eip_cli_usage_error(cmd, "--ft-fractions: '%s' is not 1..4 comma-separated fractions", list);
+            return false;
+        }
+        memcpy(tmp, p, n);
+        tmp[n] = '\0';
+        eip_error err = {0};
+        if (eip_parse_f64("--ft-fractions", tmp, 1e-6, 1.0, &f[i], &err) != EIP_OK) {
+            eip_cli_fail(cmd, EIP_ERR_ARG, &err);
+            return false;
+        }
+        p += n + (p[n] == ',');
+    }
+    return true;
+}
+
+int eip_cli_experiment_advparams(int argc, char **argv)
+{
+    eip_exp_advparams_config c = eip_exp_advparams_config_default();
+    eip_cli_adv_group adv;
+    eip_cli_adv_group_init(&adv, false,
+                           EIP_CLI_ADV_IMAGES | EIP_CLI_ADV_BUDGET | EIP_CLI_ADV_TARGET | EIP_CLI_ADV_REACH |
+                               EIP_CLI_ADV_TRIALS | EIP_CLI_ADV_OBJECTIVE);
+    const char *ft_fractions = NULL;
+    int64_t seed = 1;
+    bool no_attacks = false;
+    eip_cli_opt o[] = {
+        {.name = "dataset", .arg = "NAME", .str = &c.dataset,
+         .help = "fashion-mnist, mnist, cifar10, cifar100 or gtsrb (the last three need --data-dir)"},
+        eip_cli_opt_data_dir(&c.data_dir),
+        {.name = "models", .arg = "LIST", .str = &c.models, .help = "comma list of zoo models"},
+        {.name = "model", .arg = "FILE", .str = &c.model_file,
+         .help = "use this trained model instead of training (its zoo name must be in --models)"},
+        {.name = "width", .arg = "W", .f64 = &c.width, .fmin = 0.0, .fmax = 4.0,
+         .def_doc = "smallcnn 1, resnet18 0.25, alexnet 0.5, googlenet 0.25", .help = "width of every model"},
+        {.name = "epochs", .arg = "E", .i64 = &c.epochs, .min = 1, .max = 1000, .help = "base training epochs"},
+        {.name = "limit", .arg = "N", .i64 = &c.train_limit, .min = 0, .max = INT64_MAX,
+         .help = "base training images (0 = all)"},
+        {.name = "test-limit", .arg = "N", .i64 = &c.test_limit, .min = 0, .max = INT64_MAX,
+         .help = "test images for every accuracy (0 = all)"},
+        {.name = "ft-fractions", .arg = "LIST", .str = &ft_fractions, .def_doc = "0.01,0.05,0.1",
+         .help = "attacker data fractions (at most 4)"},
+        {.name = "ft-epochs", .arg = "E", .i64 = &c.ft_epochs, .min = 0, .max = 64,
+         .help = "fine-tuning epochs (0 skips fine-tuning)"},
+        {.name = "no-attacks", .flag = &no_attacks,
+         .help = "encryption only: skip the pruning, adaptive and fine-tuning attacks"},
+        {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX, .def = "1", .help = "seed"},
+        eip_cli_opt_threads(&c.threads),
+        {.name = "out", .arg = "DIR", .str = &c.out_dir, .required = true,
+         .help = "output directory (created if missing)"},
+        {0},
+    };
+    const eip_cli_spec spec = {"experiment advparams", "--out DIR [options]", {o, adv.opts, NULL}};
+    const char *cmd = spec.cmd;
+    int rc = eip_cli_parse(&spec, argc, argv);
+    if (rc >= 0)
+        return rc;
+    c.seed = (uint64_t)seed;
+    c.no_attacks = no_attacks;
+    c.enc_images = adv.images;
+    c.budget = adv.budget;
+    c.reach = adv.reach;
+    c.trials = adv.trials;
+    c.objective = adv.objective;
+    if (adv.target_acc >= 0)
+        c.target_acc = adv.target_acc;
+    if (ft_fractions && !fractions_parse(cmd, ft_fractions, c.ft_fractions))
+        return EIP_EXIT_USAGE;
+    eip_error err = {0};
+    eip_status ds = eip_data_name_check(c.dataset, c.data_dir, &err);
+    if (ds != EIP_OK)
+        return eip_cli_fail(cmd, ds, &err);
+    if (mkdir(c.out_dir, 0755) != 0 && errno != EEXIST) {
+        eip_error_set(&err, EIP_ERR_IO, "%s: cannot create the directory", c.out_dir);
+        return eip_cli_fail(cmd, EIP_ERR_IO, &err);
+    }
+    c.log = stderr;
+    eip_status s = eip_exp_advparams_run(&c, &err);
+    if (s != EIP_OK)
+        return eip_cli_fail(cmd, s, &err);
+    printf("AdvParams experiment written to %s (summary.md, *.csv, *.png)\n", c.out_dir);
     return EIP_EXIT_OK;
 }

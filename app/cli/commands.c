@@ -1,4 +1,4 @@
-/* The command table.  Each command lives in its own app/cli/cmd_<name>.c. */
+/* The command table (the command families: commands.h). */
 #include "cli/cli.h"
 #include "cli/commands.h"
 
@@ -34,7 +34,7 @@ const eip_cli_command eip_cli_commands[] = {
     {"attack finetune", "fine-tune a model on a fraction of the training data", eip_cli_attack_finetune},
     {"attack adaptive", "reset the parameters an AdvParams-aware attacker suspects", eip_cli_attack_adaptive},
     {"experiment advparams", "AdvParams measurements: tables, CSV, PNG", eip_cli_experiment_advparams},
-    /* EncryIP experiments (cmd_experiment.c; paper section 5, docs/RESULTS.md "EncryIP") */
+    /* EncryIP experiments (paper section 5, docs/RESULTS.md "EncryIP") */
     {"experiment table1", "EncryIP Table 1 + Figure 4 grid: original vs EncryIP, both groups", eip_cli_experiment_table1},
     {"experiment curves", "Figure 4 curves (CSV, PNG) from a table1 output directory", eip_cli_experiment_curves},
     {"experiment cost", "EncryIP training time vs original, P = 3 and P = 1000 (section 5.2)", eip_cli_experiment_cost},

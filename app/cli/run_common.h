@@ -33,7 +33,8 @@ eip_status eip_cli_dataset_load(const char *name, const char *dir, int64_t limit
 eip_status eip_cli_model_norm(const char *path, int32_t c, float *mean, float *std,
                               eip_error *err);
 
-/* Training flags shared by `train` and `protect` (see cmd_train.c). */
+/* Training flags shared by `train` and `protect`, filled by the training
+ * option group (app/cli/groups.h). */
 typedef struct eip_cli_train_settings {
     double width;
     int64_t limit, epochs, batch, warmup, threads;
@@ -42,16 +43,14 @@ typedef struct eip_cli_train_settings {
     double lr, wd;
 } eip_cli_train_settings;
 
-/* Parses the training flags of opts (printing an error and returning false
- * on a bad value). */
-bool eip_cli_train_settings_parse(const char *cmd, const eip_cli_opt *opts,
-                                  eip_cli_train_settings *st);
-/* Optimiser + schedule for `steps` iterations per epoch. */
+/* The library's training recipe with these settings. */
+eip_train_recipe eip_cli_train_recipe(const eip_cli_train_settings *st);
+/* Optimiser + schedule for `steps` iterations per epoch (the recipe). */
 void eip_cli_train_config_fill(const eip_cli_train_settings *st, int64_t steps,
                                eip_train_config *tc);
 /* A zoo net (--model, --width) or a config net (--config) for the data's
- * image shape with output width k. */
-eip_status eip_cli_net_build(const char *cmd, const eip_cli_opt *opts, eip_nn_ctx *ctx,
+ * image shape with output width k (exactly one of model, config). */
+eip_status eip_cli_net_build(const char *cmd, const char *model, const char *config, eip_nn_ctx *ctx,
                              const eip_data_set *train, int64_t k, double width,
                              eip_nn_net_t **net, eip_error *err);
 /* Writes the model with the training settings, dataset, normalisation and

@@ -8,7 +8,7 @@
 
 #include "encryip/attack.h"
 #include "experiment/advparams_internal.h"
-#include "util/io.h"
+#include "encryip/util.h"
 
 static const double prune_ratios[] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
 #define N_PRUNE 9

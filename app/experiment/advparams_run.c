@@ -14,14 +14,7 @@
 #include "encryip/ckpt.h"
 #include "experiment/experiment.h"
 #include "experiment/advparams_internal.h"
-#include "util/parse.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "encryip/util.h"
 
 eip_exp_advparams_config eip_exp_advparams_config_default(void)
 {
@@ -56,70 +49,6 @@ static double default_width(const char *zoo)
     return 1.0;
 }
 
-eip_status eip_exp_adv_snap_take(eip_nn_net_t *net, snapshot *s, eip_error *err)
-{
-    const float *p = eip_nn_params(net, &s->np), *b = eip_nn_buffers(net, &s->nb);
-    const int64_t *c = eip_nn_counters(net, &s->nc);
-    s->p = malloc((size_t)(s->np + 1) * sizeof(float));
-    s->b = malloc((size_t)(s->nb + 1) * sizeof(float));
-    s->c = malloc((size_t)(s->nc + 1) * sizeof(int64_t));
-    if (!s->p || !s->b || !s->c)
-        return eip_error_set(err, EIP_ERR_NOMEM, "snapshot: out of memory");
-    memcpy(s->p, p, (size_t)s->np * sizeof(float));
-    memcpy(s->b, b, (size_t)s->nb * sizeof(float));
-    memcpy(s->c, c, (size_t)s->nc * sizeof(int64_t));
-    return EIP_OK;
-}
-
-void eip_exp_adv_snap_restore(eip_nn_net_t *net, const snapshot *s)
-{
-    memcpy(eip_nn_params(net, NULL), s->p, (size_t)s->np * sizeof(float));
-    memcpy(eip_nn_buffers(net, NULL), s->b, (size_t)s->nb * sizeof(float));
-    memcpy(eip_nn_counters(net, NULL), s->c, (size_t)s->nc * sizeof(int64_t));
-    eip_nn_mark_dirty(net);
-}
-
-int eip_exp_adv_snap_equal(eip_nn_net_t *net, const snapshot *s)
-{
-    return !memcmp(eip_nn_params(net, NULL), s->p, (size_t)s->np * sizeof(float)) &&
-           !memcmp(eip_nn_buffers(net, NULL), s->b, (size_t)s->nb * sizeof(float)) &&
-           !memcmp(eip_nn_counters(net, NULL), s->c, (size_t)s->nc * sizeof(int64_t));
-}
-
-void eip_exp_adv_snap_free(snapshot *s)
-{
-    free(s->p);
-    free(s->b);
-    free(s->c);
-    memset(s, 0, sizeof *s);
-}
-
-void eip_exp_adv_log(const exp_ctx *e, const char *fmt, ...)
-{
-    if (!e->cfg->log)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(e->cfg->log, fmt, ap);
-    va_end(ap);
-    fflush(e->cfg->log);
-}
-
-eip_status eip_exp_adv_eval_test(void *ctx, double *acc, eip_error *err)
-{
-    exp_ctx *e = ctx;
-    return eip_train_evaluate(e->cur, &e->test, e->mean, e->std, 250, acc, err);
-}
-
-eip_status eip_exp_adv_path_join(char *buf, size_t cap, const char *dir, const char *name,
-                            const char *suffix, eip_error *err)
-{
-    int n = snprintf(buf, cap, "%s/%s%s", dir, name, suffix);
-    if (n < 0 || (size_t)n >= cap)
-        return eip_error_set(err, EIP_ERR_ARG, "%s: path too long", dir);
-    return EIP_OK;
-}
-
 /* Trains the base model (AdamW, cosine) or loads cfg->model_file. */
 static eip_status base_model(exp_ctx *e, const char *zoo, double width, eip_nn_net_t **net,
                              eip_error *err)
@@ -128,9 +57,6 @@ static eip_status base_model(exp_ctx *e, const char *zoo, double width, eip_nn_n
     eip_status s;
     if (cfg->model_file) {
         if ((s = eip_nn_load(&e->nn, cfg->model_file, net, err)) != EIP_OK)
-            return s;
-        eip_ckpt_reader_t *r = NULL;
-        if ((s = eip_ckpt_reader_open(&r, cfg->model_file, err)) != EIP_OK)
             return s;
         /* The model's own normalisation (one value per input channel). */
         int64_t c, h, w;
@@ -142,65 +68,47 @@ static eip_status base_model(exp_ctx *e, const char *zoo, double width, eip_nn_n
             s = eip_error_set(err, EIP_ERR_SHAPE, "%s: takes %lldx%lldx%lld inputs, %s has %dx%dx%d",
                               cfg->model_file, (long long)c, (long long)h, (long long)w, cfg->dataset,
                               (int)e->c, (int)e->train.h, (int)e->train.w);
-        else if ((s = eip_parse_f32_list("norm.mean", eip_ckpt_reader_meta(r, "norm.mean"), e->mean, e->c,
-                                         err)) != EIP_OK ||
-                 (s = eip_parse_f32_list("norm.std", eip_ckpt_reader_meta(r, "norm.std"), e->std, e->c,
-                                         err)) != EIP_OK)
-            eip_error_prefix(err, "%s: ", cfg->model_file);
-        eip_ckpt_reader_free(r);
+        else
+            s = eip_nn_meta_norm_get(cfg->model_file, e->c, e->mean, e->std, err);
         return s;
     }
-    eip_nn_arch a;
-    memset(&a, 0, sizeof a);
-    snprintf(a.zoo, sizeof a.zoo, "%s", zoo);
-    a.c_in = e->train.c;
-    a.h = e->train.h;
-    a.w = e->train.w;
-    a.k = e->train.num_classes;
-    a.width = width;
-    eip_data_loader *L = NULL;
     eip_data_loader_cfg lc;
-    if ((s = eip_nn_net_zoo(&e->nn, &a, net, err)) != EIP_OK ||
-        (s = eip_nn_init_params(*net, cfg->seed, err)) != EIP_OK ||
+    if ((s = eip_nn_net_build(&e->nn, zoo, NULL, width, e->train.c, e->train.h, e->train.w,
+                              e->train.num_classes, net, err)) != EIP_OK ||
         (s = eip_data_loader_cfg_default(&lc, &e->train, 64, cfg->seed, err)) != EIP_OK)
         return s;
     for (int32_t ch = 0; ch < e->c; ch++) {
         lc.mean[ch] = e->mean[ch];
         lc.std[ch] = e->std[ch];
     }
-    if ((s = eip_data_loader_init(&L, &e->train, &lc, err)) != EIP_OK)
-        return s;
-    eip_train_config tc;
-    memset(&tc, 0, sizeof tc);
-    tc.epochs = cfg->epochs;
-    tc.optim = eip_train_optim_config_default(EIP_TRAIN_OPTIM_ADAMW);
-    tc.optim.weight_decay = 5e-4;
-    tc.sched.kind = EIP_TRAIN_SCHED_COSINE;
-    tc.sched.base_lr = 2e-3;
-    tc.sched.warmup_start_factor = 1.0;
-    tc.sched.t_max = cfg->epochs * eip_data_loader_num_batches(L);
-    tc.decay_all = 1;
+    /* AdamW lr 2e-3 wd 5e-4, cosine without warm-up (the AdvParams paper's
+     * base models are trained to convergence; this is the short version) */
+    eip_train_fit_config fc = {0};
+    fc.train = &e->train;
+    fc.loader = &lc;
+    fc.recipe = eip_train_recipe_default(EIP_TRAIN_OPTIM_ADAMW);
+    fc.recipe.epochs = cfg->epochs;
+    fc.recipe.warmup = 0;
+    fc.recipe.lr = 2e-3;
+    fc.recipe.wd = 5e-4;
+    fc.seed = cfg->seed;
+    fc.init = 1;
     e->cur = *net;
-    tc.eval = eip_exp_adv_eval_test;
-    tc.eval_ctx = e;
-    eip_train_targets hard = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
-    eip_train_history h = {0};
-    s = eip_train_run(*net, L, &hard, &tc, &h, err);
-    for (int64_t i = 0; s == EIP_OK && i < h.epochs; i++)
+    fc.eval = eip_exp_adv_eval_test;
+    fc.eval_ctx = e;
+    eip_train_fit_result fit;
+    s = eip_train_fit(*net, &fc, &fit, err);
+    for (int64_t i = 0; s == EIP_OK && i < fit.history.epochs; i++)
         eip_exp_adv_log(e, "  %s: epoch %lld/%lld test acc %.4f (%.0fs)\n", zoo, (long long)i + 1,
-              (long long)cfg->epochs, h.test_acc[i], h.seconds[i]);
-    eip_train_history_free(&h);
-    eip_data_loader_free(L);
+              (long long)cfg->epochs, fit.history.test_acc[i], fit.history.seconds[i]);
+    eip_train_fit_result_free(&fit);
     return s;
 }
 
 static eip_status save_model(exp_ctx *e, eip_nn_net_t *net, const char *path, eip_error *err)
 {
-    char mean[256], std[256];
-    eip_format_f32_list(mean, sizeof mean, e->mean, e->c);
-    eip_format_f32_list(std, sizeof std, e->std, e->c);
-    const eip_ckpt_meta meta[] = {{"norm.mean", mean}, {"norm.std", std}, {"train.dataset", e->cfg->dataset}};
-    return eip_nn_save_meta(net, path, meta, 3, err);
+    const eip_ckpt_meta meta[] = {{EIP_NN_META_TRAIN_DATASET, e->cfg->dataset}};
+    return eip_nn_save_norm(net, path, e->mean, e->std, meta, 1, err);
 }
 
 static void enc_progress(void *ctx, int64_t changed, const char *tensor, double acc)
@@ -217,7 +125,7 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
     eip_advparams_result res = {0};
     eip_data_set encset = {0};
     char path[1024], kpath[1024];
-    double t0 = now_s(), t_train, t_enc, t_prune, t_adapt, t_ft;
+    double t0 = eip_clock_seconds(), t_train, t_enc, t_prune, t_adapt, t_ft;
     eip_status s;
     if (cfg->model_file)
         eip_exp_adv_log(e, "%s (width %g): trained model %s\n", zoo, width, cfg->model_file);
@@ -226,7 +134,7 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
                         (long long)e->train.n, (long long)cfg->epochs);
     if ((s = base_model(e, zoo, width, &net, err)) != EIP_OK)
         goto done;
-    t_train = now_s() - t0;
+    t_train = eip_clock_seconds() - t0;
     if ((s = eip_exp_adv_path_join(path, sizeof path, cfg->out_dir, zoo, ".st", err)) != EIP_OK ||
         (s = save_model(e, net, path, err)) != EIP_OK || (s = eip_exp_adv_snap_take(net, &orig, err)) != EIP_OK)
         goto done;
@@ -235,7 +143,7 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
     if ((s = eip_exp_adv_eval_test(e, &acc0, err)) != EIP_OK)
         goto done;
     /* Encryption. */
-    t0 = now_s();
+    t0 = eip_clock_seconds();
     double frac = (double)cfg->enc_images / (double)e->train.n;
     eip_advparams_config ac = eip_advparams_config_default(e->train.num_classes);
     ac.budget = cfg->budget;
@@ -251,7 +159,7 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
             EIP_OK ||
         (s = eip_advparams_encrypt(net, &encset, e->mean, e->std, &hard, &ac, &key, &res, err)) != EIP_OK)
         goto done;
-    t_enc = now_s() - t0;
+    t_enc = eip_clock_seconds() - t0;
     if ((s = eip_exp_adv_eval_test(e, &acc_enc, err)) != EIP_OK || (s = eip_exp_adv_snap_take(net, &enc, err)) != EIP_OK ||
         (s = eip_exp_adv_path_join(path, sizeof path, cfg->out_dir, zoo, ".enc.st", err)) != EIP_OK ||
         (s = save_model(e, net, path, err)) != EIP_OK ||
@@ -275,18 +183,18 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
         s = eip_exp_table_rowf(e->t_time, err, "%s\t%.0f\t%.0f\t-\t-\t-", zoo, t_train, t_enc);
         goto done;
     }
-    t0 = now_s();
+    t0 = eip_clock_seconds();
     if ((s = eip_exp_adv_phase_prune(e, net, zoo, &orig, &enc, err)) != EIP_OK)
         goto done;
-    t_prune = now_s() - t0;
-    t0 = now_s();
+    t_prune = eip_clock_seconds() - t0;
+    t0 = eip_clock_seconds();
     if ((s = eip_exp_adv_phase_adaptive(e, net, zoo, &enc, &key, acc_enc, err)) != EIP_OK)
         goto done;
-    t_adapt = now_s() - t0;
-    t0 = now_s();
+    t_adapt = eip_clock_seconds() - t0;
+    t0 = eip_clock_seconds();
     if ((s = eip_exp_adv_phase_finetune(e, net, zoo, &enc, acc_enc, err)) != EIP_OK)
         goto done;
-    t_ft = now_s() - t0;
+    t_ft = eip_clock_seconds() - t0;
     s = eip_exp_table_rowf(e->t_time, err, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f", zoo, t_train, t_enc, t_prune,
                            t_adapt, t_ft);
 done:
@@ -324,11 +232,9 @@ eip_status eip_exp_advparams_run(const eip_exp_advparams_config *cfg, eip_error 
         (s = eip_nn_ctx_init(&e.nn, (int)cfg->threads, err)) != EIP_OK ||
         (s = eip_data_load_by_name(cfg->dataset, cfg->data_dir, &e.train_full, &e.test, err)) != EIP_OK)
         goto done;
-    if ((s = eip_data_set_subset_first(&e.train_full,
-                                       cfg->train_limit > 0 && cfg->train_limit < e.train_full.n
-                                           ? cfg->train_limit
-                                           : e.train_full.n,
-                                       &e.train, err)) != EIP_OK)
+    /* --limit N: the same N images as `encryip train --limit N` */
+    if ((s = eip_data_set_subset_random(&e.train_full, cfg->train_limit, EIP_DATA_LIMIT_SEED, &e.train,
+                                        err)) != EIP_OK)
         goto done;
     e.c = e.train.c;
     double m[EIP_DATA_MAX_CHANNELS], sd[EIP_DATA_MAX_CHANNELS];

@@ -420,9 +420,9 @@ eip_status eip_exp_combined(const eip_exp_combined_config *cfg, eip_error *err)
     if (!s)
         s = eip_nn_ctx_init(&nn, (int)cfg->threads, err);
     if (!s)
-        s = eip_expe_data_load(cfg->dataset, cfg->limit, &train, &test_full, err);
+        s = eip_data_load_limited(cfg->dataset, NULL, cfg->limit, &train, &test_full, err);
     if (!s)
-        s = eip_expe_subset(&test_full, cfg->test_limit, 0x54455354ull /* "TEST" */, &test, err);
+        s = eip_data_set_subset_random(&test_full, cfg->test_limit, 0x54455354ull /* "TEST" */, &test, err);
     eip_expe_train tr;
     const eip_exp_encryip_recipe rc = {.width = cfg->width, .optim = EIP_TRAIN_OPTIM_SGD,
                                        .epochs = cfg->epochs, .lr = cfg->lr, .wd = cfg->wd};

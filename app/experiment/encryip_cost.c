@@ -110,31 +110,22 @@ static eip_status cost_original(eip_expe_train *tr, const eip_data_set *train,
 {
     const double t0 = eip_expe_now();
     eip_nn_net_t *net = NULL;
-    eip_data_loader *loader = NULL;
-    eip_train_history hist = {0};
-    eip_data_loader_cfg lcfg;
+    eip_train_fit_result fit = {0};
     eip_status s;
+    eip_train_fit_config fc;
+    eip_expe_fit_config(&fc, tr, train);
     if ((s = eip_expe_build(tr, train->num_classes, &net, err)) ||
-        (s = eip_nn_init_params(net, tr->seed, err)) ||
-        (s = eip_data_loader_cfg_default(&lcfg, train, tr->batch, tr->seed, err)) ||
-        (s = eip_data_loader_init(&loader, train, &lcfg, err)))
+        (s = eip_train_fit(net, &fc, &fit, err)) ||
+        (s = eip_train_evaluate(net, test, fit.mean, fit.std, EIP_TRAIN_EVAL_BATCH, &row->acc, err)))
         goto done;
-    eip_train_config tc;
-    eip_expe_trainconf(tr, eip_data_loader_num_batches(loader), &tc);
-    eip_train_targets tg = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
-    if ((s = eip_train_run(net, loader, &tg, &tc, &hist, err)) ||
-        (s = eip_train_evaluate(net, test, lcfg.mean, lcfg.std, 256, &row->acc, err)))
-        goto done;
-    for (int64_t e = 0; e < hist.epochs; e++)
-        row->train_s += hist.seconds[e];
+    row->train_s += fit.train_s;
     row->k = train->num_classes;
     row->images = train->n;
     row->setup_s = 0;
     row->total_s = eip_expe_now() - t0;
     row->done = 1;
 done:
-    eip_train_history_free(&hist);
-    eip_data_loader_free(loader);
+    eip_train_fit_result_free(&fit);
     eip_nn_net_free(net);
     return s;
 }
@@ -217,9 +208,9 @@ eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error 
     eip_nn_ctx nn = {0};
     eip_status s = eip_crypto_init(err);
     if (!s)
-        s = eip_expe_data_load(c->dataset, c->limit, &train, &test_full, err);
+        s = eip_data_load_limited(c->dataset, NULL, c->limit, &train, &test_full, err);
     if (!s)
-        s = eip_expe_subset(&test_full, 2000, 0x54455354ull /* "TEST" */, &test, err);
+        s = eip_data_set_subset_random(&test_full, 2000, 0x54455354ull /* "TEST" */, &test, err);
     eip_data_set_free(&test_full);
     if (!s)
         s = eip_nn_ctx_init(&nn, (int)c->threads, err);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "experiment/encryip_internal.h"
-#include "util/io.h"
+#include "encryip/util.h"
 
 #define MAX_EPOCHS 1000
 #define MAX_CURVES 64

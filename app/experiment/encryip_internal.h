@@ -37,6 +37,11 @@ void eip_expe_train_init(eip_expe_train *tr, eip_nn_ctx *nn, const char *model, 
 /* eip_protect_build_fn / eip_protect_trainconf_fn over an eip_expe_train. */
 eip_status eip_expe_build(void *ctx, int64_t k, eip_nn_net_t **net, eip_error *err);
 void eip_expe_trainconf(void *ctx, int64_t steps, eip_train_config *tc);
+/* eip_train_fit of a plain model on train through `tr` (recipe, batch,
+ * seed, init); the caller adds test / eval sets. */
+void eip_expe_fit_config(eip_train_fit_config *fc, eip_expe_train *tr, const eip_data_set *train);
+/* The library's training recipe with this trainer's settings. */
+eip_train_recipe eip_expe_recipe(const eip_expe_train *t);
 void eip_expe_stage(void *ctx, const char *msg);
 /* An Algorithm 1 configuration that trains through `tr` (build, trainconf,
  * stage callbacks, batch, seed) with noise verification instances; the
@@ -66,13 +71,5 @@ typedef struct eip_expe_text {
 void eip_expe_text_add(eip_expe_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 eip_status eip_expe_text_write(eip_expe_text *t, const char *dir, const char *name, eip_error *err);
 void eip_expe_text_free(eip_expe_text *t);
-
-/* k images of src (all when k <= 0 or k >= n), a seeded random choice kept
- * in dataset order (class-balanced in expectation). */
-eip_status eip_expe_subset(const eip_data_set *src, int64_t k, uint64_t seed, eip_data_set *out,
-                           eip_error *err);
-/* Loads a dataset by name and keeps `limit` training images (eip_expe_subset). */
-eip_status eip_expe_data_load(const char *name, int64_t limit, eip_data_set *train,
-                              eip_data_set *test, eip_error *err);
 
 #endif

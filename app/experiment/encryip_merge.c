@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "experiment/encryip_internal.h"
-#include "util/io.h"
-#include "util/parse.h"
+#include "encryip/util.h"
 
 #define CSV_FIELDS 29
 #define MAX_CSV_BYTES ((size_t)1 << 26)

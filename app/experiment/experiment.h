@@ -3,7 +3,7 @@
  * with gnuplot (PNG).  Drivers: AdvParams (app/experiment/advparams_*.c);
  * the EncryIP experiments add theirs here.
  *
- * Writers are atomic (util/io.h); a missing gnuplot is EIP_ERR_IO with a
+ * Writers are atomic (encryip/util.h); a missing gnuplot is EIP_ERR_IO with a
  * message saying so (tables are still written by the callers first). */
 #ifndef ENCRYIP_EXPERIMENT_H
 #define ENCRYIP_EXPERIMENT_H
@@ -72,7 +72,7 @@ typedef struct eip_exp_advparams_config {
     const char *models;      /* comma list of zoo names */
     const char *model_file;  /* non-NULL: use this trained model instead of training */
     double width;            /* > 0: every model at this width; else per-model defaults */
-    int64_t train_limit;     /* base training images (0 = all) */
+    int64_t train_limit;     /* base training images (0 = all; eip_data_set_subset_random, EIP_DATA_LIMIT_SEED) */
     int64_t epochs;          /* base training epochs */
     int64_t test_limit;      /* test images for every accuracy (0 = all) */
     int64_t enc_images;      /* encryption set size */

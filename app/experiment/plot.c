@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "experiment/experiment.h"
-#include "util/io.h"
+#include "encryip/util.h"
 
 struct eip_exp_table {
     int ncols;

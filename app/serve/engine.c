@@ -335,7 +335,7 @@ int eip_serve_engine_start(const eip_serve_engine_cfg *cfg, eip_serve_engine **o
     int32_t c, h, w;
     eip_protect_model_shape(cfg->model, &c, &h, &w);
     e->sample = (int64_t)c * h * w;
-    e->k = eip_protect_model_output_width(cfg->model);
+    e->k = eip_protect_model_outputs(cfg->model);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv_in, NULL);
     pthread_cond_init(&e->cv_crypto, NULL);

@@ -363,7 +363,7 @@ static int build_fixed(server *s, int64_t max_body, char *msg, size_t cap)
         "\"output_width\":%lld,\"codebook_size\":%lld,\"advparams_locked\":%s,"
         "\"limits\":{\"max_images\":%lld,\"max_body\":%lld}}\n", id, g,
         (int)eip_crypto_pk_classes(pk), (long long)eip_crypto_pk_q(pk), (int)c, (int)h, (int)w,
-        (long long)eip_protect_model_output_width(s->model),
+        (long long)eip_protect_model_outputs(s->model),
         (long long)eip_crypto_codebook_size(eip_protect_model_codebook(s->model)),
         eip_protect_model_locked(s->model) ? "true" : "false", (long long)s->dcfg.max_images,
         (long long)max_body);
@@ -384,45 +384,53 @@ static int write_port_file(const char *path, unsigned port, char *msg, size_t ca
 
 int eip_cli_serve(int argc, char **argv)
 {
-    const char *cmd = "serve";
+    const long ncpu = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    const char *dir = NULL, *bind_addr = NULL, *port_file = NULL;
+    int64_t port = 8080, http_threads = ncpu, crypto_threads = ncpu, threads = 0, max_batch = 256,
+            max_body = 16 << 20, max_images = 256, max_conn = 256;
+    double wait_ms = 2, timeout = 30;
+    int decoder = -1;
+    bool locked = false, quiet = false;
+    static const char *const decoder_names[] = {"ml", "argmax", NULL};
     eip_cli_opt o[] = {
-        {"model", "DIR", "the bundle's deploy/ directory (model.safetensors, public.key, codebook.bin)", true, NULL, false},
-        {"bind", "ADDR", "IPv4 address to listen on (default 127.0.0.1)", false, NULL, false},
-        {"port", "P", "TCP port (default 8080; 0 = any free port, see --port-file)", false, NULL, false},
-        {"port-file", "FILE", "write the port listened on to FILE once serving", false, NULL, false},
-        {"http-threads", "T", "HTTP worker threads (default: the number of cores)", false, NULL, false},
-        {"crypto-threads", "T", "threads for Φ^-1 + SampDist + encoding (default: the number of cores)", false, NULL, false},
-        {"threads", "T", "oneDNN threads of the forward pass (default: all cores)", false, NULL, false},
-        {"batch-wait", "MS", "collect concurrent requests for up to MS milliseconds into one batch (default 2)", false, NULL, false},
-        {"max-batch", "N", "images per engine batch (default 256)", false, NULL, false},
-        {"max-body", "BYTES", "largest request body (default 16777216)", false, NULL, false},
-        {"max-images", "N", "images per request (default 256)", false, NULL, false},
-        {"max-connections", "N", "concurrent connections (default 256)", false, NULL, false},
-        {"timeout", "S", "per-request timeout in seconds: idle connection / queued request (default 30)", false, NULL, false},
-        {"decoder", "D", "Φ^-1: ml (default) or argmax (the paper's eq. 3)", false, NULL, false},
-        {"locked", NULL, "serve AdvParams-encrypted weights as they are (the server never reads keys/weights.key)", false, NULL, false},
-        {"quiet", NULL, "no per-request log line on stderr", false, NULL, false},
-        {NULL, NULL, NULL, false, NULL, false},
+        {.name = "model", .arg = "DIR", .str = &dir, .required = true,
+         .help = "the bundle's deploy/ directory (model.safetensors, public.key, codebook.bin)"},
+        {.name = "bind", .arg = "ADDR", .str = &bind_addr, .def = "127.0.0.1",
+         .help = "IPv4 address to listen on"},
+        {.name = "port", .arg = "P", .i64 = &port, .min = 0, .max = 65535, .def = "8080",
+         .help = "TCP port (0 = any free port, see --port-file)"},
+        {.name = "port-file", .arg = "FILE", .str = &port_file,
+         .help = "write the port listened on to FILE once serving"},
+        {.name = "http-threads", .arg = "T", .i64 = &http_threads, .min = 1, .max = 256,
+         .def_doc = "the number of cores", .help = "HTTP worker threads"},
+        {.name = "crypto-threads", .arg = "T", .i64 = &crypto_threads, .min = 1, .max = 256,
+         .def_doc = "the number of cores", .help = "threads for Φ^-1 + SampDist + encoding"},
+        {.name = "threads", .arg = "T", .i64 = &threads, .min = 0, .max = 1024, .def_doc = "0 = all cores",
+         .help = "oneDNN threads of the forward pass"},
+        {.name = "batch-wait", .arg = "MS", .f64 = &wait_ms, .fmin = 0, .fmax = 1000, .def = "2",
+         .help = "collect concurrent requests for up to MS milliseconds into one batch"},
+        {.name = "max-batch", .arg = "N", .i64 = &max_batch, .min = 1, .max = 65536, .def = "256",
+         .help = "images per engine batch"},
+        {.name = "max-body", .arg = "BYTES", .i64 = &max_body, .min = 1024, .max = (int64_t)1 << 31,
+         .def = "16777216", .help = "largest request body"},
+        {.name = "max-images", .arg = "N", .i64 = &max_images, .min = 1, .max = 65536, .def = "256",
+         .help = "images per request"},
+        {.name = "max-connections", .arg = "N", .i64 = &max_conn, .min = 1, .max = 65536, .def = "256",
+         .help = "concurrent connections"},
+        {.name = "timeout", .arg = "S", .f64 = &timeout, .fmin = 1, .fmax = 3600, .def = "30",
+         .help = "per-request timeout in seconds: idle connection / queued request"},
+        {.name = "decoder", .arg = "D", .choice = &decoder, .choices = decoder_names, .def_doc = "ml",
+         .help = "Φ^-1: ml or argmax (the paper's eq. 3)"},
+        {.name = "locked", .flag = &locked,
+         .help = "serve AdvParams-encrypted weights as they are (the server never reads keys/weights.key)"},
+        {.name = "quiet", .flag = &quiet, .help = "no per-request log line on stderr"},
+        {0},
     };
-    int rc = eip_cli_parse(cmd, "--model BUNDLE/deploy [--port P] [--bind ADDR] [limits...]", o, argc,
-                           argv);
+    const eip_cli_spec spec = {"serve", "--model BUNDLE/deploy [--port P] [--bind ADDR] [options]", {o, NULL}};
+    const char *cmd = spec.cmd;
+    int rc = eip_cli_parse(&spec, argc, argv);
     if (rc >= 0)
         return rc;
-    const long ncpu = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
-    int64_t port, http_threads, crypto_threads, threads, max_batch, max_body, max_images, max_conn;
-    double wait_ms, timeout;
-    if (!eip_cli_get_i64(cmd, o, "port", 8080, 0, 65535, &port) ||
-        !eip_cli_get_i64(cmd, o, "http-threads", ncpu, 1, 256, &http_threads) ||
-        !eip_cli_get_i64(cmd, o, "crypto-threads", ncpu, 1, 256, &crypto_threads) ||
-        !eip_cli_get_i64(cmd, o, "threads", 0, 0, 1024, &threads) ||
-        !eip_cli_get_i64(cmd, o, "max-batch", 256, 1, 65536, &max_batch) ||
-        !eip_cli_get_i64(cmd, o, "max-body", 16 << 20, 1024, (int64_t)1 << 31, &max_body) ||
-        !eip_cli_get_i64(cmd, o, "max-images", 256, 1, 65536, &max_images) ||
-        !eip_cli_get_i64(cmd, o, "max-connections", 256, 1, 65536, &max_conn) ||
-        !eip_cli_get_f64(cmd, o, "batch-wait", 2, 0, 1000, &wait_ms) ||
-        !eip_cli_get_f64(cmd, o, "timeout", 30, 1, 3600, &timeout))
-        return EIP_EXIT_USAGE;
-    const char *bind_addr = eip_cli_get(o, "bind") ? eip_cli_get(o, "bind") : "127.0.0.1";
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -432,7 +440,6 @@ int eip_cli_serve(int argc, char **argv)
         return EIP_EXIT_USAGE;
     }
     char msg[1024];
-    const char *dir = eip_cli_get(o, "model");
     if ((rc = check_deploy_dir(dir, msg, sizeof msg))) {
         fprintf(stderr, "encryip %s: error: %s\n", cmd, msg);
         return rc;
@@ -452,7 +459,7 @@ int eip_cli_serve(int argc, char **argv)
     server s;
     memset(&s, 0, sizeof s);
     eip_serve_metrics_init(&s.metrics);
-    s.log = eip_cli_has(o, "quiet") ? NULL : stderr;
+    s.log = quiet ? NULL : stderr;
     s.max_body = max_body;
     struct MHD_Daemon *d = NULL;
     rc = EIP_EXIT_FAILURE;
@@ -461,16 +468,9 @@ int eip_cli_serve(int argc, char **argv)
         rc = eip_cli_fail(cmd, st, &err);
         goto done;
     }
-    const char *dec = eip_cli_get(o, "decoder");
-    if (dec && strcmp(dec, "ml") && strcmp(dec, "argmax")) {
-        fprintf(stderr, "encryip %s: error: --decoder: '%s' is not ml or argmax\n", cmd, dec);
-        rc = EIP_EXIT_USAGE;
-        goto done;
-    }
-    if (dec)
-        eip_protect_model_set_decoder(s.model, strcmp(dec, "ml") ? EIP_CRYPTO_PHI_ARGMAX
-                                                                 : EIP_CRYPTO_PHI_ML);
-    if (eip_protect_model_advparams(s.model) && !eip_cli_has(o, "locked")) {
+    if (decoder >= 0)
+        eip_protect_model_set_decoder(s.model, decoder == 1 ? EIP_CRYPTO_PHI_ARGMAX : EIP_CRYPTO_PHI_ML);
+    if (eip_protect_model_advparams(s.model) && !locked) {
         fprintf(stderr, "encryip %s: error: %s: the weights are AdvParams-encrypted; the server never "
                 "reads keys/weights.key (pass --locked to serve the encrypted weights as they are)\n",
                 cmd, eip_protect_model_path(s.model));
@@ -502,7 +502,7 @@ int eip_cli_serve(int argc, char **argv)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     const unsigned bound = info ? info->port : (unsigned)port;
-    if (eip_cli_get(o, "port-file") && write_port_file(eip_cli_get(o, "port-file"), bound, msg, sizeof msg))
+    if (port_file && write_port_file(port_file, bound, msg, sizeof msg))
         goto fail_msg;
     int32_t c, h, w;
     eip_protect_model_shape(s.model, &c, &h, &w);

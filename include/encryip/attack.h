@@ -105,30 +105,6 @@ eip_status eip_attack_adaptive_reset(eip_nn_net_t *net, const float *scores, /* 
                                      int64_t budget, eip_attack_reset mode,
                                      int64_t *reset_idx, /* [budget] or NULL */ eip_error *err);
 
-/* ------------------------------------------------------ shared helpers */
-
-/* Mean loss (and the number of correct rows) of net over a normalised set,
- * in batches of `batch`.  Correct: argmax == label (HARD), argmax == the
- * table row's argmax (SOFT), every block's argmax == the table row's block
- * argmax (BLOCK).  grad = EIP_ATTACK_GRAD_ALL: runs EVAL_GRAD forwards +
- * backwards and leaves d(mean loss)/d(params) in the grad block (zeroed
- * first); EIP_ATTACK_GRAD_CORRECT: the same but only the rows the net still
- * answers correctly contribute (what an attacker flipping answers needs);
- * EIP_ATTACK_GRAD_MARGIN: the gradient of the mean over the correct rows of
- * (runner-up logit - target logit), summed over blocks, instead of the
- * loss's (the loss value reported is still the loss);
- * EIP_ATTACK_GRAD_NONE: EVAL forwards only.  loss / correct may be NULL. */
-enum {
-    EIP_ATTACK_GRAD_NONE = 0,
-    EIP_ATTACK_GRAD_ALL = 1,
-    EIP_ATTACK_GRAD_CORRECT = 2,
-    EIP_ATTACK_GRAD_MARGIN = 3
-};
-eip_status eip_attack_loss_eval(eip_nn_net_t *net, const float *x, /* [N, C, H, W] */
-                                const int32_t *ids, /* [N] */ int64_t n,
-                                const eip_train_targets *targets, int64_t batch, int grad,
-                                double *loss, int64_t *correct, eip_error *err);
-
 /* -------------------------------------------------------------- files */
 
 /* Saves net to out_path with the string metadata of template_path (norm

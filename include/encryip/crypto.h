@@ -131,6 +131,23 @@ eip_status eip_crypto_fake(const eip_crypto_pk_t *pk, eip_crypto_rng_t *rng, eip
  * plaintext under every key, new ciphertext. */
 eip_status eip_crypto_sampdist(const eip_crypto_pk_t *pk, const eip_crypto_ct *in,
                                eip_crypto_rng_t *rng, eip_crypto_ct *out, eip_error *err);
+/* Batch SampDist / Dec for deployments: n items spread over `threads`
+ * threads (<= 0: all online cores; small batches use fewer).  The library
+ * owns the threads and joins them before returning; pk/sk are only read.
+ * Results equal the one-at-a-time calls: with a seeded rng the randomness of
+ * item i is the i-th draw, taken in order in the calling thread before the
+ * work is spread (an invalid item still consumes its draw).
+ * sampdist_batch: out [n] (may alias in); EIP_ERR_CRYPTO naming the first
+ * item with an element outside the group. */
+eip_status eip_crypto_sampdist_batch(const eip_crypto_pk_t *pk, const eip_crypto_ct *in, int64_t n,
+                                     eip_crypto_rng_t *rng, int threads, eip_crypto_ct *out,
+                                     eip_error *err);
+/* labels [n]: Dec then label of each item, EIP_CRYPTO_NOT_A_LABEL where the
+ * plaintext is no label or an element is outside the group (the paper's ⊥,
+ * as eq. (4) reads it). */
+eip_status eip_crypto_dec_label_batch(const eip_crypto_sk_t *sk, const eip_crypto_ct *c, int64_t n,
+                                      int threads, int32_t *labels, eip_error *err);
+
 /* Verification ciphertext that decrypts to `label` under licensee j only:
  * u1 = g1^r1, u2 = g2^r2 (r1 != r2), u3 = m u1^{a_j} u2^{b_j}; resampled
  * until no other licensee's decryption is a label (at most 1000 tries:

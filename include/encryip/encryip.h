@@ -1,6 +1,7 @@
 /* encryip — umbrella header: every public module of libencryip.
  *
  *   error.h      status codes and error reports
+ *   util.h       file reads, atomic writes, gzip, paths, clock, strict parsers
  *   crypto.h     CS_lite (Gen, Enc, Dec, Fake, SampDist), Φ, codebooks, key files
  *   data.h       datasets (Fashion-MNIST, MNIST, CIFAR, GTSRB), loaders
  *   ckpt.h       safetensors checkpoints
@@ -14,6 +15,7 @@
 #define ENCRYIP_ENCRYIP_H
 
 #include "encryip/error.h"
+#include "encryip/util.h"
 #include "encryip/crypto.h"
 #include "encryip/data.h"
 #include "encryip/ckpt.h"

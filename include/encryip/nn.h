@@ -89,6 +89,15 @@ eip_status eip_nn_net_config_file_auto(eip_nn_ctx *ctx, const char *path,
                                        const eip_nn_config_auto *fill, eip_nn_net_t **out,
                                        eip_error *err);
 
+/* The net of a command or experiment: the zoo model `zoo` at `width`, or
+ * the architecture config file `config` (exactly one of the two), for
+ * c x h x w inputs and k outputs (a config's `auto` values are filled in
+ * from them, docs/CONFIG.md; the result must match them, EIP_ERR_SHAPE
+ * otherwise). */
+eip_status eip_nn_net_build(eip_nn_ctx *ctx, const char *zoo, const char *config, double width,
+                            int32_t c, int32_t h, int32_t w, int64_t k, eip_nn_net_t **net,
+                            eip_error *err);
+
 void eip_nn_net_free(eip_nn_net_t *net);
 
 /* PyTorch-default-style init (kaiming_uniform(a=sqrt(5)) weights, uniform
@@ -170,6 +179,47 @@ eip_status eip_nn_save(const eip_nn_net_t *net, const char *path, eip_error *err
 struct eip_ckpt_meta;
 eip_status eip_nn_save_meta(const eip_nn_net_t *net, const char *path,
                             const struct eip_ckpt_meta *extra, size_t n_extra, eip_error *err);
+/* ---- model metadata (src/nn/meta.c) --------------------------------------
+ * The keys written beside the weights by the commands, the experiment
+ * drivers and protect, named once here.  norm.*: the training set's
+ * per-channel mean and std (one %.9g value per input channel, comma
+ * separated), which every consumer of the model normalises with;
+ * train.*: how the model was trained (informational). */
+#define EIP_NN_META_NORM_MEAN "norm.mean"
+#define EIP_NN_META_NORM_STD "norm.std"
+#define EIP_NN_META_TRAIN_DATASET "train.dataset"
+#define EIP_NN_META_TRAIN_ARCH "train.arch"
+#define EIP_NN_META_TRAIN_EPOCHS "train.epochs"
+#define EIP_NN_META_TRAIN_BATCH "train.batch"
+#define EIP_NN_META_TRAIN_OPTIM "train.optim"
+#define EIP_NN_META_TRAIN_LR "train.lr"
+#define EIP_NN_META_TRAIN_WD "train.wd"
+#define EIP_NN_META_TRAIN_SCHEDULE "train.schedule"
+#define EIP_NN_META_TRAIN_WARMUP "train.warmup"
+#define EIP_NN_META_TRAIN_SEED "train.seed"
+#define EIP_NN_META_TRAIN_TEST_ACC "train.test_acc"
+#define EIP_NN_META_NORM_BYTES 256
+
+/* mean/std [c] as the norm.mean / norm.std values (a float survives the
+ * round trip through eip_nn_meta_norm_parse). */
+void eip_nn_meta_norm_format(const float *mean, const float *std, int32_t c,
+                             char mean_out[EIP_NN_META_NORM_BYTES],
+                             char std_out[EIP_NN_META_NORM_BYTES]);
+/* The inverse: exactly c values each, every std > 0; a missing value
+ * (NULL) or a bad one is EIP_ERR_FORMAT naming `what` (the file). */
+eip_status eip_nn_meta_norm_parse(const char *what, const char *mean_s, const char *std_s, int32_t c,
+                                  float *mean, float *std, eip_error *err);
+/* The normalisation statistics of a model file (c input channels). */
+eip_status eip_nn_meta_norm_get(const char *path, int32_t c, float *mean, float *std, eip_error *err);
+/* One metadata value of a model file into out[cap] (EIP_ERR_FORMAT naming
+ * the file and the key when it is absent or too long). */
+eip_status eip_nn_meta_get(const char *path, const char *key, char *out, size_t cap, eip_error *err);
+/* eip_nn_save_meta with norm.mean / norm.std of mean/std [C] first, then
+ * extra[n_extra] (at most 30). */
+eip_status eip_nn_save_norm(const eip_nn_net_t *net, const char *path, const float *mean,
+                            const float *std, const struct eip_ckpt_meta *extra, size_t n_extra,
+                            eip_error *err);
+
 eip_status eip_nn_load(eip_nn_ctx *ctx, const char *path, eip_nn_net_t **out, eip_error *err);
 /* Loads tensors into an existing net (names and shapes must match exactly). */
 eip_status eip_nn_load_into(eip_nn_net_t *net, const char *path, eip_error *err);

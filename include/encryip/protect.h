@@ -48,6 +48,18 @@ extern "C" {
  * (protect --advparams): a reader that does not know about encrypted weights
  * refuses it instead of silently running them. */
 #define EIP_PROTECT_VERSION_ADVPARAMS 2
+/* Metadata keys of a protected model (docs/PROTECT.md), beside nn's
+ * EIP_NN_META_* (norm.*, train.*); written by eip_protect_model_save. */
+#define EIP_PROTECT_META_ADVPARAMS "protect.advparams"
+#define EIP_PROTECT_META_BUNDLE "protect.bundle"
+#define EIP_PROTECT_META_CLASSES "protect.classes"
+#define EIP_PROTECT_META_CODEBOOK "protect.codebook"
+#define EIP_PROTECT_META_DECODER "protect.decoder"
+#define EIP_PROTECT_META_GROUP "protect.group"
+#define EIP_PROTECT_META_K "protect.k"
+#define EIP_PROTECT_META_PK_ID "protect.pk_id"
+#define EIP_PROTECT_META_Q "protect.q"
+#define EIP_PROTECT_META_VERSION "protect.version"
 #define EIP_PROTECT_ADV_DEFAULT_ENC 256 /* encryption-set images */
 #define EIP_PROTECT_ID_BYTES 16        /* bundle id: 32 hex characters */
 #define EIP_PROTECT_MAX_VERIF 100000   /* verification instances in one bundle */
@@ -403,6 +415,112 @@ eip_status eip_protect_trace_keys(eip_crypto_sk_t *const *sk, int64_t p, const e
 /* Binomial upper tail P[X >= k], X ~ Bin(n, p) (log-space, exact sum). */
 double eip_protect_binom_tail(int64_t n, int64_t k, double p);
 
+/* ---- a model trained elsewhere (PyTorch, docs/PYTHON.md) -------------------
+ * Algorithm 1 without the training step: eip_protect_plan_create draws the
+ * keys, codewords, verification set and secret slot order exactly as
+ * eip_protect_run does; the caller trains its own model on the targets
+ * (ids: labels 0..z-1, verification instances z..z+V-1, each replicated
+ * eip_protect_verif_reps_auto times), checks memorisation, and writes the
+ * bundle skeleton (deploy/public.key + codebook.bin, keys/, owner/: what
+ * `encryip trace`, `licensee`, `decrypt` and `verify-key` use; no
+ * model.safetensors — the weights stay in the caller's format). */
+
+typedef struct eip_protect_plan eip_protect_plan_t;
+
+typedef struct eip_protect_plan_config {
+    int32_t classes;               /* z */
+    eip_crypto_group_id group;     /* ignored when keys are given */
+    int64_t q;                     /* paper group: 0 = smallest prime > z */
+    int64_t licensees;             /* P (ignored when keys are given) */
+    const eip_crypto_pk_t *pk;     /* reuse keys (both or neither) */
+    const eip_crypto_master_t *master;
+    int64_t verif_count;           /* as eip_protect_config (0 = default) */
+    /* verification images: the caller's [verif_n, C, H, W] (verif_n must be
+     * the plan's V), or NULL for verif_source */
+    const uint8_t *verif_pixels;
+    int64_t verif_n;
+    eip_protect_verif_source verif_source;
+    const char *mnist_dir;         /* VERIF_MNIST: NULL = default */
+    int32_t c, h, w;               /* image shape of the model's input */
+    uint64_t seed;                 /* noise images, targeted labels, bundle id */
+    eip_crypto_rng_t *crypto_rng;  /* NULL = CSPRNG (seeded: tests only) */
+} eip_protect_plan_config;
+
+eip_status eip_protect_plan_create(const eip_protect_plan_config *cfg, eip_protect_plan_t **out,
+                                   eip_error *err);
+/* From a bundle's deploy/public.key and owner/ (master key, labelled
+ * codebook, verification set): a CLI bundle too. */
+eip_status eip_protect_plan_load(const char *bundle_dir, eip_protect_plan_t **out, eip_error *err);
+void eip_protect_plan_free(eip_protect_plan_t *p);
+/* Bundle skeleton (eip_protect_bundle_write rules: atomic, force only over
+ * a bundle).  info may be NULL. */
+eip_status eip_protect_plan_write(const eip_protect_plan_t *p, const eip_protect_bundle_info *info,
+                                  const char *dir, int force, eip_error *err);
+int64_t eip_protect_plan_outputs(const eip_protect_plan_t *p);     /* K */
+int32_t eip_protect_plan_classes(const eip_protect_plan_t *p);     /* z */
+int64_t eip_protect_plan_licensees(const eip_protect_plan_t *p);   /* P */
+int64_t eip_protect_plan_verif_count(const eip_protect_plan_t *p); /* V */
+const char *eip_protect_plan_id(const eip_protect_plan_t *p);      /* bundle id (hex) */
+const eip_crypto_pk_t *eip_protect_plan_pk(const eip_protect_plan_t *p);
+const eip_crypto_codebook_t *eip_protect_plan_codebook(const eip_protect_plan_t *p); /* owner's */
+const eip_protect_verif *eip_protect_plan_verif(const eip_protect_plan_t *p);
+void eip_protect_plan_verif_shape(const eip_protect_plan_t *p, int32_t *c, int32_t *h, int32_t *w);
+/* Training targets of ids [N] (0..z-1 labels, z+i verification instance i):
+ * soft [N, K] (may be NULL): paper group Φ(c_id) = 3 one-hot blocks of q
+ * (eq. 2; block soft-label cross-entropy), ristretto255 one-hot over the
+ * slots; slots [N] (may be NULL): the codebook slot of c_id (ristretto255:
+ * the class of a slot cross-entropy).  EIP_ERR_RANGE for an id outside. */
+eip_status eip_protect_plan_targets(const eip_protect_plan_t *p, const int32_t *ids, int64_t n,
+                                    float *soft /* [N, K] */, int64_t *slots /* [N] */,
+                                    eip_error *err);
+/* Replicas per verification instance for train_n training images and
+ * `epochs` (eip_protect_run's automatic rule; fraction 0 = 0.02). */
+int64_t eip_protect_verif_reps_auto(int64_t train_n, int64_t v, int64_t epochs, double fraction);
+/* Memorisation check on the model's outputs for the verification images
+ * (y [V, K], logits): *rate = fraction decoded (ML, owner codebook) to their
+ * own c̄_i.  EIP_ERR_STATE, naming the licensee, when tracing's decision
+ * rule (EIP_PROTECT_TRACE_PVALUE, EIP_PROTECT_TRACE_MIN_RATE) would not
+ * name some licensee whose deployment answers exactly what the model
+ * memorised. */
+eip_status eip_protect_plan_check_memorised(const eip_protect_plan_t *p, const float *y /* [V, K] */,
+                                            int64_t v, int64_t k, double *rate, eip_error *err);
+/* Per-instance memorisation of outputs y [V, K] (hit_each [V] may be NULL). */
+eip_status eip_protect_memorised_outputs(const eip_crypto_pk_t *pk, const eip_crypto_codebook_t *owner_cb,
+                                         const eip_protect_verif *v, const float *y /* [V, K] */,
+                                         int64_t k, uint8_t *hit_each, int64_t *hits, eip_error *err);
+
+/* A protected-model head: deploy/public.key + codebook.bin without weights
+ * (path: bundle or deploy dir), for Algorithm 2 on outputs computed
+ * elsewhere: eip_protect_predict_outputs (ML by default,
+ * eip_protect_model_set_decoder) and eip_protect_decrypt.  forward, predict
+ * and save refuse it (EIP_ERR_STATE). */
+eip_status eip_protect_model_load_head(const char *path, eip_protect_model_t **out, eip_error *err);
+int64_t eip_protect_model_outputs(const eip_protect_model_t *m); /* K */
+/* Eq. (4) with a key alone: labels[i] = Dec(sk, c[i]) (EIP_CRYPTO_NOT_A_LABEL
+ * where none).  pk_id (may be NULL): the ciphertexts' public key id; a key
+ * of another public key is refused (EIP_ERR_CRYPTO). */
+eip_status eip_protect_decrypt_key(const eip_crypto_sk_t *sk, const unsigned char *pk_id,
+                                   const eip_crypto_ct *c /* [N] */, int64_t n,
+                                   int32_t *labels /* [N] */, eip_error *err);
+
+/* Tracing with a suspect that is not a command (Python callable): opens the
+ * keyring and verification set and checks that the set holds exactly the
+ * ciphertexts the keyring recorded; the caller queries the suspect with
+ * the images and scores its labels (eip_protect_trace_keyring: same
+ * statistics and decision as `encryip trace`). */
+typedef struct eip_protect_tracer eip_protect_tracer_t;
+eip_status eip_protect_tracer_open(const char *keyring, const char *verification_json,
+                                   eip_protect_tracer_t **out, eip_error *err);
+void eip_protect_tracer_free(eip_protect_tracer_t *t);
+eip_keyring_t *eip_protect_tracer_keyring(eip_protect_tracer_t *t); /* borrowed (names, log) */
+const eip_protect_verif *eip_protect_tracer_verif(const eip_protect_tracer_t *t);
+int64_t eip_protect_tracer_count(const eip_protect_tracer_t *t); /* V */
+const uint8_t *eip_protect_tracer_images(const eip_protect_tracer_t *t, int32_t *c, int32_t *h,
+                                         int32_t *w); /* [V, C, H, W] */
+/* printed [n = V]: the suspect's labels, EIP_CRYPTO_NOT_A_LABEL for none. */
+eip_status eip_protect_tracer_score(eip_protect_tracer_t *t, const int32_t *printed, int64_t n,
+                                    eip_protect_trace_result *out, eip_error *err);
+
 /* ---- serving (encryip serve, docs/SERVE.md) ------------------------------
  * Thread use of one model: eip_protect_forward / _forward_f32 / _predict run
  * one at a time (the net keeps per-batch-size plans and buffers: serialise
@@ -415,8 +533,6 @@ double eip_protect_binom_tail(int64_t n, int64_t k, double p);
  * statistics.  A value outside [0, 1] or NaN: EIP_ERR_RANGE naming the image. */
 eip_status eip_protect_forward_f32(eip_protect_model_t *m, const float *x /* [N, C, H, W] */,
                                    int64_t n, float *out /* [N, K] */, eip_error *err);
-/* K, the model's output width (= Φ's dimension). */
-int64_t eip_protect_model_output_width(const eip_protect_model_t *m);
 /* Call once on a thread (other than the one that ran eip_nn_ctx_init) that
  * runs forwards: gives it the context's thread count (OpenMP's count is per
  * thread; without this a new thread's forwards use every core whatever

@@ -269,6 +269,102 @@ eip_status eip_train_predict(eip_nn_net_t *net, const eip_data_set *ds, const fl
                              const float *std, int64_t batch, float *out /* [N, K] */,
                              eip_error *err);
 
+/* ======================================================================
+ * The training recipe (src/train/recipe.c) and fit (src/train/fit.c):
+ * the one way the commands (train, protect) and the experiment drivers
+ * train a model, so the same settings give the same model everywhere.
+ * ====================================================================== */
+
+/* Defaults of the recipe (`encryip train --help` shows them). */
+#define EIP_TRAIN_RECIPE_EPOCHS 10
+#define EIP_TRAIN_RECIPE_BATCH 128
+#define EIP_TRAIN_RECIPE_SGD_LR 0.05
+#define EIP_TRAIN_RECIPE_SGD_WD 5e-4
+#define EIP_TRAIN_RECIPE_ADAMW_LR 0.001
+#define EIP_TRAIN_RECIPE_ADAMW_WD 0.01
+/* Batch of the evaluation passes (accuracy only: any batch gives the same
+ * per-image outputs; fixed so runs are comparable bit for bit). */
+#define EIP_TRAIN_EVAL_BATCH 256
+
+typedef struct eip_train_recipe {
+    eip_train_optim_kind optim;    /* SGD: momentum 0.9, Nesterov; ADAMW: torch betas */
+    eip_train_sched_kind schedule; /* COSINE to 0; STEP: x0.1 every third of the run; CONST */
+    int64_t epochs;
+    int64_t warmup;                /* linear warm-up epochs from 0.1 x lr; < 0: 1 if epochs > 2, else 0 */
+    double lr, wd;                 /* peak lr; weight decay (SGD coupled, AdamW decoupled), on
+                                      every parameter (PyTorch's default) */
+} eip_train_recipe;
+
+/* The defaults for an optimiser: 10 epochs, cosine, automatic warm-up, SGD
+ * lr 0.05 wd 5e-4 or AdamW lr 0.001 wd 0.01. */
+eip_train_recipe eip_train_recipe_default(eip_train_optim_kind optim);
+/* The warm-up epochs the recipe uses (resolves warmup < 0). */
+int64_t eip_train_recipe_warmup(const eip_train_recipe *r);
+/* The optimiser and per-iteration schedule of the recipe for `steps`
+ * iterations per epoch into tc (zeroed first: no progress, eval or CSV). */
+void eip_train_recipe_fill(const eip_train_recipe *r, int64_t steps, eip_train_config *tc);
+
+/* How eip_train_fit trains a built net. */
+typedef struct eip_train_fit_config {
+    const eip_data_set *train;        /* training images and label ids */
+    const eip_data_set *test;         /* final plain accuracy (NULL = none; with targets: none) */
+    const eip_data_set *eval_set;     /* per-epoch plain accuracy (NULL = test) */
+    const eip_train_targets *targets; /* NULL = HARD (softmax CE on the label) */
+    const eip_data_loader_cfg *loader; /* NULL = eip_data_loader_cfg_default(train, batch, seed) */
+    eip_train_recipe recipe;
+    /* instead of the recipe: fills tc for `steps` iterations per epoch (the
+     * protect callback, eip_protect_trainconf_fn) */
+    void (*trainconf)(void *ctx, int64_t steps, eip_train_config *tc);
+    void *trainconf_ctx;
+    int64_t batch;                    /* <= 0: EIP_TRAIN_RECIPE_BATCH */
+    uint64_t seed;                    /* init and loader */
+    int init;                         /* 1: eip_nn_init_params(net, seed) first */
+    eip_train_progress_fn progress;   /* NULL: whatever trainconf set */
+    void *progress_ctx;
+    eip_train_eval_fn eval;           /* per-epoch accuracy instead of plain accuracy */
+    void *eval_ctx;
+    const char *csv_path;             /* per-epoch CSV or NULL */
+} eip_train_fit_config;
+
+typedef struct eip_train_fit_result {
+    float mean[EIP_DATA_MAX_CHANNELS], std[EIP_DATA_MAX_CHANNELS]; /* normalisation used */
+    eip_train_history history;
+    double train_s;   /* sum of the epoch times */
+    double test_acc;  /* plain accuracy on cfg->test after the last epoch, -1 without */
+} eip_train_fit_result;
+
+/* Init (if asked), loader, recipe, eip_train_run, final accuracy. */
+eip_status eip_train_fit(eip_nn_net_t *net, const eip_train_fit_config *cfg,
+                         eip_train_fit_result *out, eip_error *err);
+void eip_train_fit_result_free(eip_train_fit_result *r);
+
+/* ======================================================================
+ * Set loss (src/train/loss_eval.c): used by the AdvParams encryption and by
+ * the adaptive attack on it alike.
+ * ====================================================================== */
+
+/* Mean loss (and the number of correct rows) of net over a normalised set,
+ * in batches of `batch`.  Correct: argmax == label (HARD), argmax == the
+ * table row's argmax (SOFT), every block's argmax == the table row's block
+ * argmax (BLOCK).  grad = EIP_TRAIN_GRAD_ALL: runs EVAL_GRAD forwards +
+ * backwards and leaves d(mean loss)/d(params) in the grad block (zeroed
+ * first); EIP_TRAIN_GRAD_CORRECT: the same but only the rows the net still
+ * answers correctly contribute (what an attacker flipping answers needs);
+ * EIP_TRAIN_GRAD_MARGIN: the gradient of the mean over the correct rows of
+ * (runner-up logit - target logit), summed over blocks, instead of the
+ * loss's (the loss value reported is still the loss);
+ * EIP_TRAIN_GRAD_NONE: EVAL forwards only.  loss / correct may be NULL. */
+enum {
+    EIP_TRAIN_GRAD_NONE = 0,
+    EIP_TRAIN_GRAD_ALL = 1,
+    EIP_TRAIN_GRAD_CORRECT = 2,
+    EIP_TRAIN_GRAD_MARGIN = 3
+};
+eip_status eip_train_loss_eval(eip_nn_net_t *net, const float *x, /* [N, C, H, W] */
+                               const int32_t *ids, /* [N] */ int64_t n,
+                               const eip_train_targets *targets, int64_t batch, int grad,
+                               double *loss, int64_t *correct, eip_error *err);
+
 #ifdef __cplusplus
 }
 #endif

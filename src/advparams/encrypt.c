@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "encryip/advparams.h"
-#include "encryip/attack.h"
+#include "encryip/train.h"
 #include "util/parse.h"
 
 eip_advparams_config eip_advparams_config_default(int32_t classes)
@@ -106,12 +106,7 @@ eip_status eip_advparams_normalise(const eip_data_set *ds, const float *mean, co
     float *o = malloc((size_t)(ds->n * sample > 0 ? ds->n * sample : 1) * sizeof(float));
     if (!o)
         return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", ds->name);
-    for (int64_t i = 0; i < ds->n; i++)
-        for (int64_t ch = 0; ch < ds->c; ch++)
-            for (int64_t j = 0; j < hw; j++) {
-                int64_t k = i * sample + ch * hw + j;
-                o[k] = ((float)ds->pixels[k] / 255.0f - mean[ch]) / std[ch];
-            }
+    eip_data_normalize(ds->pixels, ds->n, ds->c, hw, mean, std, o);
     *x = o;
     return EIP_OK;
 }
@@ -121,7 +116,7 @@ eip_status eip_advparams_evaluate(eip_nn_net_t *net, const float *x, const int32
                                   double *accuracy, eip_error *err)
 {
     int64_t correct = 0;
-    eip_status s = eip_attack_loss_eval(net, x, ids, n, targets, batch, EIP_ATTACK_GRAD_NONE, loss,
+    eip_status s = eip_train_loss_eval(net, x, ids, n, targets, batch, EIP_TRAIN_GRAD_NONE, loss,
                                         &correct, err);
     if (s == EIP_OK && accuracy)
         *accuracy = (double)correct / (double)n;
@@ -374,9 +369,9 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
     for (int64_t attempt = 0; changed < cfg->budget && acc > cfg->target_acc &&
                               attempt < 4 * cfg->budget;
          attempt++) {
-        const int gmode = cfg->objective == EIP_ADVPARAMS_OBJECTIVE_MARGIN ? EIP_ATTACK_GRAD_MARGIN
-                                                                          : EIP_ATTACK_GRAD_CORRECT;
-        if ((s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch, gmode, NULL,
+        const int gmode = cfg->objective == EIP_ADVPARAMS_OBJECTIVE_MARGIN ? EIP_TRAIN_GRAD_MARGIN
+                                                                          : EIP_TRAIN_GRAD_CORRECT;
+        if ((s = eip_train_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch, gmode, NULL,
                                       NULL, err)) != EIP_OK)
             goto fail;
         int64_t found = 0;
@@ -386,8 +381,8 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
              * right) while the caller's rule still sees accuracy above the
              * target (ML decoding of a block code survives a broken block):
              * then every row's loss drives the gradient. */
-            if ((s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch,
-                                          EIP_ATTACK_GRAD_ALL, NULL, NULL, err)) != EIP_OK)
+            if ((s = eip_train_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch,
+                                          EIP_TRAIN_GRAD_ALL, NULL, NULL, err)) != EIP_OK)
                 goto fail;
             best_candidates(&e, p, g, np, top, tsc, cfg->trials, &found);
         }
@@ -403,7 +398,7 @@ eip_status eip_advparams_encrypt(eip_nn_net_t *net, const eip_data_set *enc, con
             int64_t cc = 0;
             p[i] = v;
             eip_nn_mark_dirty(net);
-            s = eip_attack_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch, EIP_ATTACK_GRAD_NONE, &l,
+            s = eip_train_loss_eval(net, x, enc->labels, enc->n, targets, cfg->batch, EIP_TRAIN_GRAD_NONE, &l,
                                      &cc, err);
             if (s == EIP_OK && cfg->acc_fn) {
                 /* score the trial by the caller's rule, the one the stop

@@ -157,7 +157,7 @@ eip_status eip_crypto_gen(const eip_crypto_params *params, int64_t licensees, ei
     op->pow_g1(g, &x, &m->a1);
     op->pow(g, &y, &pk->g2, &m->b[0]);
     op->mul(g, &pk->h, &x, &y);
-    if ((s = eip_pk_compute_id(pk, err)))
+    if ((s = eip_pk_compute_id(pk, err)) || (s = eip_pk_prepare(pk, err)))
         goto fail;
     memcpy(m->pk_id, pk->id, sizeof m->pk_id);
     set_free(&used);
@@ -201,6 +201,10 @@ eip_status eip_crypto_master_sk(const eip_crypto_master_t *m, int64_t j, eip_cry
     memcpy(sk->pk_id, m->pk_id, sizeof sk->pk_id);
     sk->index = j;
     eip_master_derive(m, j, &sk->a, &sk->b);
+    if ((s = eip_sk_prepare(sk, err))) {
+        eip_crypto_sk_free(sk);
+        return s;
+    }
     *out = sk;
     return EIP_OK;
 }
@@ -269,10 +273,18 @@ eip_status eip_crypto_enc_elem(const eip_crypto_pk_t *pk, const eip_crypto_elem 
     eip_scalar r;
     eip_crypto_elem hr;
     g->ops->sc_random(g, rng, &r, false);
-    g->ops->pow_g1(g, &c->u[0], &r);
-    g->ops->pow(g, &c->u[1], &pk->g2, &r);
-    g->ops->pow(g, &hr, &pk->h, &r);
-    g->ops->mul(g, &c->u[2], &hr, m);
+    const eip_rfast *f = eip_pk_fast(pk);
+    if (f) { /* same bytes; u1 from libsodium's base-point table (no addition
+              * follows, and it beats decaf's comb + encoding), u2, u3 from ours */
+        g->ops->pow_g1(g, &c->u[0], &r);
+        eip_rfast_pow_mul(f, 1, &r, NULL, &c->u[1]);
+        eip_rfast_pow_mul(f, 2, &r, m, &c->u[2]);
+    } else {
+        g->ops->pow_g1(g, &c->u[0], &r);
+        g->ops->pow(g, &c->u[1], &pk->g2, &r);
+        g->ops->pow(g, &hr, &pk->h, &r);
+        g->ops->mul(g, &c->u[2], &hr, m);
+    }
     sodium_memzero(&r, sizeof r);
     sodium_memzero(&hr, sizeof hr);
     return EIP_OK;
@@ -286,12 +298,17 @@ eip_status eip_crypto_enc(const eip_crypto_pk_t *pk, int32_t label, eip_crypto_r
     return s ? s : eip_crypto_enc_elem(pk, &m, rng, c, err);
 }
 
+static eip_status ct_bad(const eip_group *g, int i, const char *who, eip_error *err)
+{
+    return eip_error_set(err, EIP_ERR_CRYPTO, "%s: ciphertext element u%d is not in the %s group", who,
+                         i, g->ops->name);
+}
+
 static eip_status ct_check(const eip_group *g, const eip_crypto_ct *c, const char *who, eip_error *err)
 {
     for (int i = 0; i < 3; i++)
         if (!g->ops->elem_valid(g, &c->u[i]))
-            return eip_error_set(err, EIP_ERR_CRYPTO, "%s: ciphertext element u%d is not in the %s group",
-                                 who, i + 1, g->ops->name);
+            return ct_bad(g, i + 1, who, err);
     return EIP_OK;
 }
 
@@ -304,6 +321,10 @@ eip_status eip_crypto_pk_ct_check(const eip_crypto_pk_t *pk, const eip_crypto_ct
 static void dec_raw(const eip_group *g, const eip_scalar *a, const eip_scalar *b,
                     const eip_crypto_ct *c, eip_crypto_elem *m)
 {
+    if (eip_group_fast_dec(g)) {
+        (void)eip_rfast_dec(a, b, c, m); /* c validated by the callers */
+        return;
+    }
     eip_crypto_elem x, y;
     g->ops->pow(g, &x, &c->u[0], a);
     g->ops->pow(g, &y, &c->u[1], b);
@@ -316,6 +337,10 @@ static void dec_raw(const eip_group *g, const eip_scalar *a, const eip_scalar *b
 eip_status eip_crypto_dec(const eip_crypto_sk_t *sk, const eip_crypto_ct *c, eip_crypto_elem *m,
                           eip_error *err)
 {
+    if (eip_group_fast_dec(&sk->grp)) { /* validates while decoding, once */
+        int bad = eip_rfast_dec(&sk->a, &sk->b, c, m);
+        return bad ? ct_bad(&sk->grp, bad, "Dec", err) : EIP_OK; /* the paper's ⊥ */
+    }
     eip_status s = ct_check(&sk->grp, c, "Dec", err); /* the paper's ⊥ */
     if (s)
         return s;
@@ -326,6 +351,12 @@ eip_status eip_crypto_dec(const eip_crypto_sk_t *sk, const eip_crypto_ct *c, eip
 eip_status eip_crypto_dec_label(const eip_crypto_sk_t *sk, const eip_crypto_ct *c, int32_t *label,
                                 eip_error *err)
 {
+    if (sk->labels && eip_group_fast_dec(&sk->grp)) { /* no encoding of m */
+        int bad = eip_rfast_dec_label(sk->labels, &sk->a, &sk->b, c, label);
+        if (bad)
+            *label = EIP_CRYPTO_NOT_A_LABEL;
+        return bad ? ct_bad(&sk->grp, bad, "Dec", err) : EIP_OK;
+    }
     eip_crypto_elem m;
     eip_status s = eip_crypto_dec(sk, c, &m, err);
     *label = s ? EIP_CRYPTO_NOT_A_LABEL : sk->grp.ops->elem_label(&sk->grp, &m);
@@ -351,8 +382,14 @@ eip_status eip_crypto_fake(const eip_crypto_pk_t *pk, eip_crypto_rng_t *rng, eip
     const eip_group *g = &pk->grp;
     eip_scalar r1, r2;
     fake_exponents(g, rng, &r1, &r2);
-    g->ops->pow_g1(g, &c->u[0], &r1);
-    g->ops->pow(g, &c->u[1], &pk->g2, &r2);
+    const eip_rfast *f = eip_pk_fast(pk);
+    if (f) { /* u1 as in Enc */
+        g->ops->pow_g1(g, &c->u[0], &r1);
+        eip_rfast_pow_mul(f, 1, &r2, NULL, &c->u[1]);
+    } else {
+        g->ops->pow_g1(g, &c->u[0], &r1);
+        g->ops->pow(g, &c->u[1], &pk->g2, &r2);
+    }
     g->ops->elem_random(g, rng, &c->u[2]);
     sodium_memzero(&r1, sizeof r1);
     sodium_memzero(&r2, sizeof r2);
@@ -363,13 +400,26 @@ eip_status eip_crypto_fake(const eip_crypto_pk_t *pk, eip_crypto_rng_t *rng, eip
 eip_status eip_crypto_sampdist(const eip_crypto_pk_t *pk, const eip_crypto_ct *in,
                                eip_crypto_rng_t *rng, eip_crypto_ct *out, eip_error *err)
 {
+    return eip_sampdist_with(pk, in, NULL, rng, out, err);
+}
+
+eip_status eip_sampdist_with(const eip_crypto_pk_t *pk, const eip_crypto_ct *in, const eip_scalar *rin,
+                             eip_crypto_rng_t *rng, eip_crypto_ct *out, eip_error *err)
+{
     const eip_group *g = &pk->grp;
+    if (eip_pk_fast(pk)) { /* decodes (validates) in once, then 3 table lookups */
+        int bad = eip_rfast_sampdist(pk, in, rin, rng, out);
+        return bad ? ct_bad(g, bad, "SampDist", err) : EIP_OK;
+    }
     eip_status s = ct_check(g, in, "SampDist", err);
     if (s)
         return s;
     eip_scalar r;
     eip_crypto_ct d;
-    g->ops->sc_random(g, rng, &r, false);
+    if (rin)
+        r = *rin;
+    else
+        g->ops->sc_random(g, rng, &r, false);
     g->ops->pow_g1(g, &d.u[0], &r);
     g->ops->pow(g, &d.u[1], &pk->g2, &r);
     g->ops->pow(g, &d.u[2], &pk->h, &r);

@@ -68,6 +68,10 @@ struct eip_group {
     uint32_t g1; /* paper: smallest primitive root mod q */
     eip_label_point *labels; /* ristretto255: [z] sorted by point, for Dec lookup */
     int32_t *label_pos;      /* ristretto255: [z] label y -> index into labels (Enc) */
+    /* Tests and bench_crypto only: true = ristretto255 runs on libsodium
+     * alone (no libdecaf fast path), the reference the fast path must match
+     * byte for byte.  Copied with the group. */
+    bool plain;
 };
 
 extern const eip_group_ops eip_group_paper_ops;
@@ -91,6 +95,41 @@ void eip_paper_set(eip_crypto_elem *e, uint32_t v);
 /* group_ristretto.c */
 eip_status eip_ristretto_labels_init(eip_group *g, eip_error *err);
 
+/* ristretto_fast.c: the libdecaf path (fixed-base tables for g1, g2, h;
+ * double-scalar Dec).  Functions returning int give 0, or 1 + i when
+ * ciphertext element u_{i+1} is not in the group. */
+typedef struct eip_rfast eip_rfast;
+eip_status eip_rfast_new(const eip_crypto_pk_t *pk, eip_rfast **out, eip_error *err);
+void eip_rfast_free(eip_rfast *f);
+/* r = base^s m, base 0 = g1, 1 = g2, 2 = h; m NULL = identity. */
+void eip_rfast_pow_mul(const eip_rfast *f, int which, const eip_scalar *s, const eip_crypto_elem *m,
+                       eip_crypto_elem *r);
+/* r NULL: drawn from rng after `in` is validated. */
+int eip_rfast_sampdist(const eip_crypto_pk_t *pk, const eip_crypto_ct *in, const eip_scalar *r,
+                       eip_crypto_rng_t *rng, eip_crypto_ct *out);
+int eip_rfast_dec(const eip_scalar *a, const eip_scalar *b, const eip_crypto_ct *c, eip_crypto_elem *m);
+/* Dec + label by comparing with the decoded label points (z <= this; more
+ * classes: encode and binary search, which is then cheaper). */
+#define EIP_RFAST_LABEL_SCAN 32
+typedef struct eip_rfast_labels eip_rfast_labels;
+/* *out = NULL (no error) unless ristretto255 with z <= EIP_RFAST_LABEL_SCAN. */
+eip_status eip_rfast_labels_new(const eip_group *g, eip_rfast_labels **out, eip_error *err);
+void eip_rfast_labels_free(eip_rfast_labels *l);
+int eip_rfast_dec_label(const eip_rfast_labels *l, const eip_scalar *a, const eip_scalar *b,
+                        const eip_crypto_ct *c, int32_t *label);
+/* Batch SampDist: the distinct ciphertexts of in [n], decoded once. */
+typedef struct eip_rfast_pts eip_rfast_pts;
+eip_status eip_rfast_pts_new(const eip_crypto_ct *in, int64_t n, eip_rfast_pts **out, eip_error *err);
+void eip_rfast_pts_free(eip_rfast_pts *p);
+/* out = SampDist of item i with randomness r (pk must have tables). */
+int eip_rfast_sampdist_pts(const eip_crypto_pk_t *pk, const eip_rfast_pts *p, int64_t i,
+                           const eip_scalar *r, eip_crypto_ct *out);
+/* Dec through eip_rfast_dec? (ristretto255 and not plain) */
+static inline bool eip_group_fast_dec(const eip_group *g)
+{
+    return g->ops->id == EIP_CRYPTO_GROUP_RISTRETTO255 && !g->plain;
+}
+
 /* rng.c */
 void eip_rng_bytes(eip_crypto_rng_t *rng, unsigned char *buf, size_t len);
 uint32_t eip_rng_uniform(eip_crypto_rng_t *rng, uint32_t upper); /* [0, upper), upper >= 1 */
@@ -100,14 +139,30 @@ struct eip_crypto_pk {
     eip_group grp;
     eip_crypto_elem g1, g2, h;
     unsigned char id[EIP_CRYPTO_PKID_BYTES];
+    eip_rfast *fast; /* ristretto255: tables for g1, g2, h (eip_pk_prepare); else NULL */
 };
+
+/* The fast tables of pk, or NULL (paper group, or plain). */
+static inline const eip_rfast *eip_pk_fast(const eip_crypto_pk_t *pk)
+{
+    return pk->grp.plain ? NULL : pk->fast;
+}
+/* cslite.c: builds pk->fast once g1, g2, h are set (Gen, pk_from_bytes). */
+eip_status eip_pk_prepare(eip_crypto_pk_t *pk, eip_error *err);
+/* cslite.c: SampDist with r given (r NULL: drawn from rng after `in` is
+ * checked); the batch entry points (batch.c) pre-draw r in order. */
+eip_status eip_sampdist_with(const eip_crypto_pk_t *pk, const eip_crypto_ct *in, const eip_scalar *r,
+                             eip_crypto_rng_t *rng, eip_crypto_ct *out, eip_error *err);
 
 struct eip_crypto_sk {
     eip_group grp;
     unsigned char pk_id[EIP_CRYPTO_PKID_BYTES];
     int64_t index; /* j, 1-based */
     eip_scalar a, b;
+    eip_rfast_labels *labels; /* ristretto255, few classes: decoded label points (eip_sk_prepare) */
 };
+/* cslite.c: builds sk->labels (master_sk, sk_from_bytes). */
+eip_status eip_sk_prepare(eip_crypto_sk_t *sk, eip_error *err);
 
 struct eip_crypto_master {
     eip_group grp;

@@ -205,7 +205,7 @@ eip_status eip_crypto_pk_from_bytes(const unsigned char *buf, size_t len, const 
         eip_error_set(err, s, "%s: h is not an element of the %s group", name, g->ops->name);
         goto fail;
     }
-    if ((s = eip_pk_compute_id(pk, err)))
+    if ((s = eip_pk_compute_id(pk, err)) || (s = eip_pk_prepare(pk, err)))
         goto fail;
     *out = pk;
     return EIP_OK;
@@ -294,6 +294,8 @@ eip_status eip_crypto_sk_from_bytes(const unsigned char *buf, size_t len, const 
                       name, g->ops->name);
         goto fail;
     }
+    if ((s = eip_sk_prepare(sk, err)))
+        goto fail;
     *out = sk;
     return EIP_OK;
 fail:

@@ -9,6 +9,7 @@ void eip_crypto_pk_free(eip_crypto_pk_t *pk)
     if (!pk)
         return;
     eip_group_free(&pk->grp);
+    eip_rfast_free(pk->fast);
     free(pk);
 }
 
@@ -17,6 +18,7 @@ void eip_crypto_sk_free(eip_crypto_sk_t *sk)
     if (!sk)
         return;
     eip_group_free(&sk->grp);
+    eip_rfast_labels_free(sk->labels);
     sodium_memzero(sk, sizeof *sk);
     free(sk);
 }

@@ -131,16 +131,13 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-eip_status eip_data_set_subset_fraction(const eip_data_set *src, double fraction, uint64_t seed,
+eip_status eip_data_set_subset_shuffled(const eip_data_set *src, int64_t k, uint64_t seed,
                                         eip_data_set *out, eip_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (!(fraction >= 0.0 && fraction <= 1.0))
-        return eip_error_set(err, EIP_ERR_RANGE, "dataset %s: fraction %g not in [0, 1]", src->name,
-                             fraction);
-    int64_t k = (int64_t)llround(fraction * (double)src->n);
-    if (k > src->n)
-        k = src->n;
+    if (k < 0 || k > src->n)
+        return eip_error_set(err, EIP_ERR_RANGE, "dataset %s: subset of %lld from %lld images",
+                             src->name, (long long)k, (long long)src->n);
     int64_t *idx = malloc(src->n ? (size_t)src->n * sizeof *idx : 1);
     if (!idx)
         return eip_error_set(err, EIP_ERR_NOMEM, "dataset %s: out of memory", src->name);
@@ -153,6 +150,27 @@ eip_status eip_data_set_subset_fraction(const eip_data_set *src, double fraction
     eip_status st = eip_data_set_subset_indices(src, idx, k, out, err);
     free(idx);
     return st;
+}
+
+eip_status eip_data_set_subset_random(const eip_data_set *src, int64_t k, uint64_t seed,
+                                      eip_data_set *out, eip_error *err)
+{
+    if (k <= 0 || k >= src->n)
+        return eip_data_set_subset_first(src, src->n, out, err);
+    return eip_data_set_subset_shuffled(src, k, seed, out, err);
+}
+
+eip_status eip_data_set_subset_fraction(const eip_data_set *src, double fraction, uint64_t seed,
+                                        eip_data_set *out, eip_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!(fraction >= 0.0 && fraction <= 1.0))
+        return eip_error_set(err, EIP_ERR_RANGE, "dataset %s: fraction %g not in [0, 1]", src->name,
+                             fraction);
+    int64_t k = (int64_t)llround(fraction * (double)src->n);
+    if (k > src->n)
+        k = src->n;
+    return eip_data_set_subset_shuffled(src, k, seed, out, err);
 }
 
 eip_status eip_data_set_concat(const eip_data_set *a, const eip_data_set *b, eip_data_set *out,

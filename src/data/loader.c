@@ -159,8 +159,8 @@ static void fill_one(const eip_data_loader *L, int64_t pos, float *dst)
          * ((x - mean) / std), tabulated once per channel. */
         float lut[256];
         for (int v = 0; v < 256; v++) {
-            float t = (float)v / 255.0f;
-            lut[v] = cfg->normalize ? (t - cfg->mean[c]) / cfg->std[c] : t;
+            lut[v] = cfg->normalize ? eip_data_pixel_normalize((uint8_t)v, cfg->mean[c], cfg->std[c])
+                                    : (float)v / 255.0f;
         }
         const uint8_t *plane = src + (size_t)c * (size_t)H * (size_t)W; /* [H, W] */
         float *out = dst + (size_t)c * (size_t)H * (size_t)W;           /* [H, W] */

@@ -1,5 +1,5 @@
-/* Private to the keyring module: the handle, SQLite helpers shared by
- * db.c (create/open/check), licensee.c and verif.c. */
+/* Private to the keyring module: the handle and the SQLite helpers (sql.c).
+ * Layers: sql.c <- licensee.c, verif.c <- db.c (create/open/check). */
 #ifndef EIP_KEYRING_INTERNAL_H
 #define EIP_KEYRING_INTERNAL_H
 

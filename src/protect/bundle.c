@@ -8,6 +8,7 @@
  *   DIR/manifest.json  settings, seeds, accuracies, BLAKE2b-256 of every file
  * Everything is written into DIR.tmp.XXXXXX and renamed into place at the
  * end, so a failed or killed run never leaves a half bundle at DIR. */
+#include <sodium.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -70,7 +71,7 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
     cJSON_AddStringToObject(cr, "group", eip_crypto_group_name(eip_crypto_pk_group(pk)));
     cJSON_AddNumberToObject(cr, "classes", eip_crypto_pk_classes(pk));
     cJSON_AddNumberToObject(cr, "q", (double)eip_crypto_pk_q(pk));
-    eip_protect_hex(eip_crypto_pk_id(pk), EIP_CRYPTO_PKID_BYTES, buf);
+    sodium_bin2hex(buf, sizeof buf, eip_crypto_pk_id(pk), EIP_CRYPTO_PKID_BYTES);
     cJSON_AddStringToObject(cr, "pk_id", buf);
     cJSON_AddNumberToObject(cr, "licensees", (double)r->licensees);
     cJSON_AddNumberToObject(cr, "codebook_slots", (double)eip_crypto_codebook_size(r->codebook));
@@ -78,6 +79,7 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
     cJSON *md = cJSON_AddObjectToObject(m, "model");
     cJSON_AddNumberToObject(md, "outputs", (double)r->k);
     cJSON_AddStringToObject(md, "decoder", "ml");
+    cJSON_AddStringToObject(md, "weights", r->net ? "deploy/model.safetensors" : "external");
     if (info) {
         cJSON *tr = cJSON_AddObjectToObject(m, "training");
         cJSON_AddStringToObject(tr, "dataset", info->dataset ? info->dataset : "");
@@ -106,7 +108,7 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
         cJSON *ad = cJSON_AddObjectToObject(m, "advparams");
         cJSON_AddStringToObject(ad, "key", "keys/weights.key");
         cJSON_AddStringToObject(ad, "key_scope", "one weights key for every licensee");
-        eip_protect_hex(r->adv_key.hash_enc, EIP_ADVPARAMS_HASH_BYTES, buf);
+        sodium_bin2hex(buf, sizeof buf, r->adv_key.hash_enc, EIP_ADVPARAMS_HASH_BYTES);
         cJSON_AddStringToObject(ad, "encrypted_model_hash", buf);
         cJSON_AddNumberToObject(ad, "changed", (double)r->adv.changed);
         cJSON_AddNumberToObject(ad, "n_params", (double)r->adv.n_params);
@@ -134,7 +136,8 @@ static eip_status write_manifest(const eip_protect_result *r, const eip_protect_
                                   "owner/master.key", "owner/keyring.sqlite", "owner/codebook.bin",
                                   "owner/verification.json", "owner/verification.idx",
                                   "owner/verification.ct"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && !s; i++)
+    /* a skeleton (no net) has no deploy/model.safetensors */
+    for (size_t i = r->net ? 0 : 1; i < sizeof fixed / sizeof fixed[0] && !s; i++)
         s = add_file(files, root, fixed[i], err);
     for (int64_t j = 1; j <= r->licensees && !s; j++) {
         snprintf(buf, sizeof buf, "keys/licensee-%lld.key", (long long)j);
@@ -172,22 +175,32 @@ static eip_status fill(const eip_protect_result *r, const eip_protect_bundle_inf
         return s;
 
     eip_protect_model_t *m = NULL;
-    if ((s = eip_protect_model_from_result(r, &m, err)))
+    if (!r->net) {
+        /* skeleton of a training-free plan (plan.c): the weights are
+         * trained elsewhere (PyTorch); deploy/ gets the key and codebook */
+        snprintf(p, sizeof p, "%s/deploy/public.key", root);
+        if ((s = eip_crypto_pk_save(r->pk, p, err)))
+            return s;
+        snprintf(p, sizeof p, "%s/deploy/codebook.bin", root);
+        if ((s = eip_crypto_codebook_save(r->deploy_codebook, p, err)))
+            return s;
+    } else if ((s = eip_protect_model_from_result(r, &m, err))) {
         return s;
-    if (info) {
+    }
+    if (m && info) {
         char v[64];
-        s = eip_protect_model_meta_set(m, "train.dataset", info->dataset ? info->dataset : "", err);
+        s = eip_protect_model_meta_set(m, EIP_NN_META_TRAIN_DATASET, info->dataset ? info->dataset : "", err);
         if (!s)
-            s = eip_protect_model_meta_set(m, "train.arch", info->arch ? info->arch : "", err);
+            s = eip_protect_model_meta_set(m, EIP_NN_META_TRAIN_ARCH, info->arch ? info->arch : "", err);
         snprintf(v, sizeof v, "%lld", (long long)info->epochs);
         if (!s)
-            s = eip_protect_model_meta_set(m, "train.epochs", v, err);
+            s = eip_protect_model_meta_set(m, EIP_NN_META_TRAIN_EPOCHS, v, err);
         snprintf(v, sizeof v, "%llu", (unsigned long long)info->seed);
         if (!s)
-            s = eip_protect_model_meta_set(m, "train.seed", v, err);
+            s = eip_protect_model_meta_set(m, EIP_NN_META_TRAIN_SEED, v, err);
     }
     snprintf(p, sizeof p, "%s/deploy", root);
-    if (!s)
+    if (!s && m)
         s = eip_protect_model_save(m, p, 1, err);
     eip_protect_model_free(m);
     if (s)

@@ -8,7 +8,7 @@
  *       not for some proxy read-out;
  *   eip_protect_model_unlock       the weights key restores the weights in
  *       memory (eip_advparams_decrypt: bit for bit, both hashes checked);
- *       eip_protect_model_save refuses an unlocked model (deploy.c), so the
+ *       eip_protect_model_save refuses an unlocked model (model.c), so the
  *       plaintext weights never reach the disk through this library.
  *
  * Shape legend: N images, C channels, H rows, W columns, K model outputs,
@@ -24,40 +24,6 @@
 
 /* ---- model state ----------------------------------------------------------- */
 
-eip_status eip_protect_adv_hash_parse(const char *what, const char *hex,
-                                      uint8_t h[EIP_ADVPARAMS_HASH_BYTES], eip_error *err)
-{
-    size_t bin_len = 0;
-    const char *end = NULL;
-    if (strlen(hex) != 2 * EIP_ADVPARAMS_HASH_BYTES ||
-        sodium_hex2bin(h, EIP_ADVPARAMS_HASH_BYTES, hex, strlen(hex), NULL, &bin_len, &end) != 0 ||
-        bin_len != EIP_ADVPARAMS_HASH_BYTES || *end)
-        return eip_error_set(err, EIP_ERR_FORMAT, "%s: protect.advparams '%.80s' is not %d hex "
-                             "characters", what, hex, 2 * EIP_ADVPARAMS_HASH_BYTES);
-    return EIP_OK;
-}
-
-eip_status eip_protect_model_adv_mark(eip_protect_model_t *m,
-                                      const uint8_t h[EIP_ADVPARAMS_HASH_BYTES], int locked,
-                                      eip_error *err)
-{
-    char hex[2 * EIP_ADVPARAMS_HASH_BYTES + 1], ver[16];
-    eip_protect_hex(h, EIP_ADVPARAMS_HASH_BYTES, hex);
-    snprintf(ver, sizeof ver, "%d", EIP_PROTECT_VERSION_ADVPARAMS);
-    eip_status s = eip_protect_model_meta_set(m, "protect.version", ver, err);
-    if (!s)
-        s = eip_protect_model_meta_set(m, "protect.advparams", hex, err);
-    if (s)
-        return s;
-    m->adv = 1;
-    m->locked = locked;
-    memcpy(m->adv_hash, h, EIP_ADVPARAMS_HASH_BYTES);
-    return EIP_OK;
-}
-
-int eip_protect_model_advparams(const eip_protect_model_t *m) { return m->adv; }
-int eip_protect_model_locked(const eip_protect_model_t *m) { return m->adv && m->locked; }
-
 eip_status eip_protect_model_unlock(eip_protect_model_t *m, const eip_advparams_key *key,
                                     eip_error *err)
 {
@@ -69,8 +35,8 @@ eip_status eip_protect_model_unlock(eip_protect_model_t *m, const eip_advparams_
         return eip_error_set(err, EIP_ERR_STATE, "%s: the weights are already unlocked", name);
     if (sodium_memcmp(key->hash_enc, m->adv_hash, EIP_ADVPARAMS_HASH_BYTES) != 0) {
         char kh[2 * EIP_ADVPARAMS_HASH_BYTES + 1], mh[2 * EIP_ADVPARAMS_HASH_BYTES + 1];
-        eip_protect_hex(key->hash_enc, EIP_ADVPARAMS_HASH_BYTES, kh);
-        eip_protect_hex(m->adv_hash, EIP_ADVPARAMS_HASH_BYTES, mh);
+        sodium_bin2hex(kh, sizeof kh, key->hash_enc, EIP_ADVPARAMS_HASH_BYTES);
+        sodium_bin2hex(mh, sizeof mh, m->adv_hash, EIP_ADVPARAMS_HASH_BYTES);
         return eip_error_set(err, EIP_ERR_CRYPTO, "%s: the weights key belongs to another model (it "
                              "unlocks weights hashing to %.16s..., this model's protect.advparams is "
                              "%.16s...); model left locked", name, kh, mh);

@@ -29,7 +29,7 @@ eip_status eip_protect_forward_f32(eip_protect_model_t *m, const float *x, int64
         const float *p = x + i0 * sample;
         for (int64_t i = 0; i < b && !s; i++)
             for (int32_t ch = 0; ch < m->c; ch++) {
-                const float mu = m->mean[ch], inv = 1.0f / m->std[ch];
+                const float mu = m->mean[ch], sd = m->std[ch];
                 const float *src = p + i * sample + ch * hw;
                 float *dst = buf + i * sample + ch * hw;
                 for (int64_t j = 0; j < hw; j++) {
@@ -41,7 +41,9 @@ eip_status eip_protect_forward_f32(eip_protect_model_t *m, const float *x, int64
                                           (int)ch, (long long)j);
                         break;
                     }
-                    dst[j] = (src[j] - mu) * inv;
+                    /* divided, not multiplied by 1/std: the one normalisation
+                     * (docs/DATA.md "Normalisation") */
+                    dst[j] = (src[j] - mu) / sd;
                 }
                 if (s)
                     break;
@@ -53,7 +55,6 @@ eip_status eip_protect_forward_f32(eip_protect_model_t *m, const float *x, int64
     return s;
 }
 
-int64_t eip_protect_model_output_width(const eip_protect_model_t *m) { return m->k; }
 
 void eip_protect_forward_thread_init(const eip_nn_ctx *ctx)
 {

@@ -6,26 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "protect/internal.h"
 #include "util/io.h"
-
-void eip_protect_hex(const unsigned char *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 void eip_protect_hash_hex(const unsigned char *buf, size_t len, char out[65])
 {
     unsigned char h[32];
     crypto_generichash(h, sizeof h, buf, len, NULL, 0);
-    eip_protect_hex(h, sizeof h, out);
+    sodium_bin2hex(out, 65, h, sizeof h);
 }
 
 eip_status eip_protect_file_hash(const char *path, char out[65], eip_error *err)
@@ -74,61 +63,12 @@ eip_status eip_protect_codebook_clone(const eip_crypto_pk_t *pk, const eip_crypt
 
 #define IMG_MAX_BYTES ((size_t)1 << 31)
 
-/* Whole file through zlib (gzread passes uncompressed files through). */
-static eip_status gz_read_all(const char *path, unsigned char **out, size_t *len, eip_error *err)
-{
-    *out = NULL;
-    *len = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f)
-        return eip_error_set(err, EIP_ERR_IO, "%s: cannot open input images", path);
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    eip_status s = EIP_OK;
-    for (;;) {
-        if (!buf) {
-            s = eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", path);
-            break;
-        }
-        if (n == cap) {
-            if (cap >= IMG_MAX_BYTES) {
-                s = eip_error_set(err, EIP_ERR_FORMAT, "%s: more than %zu bytes of images", path,
-                                  IMG_MAX_BYTES);
-                break;
-            }
-            unsigned char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                s = eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", path);
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        int r = gzread(f, buf + n, (unsigned)(cap - n > (1u << 30) ? (1u << 30) : cap - n));
-        if (r < 0) {
-            s = eip_error_set(err, EIP_ERR_FORMAT, "%s: corrupt gzip stream", path);
-            break;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    gzclose(f);
-    if (s) {
-        free(buf);
-        return s;
-    }
-    *out = buf;
-    *len = n;
-    return EIP_OK;
-}
-
 eip_status eip_protect_images_load(const char *path, eip_data_set *out, eip_error *err)
 {
     memset(out, 0, sizeof *out);
     unsigned char *buf = NULL;
     size_t len = 0;
-    eip_status s = gz_read_all(path, &buf, &len, err);
+    eip_status s = eip_io_read_file_gz(path, IMG_MAX_BYTES, &buf, &len, err);
     if (s)
         return s;
     if (len < 4 || buf[0] || buf[1] || buf[2] != 0x08 || (buf[3] != 3 && buf[3] != 4)) {

@@ -12,13 +12,6 @@
 #include "encryip/train.h"
 #include "util/io.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void eip_train_history_free(eip_train_history *h)
 {
     if (!h)
@@ -187,10 +180,10 @@ eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
         }
     }
 
-    const double t_run = now_s();
+    const double t_run = eip_clock_seconds();
     int64_t global_step = 0;
     for (int64_t epoch = 0; epoch < cfg->epochs; epoch++) {
-        const double t0 = now_s();
+        const double t0 = eip_clock_seconds();
         double loss_sum = 0.0, lr = 0.0;
         int64_t seen = 0, step = 0, b = 0;
         eip_data_loader_epoch_begin(loader, epoch);
@@ -222,7 +215,7 @@ eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
             step++;
             global_step++;
             if (cfg->progress) {
-                double el = now_s() - t0, total = now_s() - t_run;
+                double el = eip_clock_seconds() - t0, total = eip_clock_seconds() - t_run;
                 double done_frac = ((double)epoch + (double)step / (double)steps) / (double)cfg->epochs;
                 eip_train_progress p = {epoch, cfg->epochs, step - 1, steps, loss_sum / (double)seen,
                                         (double)seen / (el > 0 ? el : 1e-9),
@@ -230,7 +223,7 @@ eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
                 cfg->progress(cfg->progress_ctx, &p);
             }
         }
-        const double secs = now_s() - t0;
+        const double secs = eip_clock_seconds() - t0;
         double acc = -1.0;
         if (cfg->eval && (s = cfg->eval(cfg->eval_ctx, &acc, err)) != EIP_OK)
             goto done;
@@ -244,7 +237,7 @@ eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
             history->epochs = epoch + 1;
         }
         if (cfg->progress) {
-            double total = now_s() - t_run;
+            double total = eip_clock_seconds() - t_run;
             eip_train_progress p = {epoch, cfg->epochs, steps - 1, steps, mean_loss,
                                     (double)seen / (secs > 0 ? secs : 1e-9),
                                     total / (double)(epoch + 1) * (double)(cfg->epochs - epoch - 1),
@@ -282,12 +275,7 @@ eip_status eip_train_predict(eip_nn_net_t *net, const eip_data_set *ds, const fl
     for (int64_t i0 = 0; i0 < ds->n && s == EIP_OK; i0 += batch) {
         int64_t b = ds->n - i0 < batch ? ds->n - i0 : batch;
         const uint8_t *px = ds->pixels + i0 * sample;
-        for (int64_t i = 0; i < b; i++)
-            for (int64_t ch = 0; ch < c; ch++)
-                for (int64_t j = 0; j < hw; j++) {
-                    int64_t o = i * sample + ch * hw + j;
-                    x[o] = ((float)px[o] / 255.0f - mean[ch]) / std[ch];
-                }
+        eip_data_normalize(px, b, (int32_t)c, hw, mean, std, x);
         s = eip_nn_forward(net, x, b, EIP_NN_EVAL, out + i0 * k, err);
     }
     free(x);

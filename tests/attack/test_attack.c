@@ -119,11 +119,11 @@ static void test_adaptive(eip_nn_ctx *ctx, const eip_data_set *train)
     CHECK(ok, "combined scores out of [0, 4]");
     /* The set gradient is a mean: the batch split does not matter. */
     double l1 = 0, l2 = 0;
-    REQUIRE(eip_attack_loss_eval(net, x, sub.labels, 64, &hard, 64, EIP_ATTACK_GRAD_ALL, &l1, NULL, &err) == EIP_OK,
+    REQUIRE(eip_train_loss_eval(net, x, sub.labels, 64, &hard, 64, EIP_TRAIN_GRAD_ALL, &l1, NULL, &err) == EIP_OK,
             "%s", err.msg);
     float *g1 = malloc((size_t)np * sizeof(float));
     memcpy(g1, eip_nn_grads(net, NULL), (size_t)np * sizeof(float));
-    REQUIRE(eip_attack_loss_eval(net, x, sub.labels, 64, &hard, 16, EIP_ATTACK_GRAD_ALL, &l2, NULL, &err) == EIP_OK,
+    REQUIRE(eip_train_loss_eval(net, x, sub.labels, 64, &hard, 16, EIP_TRAIN_GRAD_ALL, &l2, NULL, &err) == EIP_OK,
             "%s", err.msg);
     const float *g2 = eip_nn_grads(net, NULL);
     double maxd = 0, maxg = 0;
@@ -158,7 +158,7 @@ static double mean_neg_margin(eip_nn_net_t *net, const float *x, const int32_t *
     return m / (double)n;
 }
 
-/* EIP_ATTACK_GRAD_MARGIN vs central differences of the mean negative margin,
+/* EIP_TRAIN_GRAD_MARGIN vs central differences of the mean negative margin,
  * on labels = the net's own answers (every row right, so every row counts). */
 static void test_margin_grad(eip_nn_ctx *ctx, const eip_data_set *train)
 {
@@ -179,7 +179,7 @@ static void test_margin_grad(eip_nn_ctx *ctx, const eip_data_set *train)
     }
     eip_train_targets hard = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
     int64_t correct = 0;
-    REQUIRE(eip_attack_loss_eval(net, x, ids, n, &hard, 16, EIP_ATTACK_GRAD_MARGIN, NULL, &correct, &err) ==
+    REQUIRE(eip_train_loss_eval(net, x, ids, n, &hard, 16, EIP_TRAIN_GRAD_MARGIN, NULL, &correct, &err) ==
                 EIP_OK, "%s", err.msg);
     CHECK(correct == n, "own answers: %lld of %lld right", (long long)correct, (long long)n);
     int64_t np = 0;

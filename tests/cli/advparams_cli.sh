@@ -21,13 +21,14 @@ expect_rc 0 "train model A" -- "$bin" train --model smallcnn --width 0.5 --datas
 expect_rc 0 "train model B" -- "$bin" train --model smallcnn --width 0.5 --dataset fashion-mnist --limit 1000 \
     --epochs 1 --seed 7 $T --out b.st
 
-expect_rc 0 "encrypt A" -- "$bin" advparams encrypt --model a.st --data fashion-mnist --out a.enc.st --key a.key \
+expect_rc 0 "encrypt A" -- "$bin" advparams encrypt --model a.st --dataset fashion-mnist --out a.enc.st --key a.key \
     --images 128 --trials 4 --test-limit 500 $T
 cat out.log
 check "key is 0600" test "$(stat -c %a a.key)" = 600
 acc=$(sed -n 's/^test accuracy [0-9.]* -> \([0-9.]*\) .*/\1/p' out.log)
 check "encrypted accuracy near chance ($acc)" awk -v a="$acc" 'BEGIN { exit !(a <= 0.25) }'
-expect_rc 0 "encrypt B (loss objective)" -- "$bin" advparams encrypt --model b.st --data fashion-mnist --out b.enc.st \
+# --data: the deprecated alias of --dataset, still accepted
+expect_rc 0 "encrypt B (loss objective, --data alias)" -- "$bin" advparams encrypt --model b.st --data fashion-mnist --out b.enc.st \
     --key b.key --images 64 --trials 2 --budget 3 --objective loss --test-limit 100 $T
 
 expect_rc 0 "decrypt A" -- "$bin" advparams decrypt --model a.enc.st --key a.key --out a.dec.st
@@ -48,9 +49,9 @@ check "truncation is reported" grep -q "truncated" err.log
 expect_rc 3 "missing key" -- "$bin" advparams decrypt --model a.enc.st --key none.key --out x.st
 check "no output after any refusal" test ! -e x.st
 check "model untouched by the refusals" test "$(sha256sum a.enc.st)" = "$sum_before"
-expect_rc 2 "bad --budget" -- "$bin" advparams encrypt --model a.st --data fashion-mnist --out y --key y.key --budget 0
-expect_rc 2 "bad --layers" -- "$bin" advparams encrypt --model a.st --data fashion-mnist --out y --key y.key --layers xyz
-expect_rc 2 "bad --objective" -- "$bin" advparams encrypt --model a.st --data fashion-mnist --out y --key y.key --objective ce
+expect_rc 2 "bad --budget" -- "$bin" advparams encrypt --model a.st --dataset fashion-mnist --out y --key y.key --budget 0
+expect_rc 2 "bad --layers" -- "$bin" advparams encrypt --model a.st --dataset fashion-mnist --out y --key y.key --layers xyz
+expect_rc 2 "bad --objective" -- "$bin" advparams encrypt --model a.st --dataset fashion-mnist --out y --key y.key --objective ce
 check "--objective error names the choices" grep -q "not loss or margin" err.log
 expect_rc 2 "experiment: bad --objective" -- "$bin" experiment advparams --objective ce --out exp
 expect_rc 2 "experiment: bad --reach" -- "$bin" experiment advparams --reach 0 --out exp

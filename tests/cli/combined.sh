@@ -43,7 +43,7 @@ expect 2 "$bin" classify --model "$B/deploy" --key "$B/keys/licensee-2.key" --we
     --locked "${data[@]}"
 has "at most one of" "$tmp/err"
 # plain-label AdvParams on a Φ-output model: refused, not silently "encrypted"
-expect 2 "$bin" advparams encrypt --model "$B/deploy/model.safetensors" --data fashion-mnist \
+expect 2 "$bin" advparams encrypt --model "$B/deploy/model.safetensors" --dataset fashion-mnist \
     --out "$tmp/e.st" --key "$tmp/e.key"
 has "EncryIP-protected" "$tmp/err"
 [[ -e "$tmp/e.st" || -e "$tmp/e.key" ]] && fail "refused advparams encrypt wrote its output"
@@ -88,7 +88,7 @@ has "unlocked in memory only" "$tmp/err"
 # the weights key of another model (AdvParams on a plain model)
 expect 0 "$bin" train --dataset fashion-mnist --model smallcnn --width 0.5 --limit 1000 --epochs 1 \
     --threads 2 --seed 8 --out "$tmp/plain.safetensors"
-expect 0 "$bin" advparams encrypt --model "$tmp/plain.safetensors" --data fashion-mnist --images 128 \
+expect 0 "$bin" advparams encrypt --model "$tmp/plain.safetensors" --dataset fashion-mnist --images 128 \
     --test-limit 100 --threads 2 --out "$tmp/plain-enc.safetensors" --key "$tmp/other.key"
 expect 5 "$bin" classify --model "$B/deploy" --key "$B/keys/licensee-2.key" --weights-key "$tmp/other.key" \
     "${data[@]}" --out "$tmp/bad3.txt"

@@ -1,5 +1,6 @@
 /* EncryIP end to end in the paper group (Z_11^*, 10 classes), P = 5, on
  * 2000 real Fashion-MNIST training images and 400 test images:
+ *   the deployed forward pass equals eip_train_predict bit for bit;
  *   Algorithm 1 -> bundle -> Algorithm 2 -> eq. (4) with every key gives the
  *   model's own decoding accuracy; an incorrect key is near chance (and
  *   refused when checked); fresh randomness per query;
@@ -48,6 +49,24 @@ int main(void)
     CHECK(r.verif_memorised >= 0.9, "verification instances memorised: %.2f", r.verif_memorised);
     fprintf(stderr, "paper: test acc %.4f (ML) %.4f (argmax), memorised %.2f\n", r.test_acc_ml,
             r.test_acc_argmax, r.verif_memorised);
+
+    /* the deployed forward pass is eip_train_predict's, bit for bit: one
+     * normalisation (divide by std) and the same batch */
+    {
+        eip_protect_model_t *fm = NULL;
+        REQUIRE(eip_protect_model_from_result(&r, &fm, &err) == EIP_OK, "%s", err.msg);
+        const int64_t n = e.test.n;
+        float *a = malloc((size_t)(n * r.k) * sizeof *a), *b = malloc((size_t)(n * r.k) * sizeof *b);
+        REQUIRE(a && b, "out of memory");
+        REQUIRE(eip_protect_forward(fm, e.test.pixels, n, a, &err) == EIP_OK, "%s", err.msg);
+        REQUIRE(eip_train_predict(r.net, &e.test, r.mean, r.std, EIP_TRAIN_EVAL_BATCH, b, &err) == EIP_OK,
+                "%s", err.msg);
+        CHECK(memcmp(a, b, (size_t)(n * r.k) * sizeof *a) == 0,
+              "protect forward differs from eip_train_predict");
+        free(a);
+        free(b);
+        eip_protect_model_free(fm);
+    }
 
     /* the deploy codebook hides the labels; slots are shuffled */
     int64_t label_slots_first = 1;

@@ -1,0 +1,173 @@
+/* Algorithm 2 (deploying process) on a model handle (model.c):
+ *   y = [M](x); c = Φ^-1(y) (eq. 3 / ML over the deploy codebook);
+ *   c_d = SampDist(c) with fresh randomness; output Φ(c_d) (we hand out c_d,
+ *   Φ(c_d) is its one-hot form).
+ * Decryption (eq. 4), classify (= predict + decrypt) and the decoding
+ * accuracy live here too.
+ *
+ * Shape legend: N images, C channels, H rows, W columns, K model outputs. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protect/internal.h"
+
+/* the batch of eip_train_evaluate: the same outputs bit for bit */
+#define FWD_BATCH EIP_TRAIN_EVAL_BATCH
+
+eip_status eip_protect_forward(eip_protect_model_t *m, const uint8_t *pixels, int64_t n, float *out,
+                               eip_error *err)
+{
+    if (!m->net) /* eip_protect_model_load_head: outputs come from elsewhere */
+        return eip_error_set(err, EIP_ERR_STATE, "forward: %s has no weights (a head loaded for "
+                             "outputs computed elsewhere)", m->path[0] ? m->path : "the model");
+    const int64_t hw = (int64_t)m->h * m->w, sample = m->c * hw;
+    float *x = malloc((size_t)(FWD_BATCH * sample) * sizeof *x); /* [B, C, H, W] */
+    if (!x)
+        return eip_error_set(err, EIP_ERR_NOMEM, "forward: out of memory");
+    eip_status s = EIP_OK;
+    for (int64_t i0 = 0; i0 < n && !s; i0 += FWD_BATCH) {
+        int64_t b = n - i0 < FWD_BATCH ? n - i0 : FWD_BATCH;
+        const uint8_t *p = pixels + i0 * sample;
+        /* the same normalisation as training and eip_train_evaluate */
+        eip_data_normalize(p, b, m->c, hw, m->mean, m->std, x);
+        s = eip_nn_forward(m->net, x, b, EIP_NN_EVAL, out + i0 * m->k, err);
+    }
+    free(x);
+    return s;
+}
+
+eip_status eip_protect_predict_outputs(const eip_protect_model_t *m, const float *y, int64_t n,
+                                       eip_crypto_rng_t *rng, eip_crypto_ct *out, int64_t *slots,
+                                       eip_error *err)
+{
+    for (int64_t i = 0; i < n; i++) {
+        int64_t slot = -1;
+        /* Algorithm 2 line 2: Φ^-1 (eq. 3, or ML) */
+        eip_status s = eip_crypto_phi_inv(m->pk, m->cb, y + i * m->k, 1, m->dec, &out[i], &slot, err);
+        if (s) {
+            eip_error_prefix(err, "image %lld: ", (long long)i);
+            return s;
+        }
+        if (slots)
+            slots[i] = slot;
+    }
+    /* line 3: SampDist, in place, spread over all cores (same draws, in
+     * image order, as one call per image) */
+    return eip_crypto_sampdist_batch(m->pk, out, n, rng, 0, out, err);
+}
+
+eip_status eip_protect_predict(eip_protect_model_t *m, const uint8_t *pixels, int64_t n,
+                               eip_crypto_rng_t *rng, eip_crypto_ct *out, int64_t *slots,
+                               eip_error *err)
+{
+    float *y = malloc((size_t)(n > 0 ? n : 1) * (size_t)m->k * sizeof *y); /* [N, K] */
+    if (!y)
+        return eip_error_set(err, EIP_ERR_NOMEM, "predict: out of memory for %lld outputs",
+                             (long long)n);
+    eip_status s = eip_protect_forward(m, pixels, n, y, err);
+    if (!s)
+        s = eip_protect_predict_outputs(m, y, n, rng, out, slots, err);
+    free(y);
+    return s;
+}
+
+eip_status eip_protect_decrypt(const eip_protect_model_t *m, const eip_crypto_sk_t *sk,
+                               int check_key, const eip_crypto_ct *c, int64_t n, int32_t *labels,
+                               eip_error *err)
+{
+    eip_status s;
+    if (check_key && (s = eip_crypto_sk_check_pk(sk, eip_crypto_pk_id(m->pk), "the model", err)))
+        return s;
+    if (eip_crypto_sk_group(sk) != eip_crypto_pk_group(m->pk))
+        return eip_error_set(err, EIP_ERR_CRYPTO, "key of the %s group, the model uses %s",
+                             eip_crypto_group_name(eip_crypto_sk_group(sk)),
+                             eip_crypto_group_name(eip_crypto_pk_group(m->pk)));
+    /* eq. (4) over all cores; an element outside the group would be ⊥: no label */
+    return eip_crypto_dec_label_batch(sk, c, n, 0, labels, err);
+}
+
+eip_status eip_protect_classify(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
+                                const uint8_t *pixels, int64_t n, int32_t *labels, eip_error *err)
+{
+    eip_status s = eip_crypto_sk_check_pk(sk, eip_crypto_pk_id(m->pk), "the model", err);
+    if (s)
+        return s;
+    eip_crypto_ct *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
+    if (!c)
+        return eip_error_set(err, EIP_ERR_NOMEM, "classify: out of memory");
+    if (!(s = eip_protect_predict(m, pixels, n, NULL, c, NULL, err)))
+        s = eip_protect_decrypt(m, sk, 1, c, n, labels, err);
+    free(c);
+    return s;
+}
+
+eip_status eip_protect_decode_accuracy(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
+                                       const eip_crypto_codebook_t *owner_cb, const eip_data_set *ds,
+                                       eip_crypto_rng_t *rng, eip_protect_accuracy *acc,
+                                       eip_error *err)
+{
+    memset(acc, 0, sizeof *acc);
+    acc->n = ds->n;
+    acc->key_ml = acc->key_argmax = acc->codebook_ml = acc->not_a_label = acc->verif_slot = -1;
+    eip_status s = eip_protect_model_check_shape(m, ds->name, ds->c, ds->h, ds->w, err);
+    if (s)
+        return s;
+    const int64_t n = ds->n;
+    float *y = malloc((size_t)(n > 0 ? n : 1) * (size_t)m->k * sizeof *y); /* [N, K] */
+    eip_crypto_ct *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
+    int32_t *lab = malloc((size_t)(n > 0 ? n : 1) * sizeof *lab);
+    int64_t *slot = malloc((size_t)(n > 0 ? n : 1) * sizeof *slot);
+    const eip_crypto_phi_decoder keep = m->dec;
+    if (!y || !c || !lab || !slot) {
+        s = eip_error_set(err, EIP_ERR_NOMEM, "accuracy: out of memory");
+        goto done;
+    }
+    if ((s = eip_protect_forward(m, ds->pixels, n, y, err)))
+        goto done;
+    for (int pass = 0; pass < 2; pass++) {
+        m->dec = pass == 0 ? EIP_CRYPTO_PHI_ML : EIP_CRYPTO_PHI_ARGMAX;
+        if (m->dec == EIP_CRYPTO_PHI_ML && owner_cb) {
+            /* the model's own reading: label of the chosen slot in the
+             * owner's labelled codebook (same slots as the deploy one) */
+            int64_t right = 0, vs = 0;
+            for (int64_t i = 0; i < n && !s; i++) {
+                eip_crypto_ct cc;
+                int64_t sl;
+                if (!(s = eip_crypto_phi_inv(m->pk, owner_cb, y + i * m->k, 1, EIP_CRYPTO_PHI_ML, &cc,
+                                             &sl, err))) {
+                    right += eip_crypto_codebook_label(owner_cb, sl) == ds->labels[i];
+                    vs += eip_crypto_codebook_label(owner_cb, sl) == EIP_CRYPTO_NOT_A_LABEL;
+                }
+            }
+            if (s)
+                goto done;
+            acc->codebook_ml = n ? (double)right / (double)n : 0;
+            acc->verif_slot = n ? (double)vs / (double)n : 0;
+        }
+        if (!sk)
+            continue;
+        if ((s = eip_protect_predict_outputs(m, y, n, rng, c, slot, err)) ||
+            (s = eip_protect_decrypt(m, sk, 0, c, n, lab, err)))
+            goto done;
+        int64_t right = 0, nal = 0;
+        for (int64_t i = 0; i < n; i++) {
+            right += lab[i] == ds->labels[i];
+            nal += lab[i] == EIP_CRYPTO_NOT_A_LABEL;
+        }
+        if (pass == 0) {
+            acc->key_ml = n ? (double)right / (double)n : 0;
+            acc->not_a_label = n ? (double)nal / (double)n : 0;
+        } else {
+            acc->key_argmax = n ? (double)right / (double)n : 0;
+        }
+    }
+done:
+    m->dec = keep;
+    free(y);
+    free(c);
+    free(lab);
+    free(slot);
+    return s;
+}
