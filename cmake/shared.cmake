@@ -50,7 +50,7 @@ endforeach()
 add_dependencies(encryip_shared ${EIP_MODULE_TARGETS})
 target_link_libraries(encryip_shared PRIVATE
   "-Wl,--whole-archive" ${_whole} "-Wl,--no-whole-archive"
-  PkgConfig::SODIUM eip_decaf Threads::Threads PkgConfig::CJSON PkgConfig::SQLITE ZLIB::ZLIB DNNL::dnnl OpenMP::OpenMP_C m)
+  PkgConfig::SODIUM eip_decaf Threads::Threads PkgConfig::CJSON PkgConfig::SQLITE PkgConfig::PNG PkgConfig::JPEG ZLIB::ZLIB DNNL::dnnl OpenMP::OpenMP_C m)
 target_link_options(encryip_shared PRIVATE
   "LINKER:--version-script=${CMAKE_BINARY_DIR}/encryip.map" "LINKER:--no-undefined")
 set_target_properties(encryip_shared PROPERTIES
@@ -78,7 +78,7 @@ includedir=${prefix}/@CMAKE_INSTALL_INCLUDEDIR@
 Name: encryip
 Description: EncryIP (CS_lite label encryption, tracing) and AdvParams for neural-network classifiers
 Version: @PROJECT_VERSION@
-Requires.private: libsodium libcjson sqlite3 zlib
+Requires.private: libsodium libcjson sqlite3 libpng libjpeg zlib
 Libs: -L${libdir} -lencryip
 Libs.private: -ldecaf -ldnnl -lgomp -lpthread -lm
 Cflags: -I${includedir}

@@ -7,7 +7,10 @@
  *             (Dec with the licensee's key) in one step, one label per line
  *             ("not-a-label" where the decryption is none).  --plain runs an
  *             unprotected model from `encryip train` (arg-max labels), e.g. as
- *             an honest suspect for `encryip trace`.
+ *             an honest suspect for `encryip trace`.  --remote URL sends the
+ *             images to an `encryip serve` instead and decrypts its
+ *             ciphertexts here: the key never leaves this process
+ *             (docs/SERVE.md).
  * AdvParams-encrypted weights (protect --advparams) need --weights-key, which
  * unlocks them in memory only (or --locked: run them encrypted): the model
  * opening group (groups.h). */
@@ -22,6 +25,7 @@
 #include "cli/run_common.h"
 #include "encryip/protect.h"
 #include "encryip/util.h"
+#include "serve/client.h"
 
 /* One confused label per line: paper group "(u1,u2,u3)" (positions of the
  * three hot entries of Φ(c_d), eq. 2); ristretto255: hex of u1|u2|u3. */
@@ -143,9 +147,12 @@ int eip_cli_classify(int argc, char **argv)
                                   "(--plain: a model from `encryip train`)");
     eip_cli_input_group ig;
     eip_cli_input_group_init(&ig);
-    const char *kpath = NULL, *out = NULL;
+    /* --model is not required: --remote replaces it */
+    mg.opts[0].required = false;
+    const char *kpath = NULL, *out = NULL, *remote = NULL;
     bool any = false, plain = false;
-    int64_t threads = 0;
+    int64_t threads = 0, rbatch = 64;
+    double rtimeout = 60;
     eip_cli_opt o[] = {
         {.name = "key", .arg = "FILE", .str = &kpath, .help = "the licensee's secret key"},
         {.name = "any-key", .flag = &any,
@@ -154,16 +161,29 @@ int eip_cli_classify(int argc, char **argv)
          .help = "--model is a plain model from `encryip train`: arg-max labels, no key"},
         {.name = "out", .arg = "FILE", .str = &out, .def_doc = "stdout", .help = "labels, one per line"},
         eip_cli_opt_threads(&threads),
+        {.name = "remote", .arg = "URL", .str = &remote,
+         .help = "instead of --model: an `encryip serve` base URL; images are sent there, answers "
+                 "decrypted here"},
+        {.name = "remote-batch", .arg = "N", .i64 = &rbatch, .min = 1, .max = 65536, .def = "64",
+         .help = "with --remote: images per request (at most the server's limit)"},
+        {.name = "remote-timeout", .arg = "S", .f64 = &rtimeout, .fmin = 0.1, .fmax = 3600, .def = "60",
+         .help = "with --remote: seconds per HTTP request"},
         {0},
     };
     const eip_cli_spec spec = {"classify",
-                               "--model DIR (--key FILE [--weights-key FILE | --locked] | --plain) "
-                               "(--input FILE | --dataset NAME [--split S] [--limit N]) [--out FILE] [options]",
+                               "(--model DIR | --remote URL) (--key FILE [--weights-key FILE | --locked] | "
+                               "--plain) (--input FILE | --dataset NAME [--split S] [--limit N]) [--out FILE] "
+                               "[options]",
                                {mg.opts, o, ig.opts, NULL}};
     const char *cmd = spec.cmd;
     int rc = eip_cli_parse(&spec, argc, argv);
     if (rc >= 0)
         return rc;
+    if (!!remote == !!mg.model)
+        return eip_cli_usage_error(cmd, "give exactly one of --model DIR or --remote URL");
+    if (remote && (plain || mg.weights_key || mg.locked || any || eip_cli_given(&spec, &mg.decoder)))
+        return eip_cli_usage_error(cmd, "--remote: the server runs the model; no --plain, --weights-key, "
+                                        "--locked, --any-key or --decoder");
     if (plain == !!kpath)
         return eip_cli_usage_error(cmd, "give exactly one of --key FILE or --plain");
     if (plain && (mg.weights_key || mg.locked))
@@ -180,6 +200,26 @@ int eip_cli_classify(int argc, char **argv)
         goto done;
     if (plain) {
         if ((s = plain_labels(&ctx, mg.model, &ig, &ds, &labels, &err)))
+            goto done;
+    } else if (remote) {
+        eip_serve_remote_info ri;
+        if ((s = eip_crypto_sk_load(kpath, &sk, &err)) ||
+            (s = eip_serve_remote_model(remote, rtimeout, &ri, &err)))
+            goto done;
+        if ((s = eip_crypto_sk_check_pk(sk, ri.key_id, remote, &err))) {
+            eip_error_prefix(&err, "%s: ", kpath);
+            goto done;
+        }
+        if ((s = eip_cli_images_input(&ig, ri.c, ri.h, ri.w, &ds, &err)))
+            goto done;
+        labels = malloc((size_t)(ds.n > 0 ? ds.n : 1) * sizeof *labels);
+        if (!labels) {
+            s = eip_error_set(&err, EIP_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        if ((s = eip_serve_remote_classify(remote, rtimeout, sk, ds.pixels, ds.n, ri.c, ri.h, ri.w,
+                                           rbatch < ri.max_images ? rbatch : ri.max_images, labels,
+                                           &err)))
             goto done;
     } else {
         int32_t c, h, w;

@@ -13,7 +13,11 @@
  *            must print one label per image on stdout (an integer; anything
  *            else counts as no label).  Each licensee's agreement count is
  *            then tested against chance (eip_protect_trace_score).  Exit 0
- *            when a licensee is named, 6 otherwise.
+ *            when a licensee is named, 6 otherwise.  --suspect-url URL
+ *            queries an HTTP deployment instead: the images are POSTed as
+ *            raw uint8 tensors (the request shape of `encryip serve`'s
+ *            /v1/predict) and the JSON answer's array at --labels-path holds
+ *            the labels (docs/SERVE.md "Remote trace"); same decision rule.
  * (predict / classify, the licensee's side: cmd_deploy.c) */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +32,7 @@
 #include "cli/run_common.h"
 #include "encryip/protect.h"
 #include "encryip/util.h"
+#include "serve/client.h"
 
 typedef struct build_ctx {
     const eip_cli_train_group *tg;
@@ -89,6 +94,36 @@ static eip_status locked_accuracy(const eip_protect_result *res, const eip_data_
     return s;
 }
 
+/* A bundle whose verification instances were not memorised cannot be
+ * traced: refuse it (docs/PROTECT.md "Memorisation rule") unless the user
+ * says --allow-unmemorised. */
+static eip_status memorisation_gate(bool allow, const eip_protect_result *res, int32_t classes,
+                                    eip_error *err)
+{
+    eip_protect_memcheck mc;
+    eip_status s = eip_protect_memorisation_check(res, classes, &mc, err);
+    if (s || mc.ok)
+        return s;
+    char what[320];
+    snprintf(what, sizeof what, "verification instances memorised %.1f%%; licensee %lld: %lld of %lld "
+             "(trace needs >= %.0f%% and a chance probability < %g), %lld of %lld licensees untraceable",
+             100.0 * mc.rate, (long long)mc.worst, (long long)mc.worst_hit, (long long)mc.worst_total,
+             100.0 * EIP_PROTECT_TRACE_MIN_RATE, EIP_PROTECT_TRACE_PVALUE, (long long)mc.failing,
+             (long long)res->licensees);
+    if (allow) {
+        fprintf(stderr, "protect: warning: %s; writing the bundle anyway (--allow-unmemorised): "
+                        "trace will not name those licensees\n", what);
+        return EIP_OK;
+    }
+    const int few = (double)mc.worst_hit >= EIP_PROTECT_TRACE_MIN_RATE * (double)mc.worst_total;
+    return eip_error_set(err, EIP_ERR_STATE,
+                         "%s: a leak could not be traced, no bundle written. Fix: %s (or pass "
+                         "--allow-unmemorised to write it anyway)", what,
+                         few ? "more instances per licensee (--verify-instances)"
+                             : "more replicas (--verify-reps), more epochs (--epochs) or a lower "
+                               "learning rate (--lr)");
+}
+
 int eip_cli_protect(int argc, char **argv)
 {
     eip_cli_train_group tg;
@@ -101,7 +136,7 @@ int eip_cli_protect(int argc, char **argv)
     double vfrac = 0.02;
     int vsrc = 0;
     const char *keys = NULL, *out = NULL;
-    bool advparams = false, force = false;
+    bool advparams = false, force = false, allow_unmem = false;
     eip_crypto_group_id grp = EIP_CRYPTO_GROUP_RISTRETTO255;
     static const char *const vsrc_names[] = {"noise", "mnist", NULL};
     eip_cli_opt o[] = {
@@ -128,6 +163,9 @@ int eip_cli_protect(int argc, char **argv)
          .help = "also AdvParams-encrypt the weights (combined protection; writes keys/weights.key)"},
         {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "bundle directory to create"},
         {.name = "force", .flag = &force, .help = "replace an existing bundle at --out"},
+        {.name = "allow-unmemorised", .flag = &allow_unmem,
+         .help = "write the bundle even if trace could not name a licensee (verification instances not "
+                 "memorised)"},
         {0},
     };
     const eip_cli_spec spec = {"protect",
@@ -217,6 +255,8 @@ int eip_cli_protect(int argc, char **argv)
     fprintf(stderr, "protect: %s, %lld training images %dx%dx%d, %d classes\n", train.name,
             (long long)train.n, train.c, train.h, train.w, train.num_classes);
     if ((s = eip_protect_run(&pc, &res, &err)))
+        goto fail;
+    if ((s = memorisation_gate(allow_unmem, &res, train.num_classes, &err)))
         goto fail;
     double locked_acc = -1;
     if (adv_on) {
@@ -319,7 +359,10 @@ static eip_status run_suspect(const char *suspect, const char *path, int64_t n, 
 
 int eip_cli_trace(int argc, char **argv)
 {
-    const char *bundle = NULL, *keyring = NULL, *verification = NULL, *suspect = NULL;
+    const char *bundle = NULL, *keyring = NULL, *verification = NULL, *suspect = NULL, *url = NULL,
+               *lpath = NULL;
+    int64_t sbatch = 64;
+    double stimeout = 60;
     bool no_log = false;
     eip_cli_opt o[] = {
         {.name = "bundle", .arg = "DIR", .str = &bundle,
@@ -327,17 +370,37 @@ int eip_cli_trace(int argc, char **argv)
         {.name = "keyring", .arg = "FILE", .str = &keyring, .help = "keyring (instead of --bundle)"},
         {.name = "verification", .arg = "FILE", .str = &verification,
          .help = "verification.json (instead of --bundle)"},
-        {.name = "suspect", .arg = "CMD", .str = &suspect, .required = true,
+        {.name = "suspect", .arg = "CMD", .str = &suspect,
          .help = "command run as `sh -c 'CMD FILE'`, printing one label per image of FILE"},
+        {.name = "suspect-url", .arg = "URL", .str = &url,
+         .help = "instead of --suspect: an HTTP deployment answering POSTed images with labels "
+                 "(docs/SERVE.md)"},
+        {.name = "labels-path", .arg = "PATH", .str = &lpath, .def = "labels",
+         .help = "with --suspect-url: dotted JSON path of the labels array in the answer"},
+        {.name = "suspect-batch", .arg = "N", .i64 = &sbatch, .min = 1, .max = 65536, .def = "64",
+         .help = "with --suspect-url: images per request"},
+        {.name = "suspect-timeout", .arg = "S", .f64 = &stimeout, .fmin = 0.1, .fmax = 3600, .def = "60",
+         .help = "with --suspect-url: seconds per HTTP request"},
         {.name = "no-log", .flag = &no_log, .help = "do not record the verdict in the keyring's log"},
         {0},
     };
     const eip_cli_spec spec = {
-        "trace", "(--bundle DIR | --keyring K --verification V.json) --suspect 'CMD ARGS' [--no-log]", {o, NULL}};
+        "trace",
+        "(--bundle DIR | --keyring K --verification V.json) (--suspect 'CMD ARGS' | --suspect-url URL "
+        "[--labels-path PATH]) [--no-log]",
+        {o, NULL}};
     const char *cmd = spec.cmd;
     int rc = eip_cli_parse(&spec, argc, argv);
     if (rc >= 0)
         return rc;
+    if (!!url == !!suspect)
+        return eip_cli_usage_error(cmd, "give exactly one of --suspect CMD or --suspect-url URL");
+    if (!url && (eip_cli_given(&spec, &lpath) || eip_cli_given(&spec, &sbatch) ||
+                 eip_cli_given(&spec, &stimeout)))
+        return eip_cli_usage_error(cmd, "--labels-path, --suspect-batch and --suspect-timeout go with "
+                                        "--suspect-url");
+    if (url)
+        suspect = url; /* what the keyring's log records */
     char kpath[4096], vpath[4096];
     if (bundle && !keyring && !verification) {
         /* the verification set must be the one protect wrote (manifest.json) */
@@ -371,24 +434,36 @@ int eip_cli_trace(int argc, char **argv)
     v = eip_protect_tracer_verif(tracer);
     if ((s = eip_keyring_licensee_list(kr, &lic, &nlic, &err)))
         goto done;
-    if (!mkdtemp(tmpdir)) {
-        s = eip_error_set(&err, EIP_ERR_IO, "%s: cannot create a temporary directory", tmpdir);
-        goto done;
+    if (!url) { /* the command reads the images from a file */
+        if (!mkdtemp(tmpdir)) {
+            s = eip_error_set(&err, EIP_ERR_IO, "%s: cannot create a temporary directory", tmpdir);
+            goto done;
+        }
+        have_tmp = 1;
+        snprintf(ipath, sizeof ipath, "%s/verification.idx", tmpdir);
+        if ((s = eip_protect_images_save(&v->images, ipath, &err)))
+            goto done;
     }
-    have_tmp = 1;
-    snprintf(ipath, sizeof ipath, "%s/verification.idx", tmpdir);
-    if ((s = eip_protect_images_save(&v->images, ipath, &err)))
-        goto done;
     printed = malloc((size_t)(v->n > 0 ? v->n : 1) * sizeof *printed);
     if (!printed) {
         s = eip_error_set(&err, EIP_ERR_NOMEM, "out of memory");
         goto done;
     }
     const int32_t z = eip_crypto_pk_classes(eip_keyring_pk(kr));
-    fprintf(stderr, "trace: querying the suspect with %lld verification instances: %s %s\n",
-            (long long)v->n, suspect, ipath);
-    if ((s = run_suspect(suspect, ipath, v->n, z, printed, &lines, &err)))
-        goto done;
+    if (url) {
+        fprintf(stderr, "trace: querying the suspect with %lld verification instances: POST %s\n",
+                (long long)v->n, url);
+        int64_t answered = 0;
+        if ((s = eip_serve_remote_labels(url, stimeout, lpath, v->images.pixels, v->n, v->images.c,
+                                         v->images.h, v->images.w, sbatch, z, printed, &answered, &err)))
+            goto done;
+        lines = v->n;
+    } else {
+        fprintf(stderr, "trace: querying the suspect with %lld verification instances: %s %s\n",
+                (long long)v->n, suspect, ipath);
+        if ((s = run_suspect(suspect, ipath, v->n, z, printed, &lines, &err)))
+            goto done;
+    }
     if (lines != v->n)
         fprintf(stderr, "trace: warning: the suspect printed %lld lines for %lld images (missing lines "
                         "count as no label)\n", (long long)lines, (long long)v->n);

@@ -26,6 +26,7 @@ const eip_cli_command eip_cli_commands[] = {
     {"predict", "Algorithm 2: confused labels (fresh ciphertexts) from a protected model", eip_cli_predict},
     {"classify", "predict + decrypt with a licensee key: labels", eip_cli_classify},
     {"trace", "which licensee's key a suspect deployment uses (eq. 5)", eip_cli_trace},
+    {"serve", "Algorithm 2 as an HTTP service: fresh ciphertexts per request (docs/SERVE.md)", eip_cli_serve},
     /* AdvParams (docs/DESIGN.md "AdvParams") and model-modification attacks */
     {"advparams encrypt", "AdvParams: perturb a few parameters, accuracy collapses; writes the key", eip_cli_advparams_encrypt},
     {"advparams decrypt", "AdvParams: restore the model bit for bit with its key", eip_cli_advparams_decrypt},

@@ -34,6 +34,8 @@ int eip_cli_protect(int argc, char **argv);
 int eip_cli_trace(int argc, char **argv);
 int eip_cli_predict(int argc, char **argv);
 int eip_cli_classify(int argc, char **argv);
+/* app/serve/server.c */
+int eip_cli_serve(int argc, char **argv);
 
 int eip_cli_advparams_encrypt(int argc, char **argv);
 int eip_cli_advparams_decrypt(int argc, char **argv);

@@ -282,7 +282,9 @@ void eip_cli_input_group_init(eip_cli_input_group *g)
     memset(g, 0, sizeof *g);
     const eip_cli_opt o[] = {
         {.name = "input", .arg = "FILE", .str = &g->input,
-         .help = "images: idx3 ubyte [N,H,W] (C=1) or idx4 [N,C,H,W], raw or .gz"},
+         .help = "images: a PNG/JPEG file, a folder of them, .npy (uint8, or float32 in [0,1]) [N,H,W] or "
+                 "[N,C,H,W], or idx "
+                 "(idx3 [N,H,W] / idx4 [N,C,H,W] ubyte, raw or .gz)"},
         {.name = "dataset", .arg = "NAME", .str = &g->dataset,
          .help = "instead of --input: a named dataset's images"},
         {.name = "split", .arg = "S", .choice = &g->split, .choices = split_names, .def = "test",
@@ -305,7 +307,10 @@ eip_status eip_cli_images_input(const eip_cli_input_group *g, int32_t c, int32_t
         return eip_error_set(err, EIP_ERR_ARG, "give exactly one of --input FILE or --dataset NAME");
     eip_status s;
     if (in) {
-        if ((s = eip_protect_images_load(in, ds, err)))
+        /* PNG/JPEG file, a folder of them, .npy (docs/DATA.md); else idx */
+        if ((s = eip_data_image_path_kind(in) == EIP_DATA_IMAGE_OTHER
+                     ? eip_protect_images_load(in, ds, err)
+                     : eip_data_images_input_load(in, ds, err)))
             return s;
     } else {
         eip_data_set tr = {0}, te = {0};

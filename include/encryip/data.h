@@ -204,8 +204,74 @@ eip_status eip_data_gtsrb_train_load(const char *root, int32_t size, eip_data_se
 eip_status eip_data_gtsrb_test_load(const char *root, int32_t size, eip_data_set *out,
                                     eip_error *err);
 
+/* ------------------------------------------- your own images (docs/DATA.md) */
+
+/* PNG (libpng) / JPEG (libjpeg-turbo) -> malloc'd planar [C, H, W] with
+ * C = 1 for a grayscale source and 3 for a colour one (PNG palette ->
+ * RGB, alpha composited onto black, 16-bit -> 8-bit; CMYK JPEG refused;
+ * a libjpeg warning such as a truncated file is an error). */
+eip_status eip_data_png_from_memory(const unsigned char *buf, size_t len, const char *name,
+                                    uint8_t **px /* [C, H, W] */, int32_t *c, int32_t *h,
+                                    int32_t *w, eip_error *err);
+eip_status eip_data_jpeg_from_memory(const unsigned char *buf, size_t len, const char *name,
+                                     uint8_t **px /* [C, H, W] */, int32_t *c, int32_t *h,
+                                     int32_t *w, eip_error *err);
+/* PNG or JPEG, chosen by the extension (.png/.jpg/.jpeg), else the magic. */
+eip_status eip_data_image_from_memory(const unsigned char *buf, size_t len, const char *name,
+                                      uint8_t **px /* [C, H, W] */, int32_t *c, int32_t *h,
+                                      int32_t *w, eip_error *err);
+eip_status eip_data_image_load(const char *path, uint8_t **px /* [C, H, W] */, int32_t *c,
+                               int32_t *h, int32_t *w, eip_error *err);
+
+typedef enum eip_data_image_kind {
+    EIP_DATA_IMAGE_OTHER = 0, /* e.g. idx */
+    EIP_DATA_IMAGE_PNG,
+    EIP_DATA_IMAGE_JPEG,
+    EIP_DATA_IMAGE_NPY,
+    EIP_DATA_IMAGE_DIR
+} eip_data_image_kind;
+
+/* Kind by extension (.png, .jpg, .jpeg, .npy, any case), else by the first
+ * bytes head[len] (may be NULL). */
+eip_data_image_kind eip_data_image_kind_of(const char *path, const unsigned char *head, size_t len);
+/* Same for a path on disk (a directory is EIP_DATA_IMAGE_DIR). */
+eip_data_image_kind eip_data_image_path_kind(const char *path);
+
+/* .npy (format 1.0-3.0, C order, little-endian).  Images: uint8 or float32
+ * in [0, 1] (pixel = round(v*255)), shape (N, C, H, W) or (N, H, W).
+ * Labels: int64, int32 or uint8, shape (N,), values in 0..65535. */
+eip_status eip_data_npy_images_from_memory(const unsigned char *buf, size_t len, const char *name,
+                                           uint8_t **px /* [N, C, H, W] */, int64_t *n,
+                                           int32_t *c, int32_t *h, int32_t *w, eip_error *err);
+eip_status eip_data_npy_labels_from_memory(const unsigned char *buf, size_t len, const char *name,
+                                           int32_t **labels /* [N] */, int64_t *n, eip_error *err);
+eip_status eip_data_npy_images_load(const char *path, uint8_t **px /* [N, C, H, W] */, int64_t *n,
+                                    int32_t *c, int32_t *h, int32_t *w, eip_error *err);
+/* Dataset "npy:PREFIX": PREFIX_x.npy + PREFIX_y.npy (train) and
+ * PREFIX_test_x.npy + PREFIX_test_y.npy (test), all four required;
+ * num_classes = 1 + the largest label of both splits.  Either output may be
+ * NULL. */
+eip_status eip_data_npy_load(const char *prefix, eip_data_set *train, eip_data_set *test,
+                             eip_error *err);
+
+/* Dataset "folder:DIR", ImageFolder layout: DIR/train/<class>/ *.png|jpg|jpeg
+ * and DIR/test/<class>/...; labels index the byte-sorted class folder names
+ * of DIR/train (test classes must be among them).  Every image must have the
+ * channels and size of the first (else refused naming both files); empty
+ * class folders and non-image files are refused.  Either output may be NULL. */
+eip_status eip_data_folder_load(const char *dir, eip_data_set *train, eip_data_set *test,
+                                eip_error *err);
+/* A flat folder of PNG/JPEG files (byte-sorted names), labels 0. */
+eip_status eip_data_image_dir_load(const char *dir, eip_data_set *out, eip_error *err);
+/* Prediction input: a PNG/JPEG file (N = 1), a folder of them or a .npy of
+ * images; labels 0, num_classes 1.  Other files (idx) are EIP_ERR_FORMAT:
+ * check eip_data_image_path_kind first. */
+eip_status eip_data_images_input_load(const char *path, eip_data_set *out, eip_error *err);
+
 /* By name: "fashion-mnist", "mnist", "cifar10", "cifar100" (fine labels),
- * "gtsrb" (32x32).  dir NULL = the default dir (only for the first two). */
+ * "gtsrb" (32x32).  dir NULL = the default dir (only for the first two).
+ * Also "folder:DIR" (eip_data_folder_load) and "npy:PREFIX"
+ * (eip_data_npy_load); dir is ignored for those. */
 eip_status eip_data_load_by_name(const char *dataset, const char *dir, eip_data_set *train,
                                  eip_data_set *test, eip_error *err);
 /* eip_data_load_by_name, then keeps `limit` training images (0 = all) by

@@ -74,10 +74,25 @@ eip_status eip_nn_net_config(eip_nn_ctx *ctx, const char *text, const char *sour
                              eip_nn_net_t **out, eip_error *err);
 eip_status eip_nn_net_config_file(eip_nn_ctx *ctx, const char *path, eip_nn_net_t **out,
                                   eip_error *err);
+/* Values a config may leave as `auto` (docs/CONFIG.md): `c=auto h=auto
+ * w=auto` on the input line take the data's image shape, `out=auto` on a
+ * conv or linear line takes `out` — the output width the command needs
+ * (classes for train; 3q or z + V*P for protect).  A field left 0 here
+ * makes its `auto` an error naming the file and line. */
+typedef struct eip_nn_config_auto {
+    int64_t c, h, w, out;
+} eip_nn_config_auto;
+
+/* eip_nn_net_config_file with `auto` values filled in from *fill (NULL =
+ * none allowed); the net's config text holds the filled-in numbers. */
+eip_status eip_nn_net_config_file_auto(eip_nn_ctx *ctx, const char *path,
+                                       const eip_nn_config_auto *fill, eip_nn_net_t **out,
+                                       eip_error *err);
 
 /* The net of a command or experiment: the zoo model `zoo` at `width`, or
  * the architecture config file `config` (exactly one of the two), for
- * c x h x w inputs and k outputs (a config must match them, EIP_ERR_SHAPE
+ * c x h x w inputs and k outputs (a config's `auto` values are filled in
+ * from them, docs/CONFIG.md; the result must match them, EIP_ERR_SHAPE
  * otherwise). */
 eip_status eip_nn_net_build(eip_nn_ctx *ctx, const char *zoo, const char *config, double width,
                             int32_t c, int32_t h, int32_t w, int64_t k, eip_nn_net_t **net,

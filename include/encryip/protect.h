@@ -193,6 +193,28 @@ int64_t eip_protect_output_width(eip_crypto_group_id group, int64_t q, int32_t c
 eip_status eip_protect_run(const eip_protect_config *cfg, eip_protect_result *out, eip_error *err);
 void eip_protect_result_free(eip_protect_result *r);
 
+/* ---- memorisation check (docs/PROTECT.md "Memorisation rule") ------------ */
+
+/* Whether trace can name each licensee of a fresh protect result: a
+ * deployment run with sk_j prints Dec(sk_j, ·) of the codeword the model
+ * outputs, so trace sees a match on instance i exactly when the model
+ * memorised it (ML codeword = c̄_i).  Licensee j passes when, over its
+ * instances (paper group: all Fakes; ristretto255: those targeted at j),
+ * hit >= EIP_PROTECT_TRACE_MIN_RATE * total and the binomial tail of hit
+ * under chance 1/classes is below EIP_PROTECT_TRACE_PVALUE — the rule
+ * eip_protect_trace_score applies. */
+typedef struct eip_protect_memcheck {
+    int ok;                /* every licensee passes */
+    double rate;           /* memorised fraction over all instances */
+    int64_t worst;         /* licensee number j with the lowest hit/total */
+    int64_t worst_hit, worst_total;
+    double worst_pvalue;
+    int64_t failing;       /* licensees that do not pass */
+} eip_protect_memcheck;
+
+eip_status eip_protect_memorisation_check(const eip_protect_result *r, int32_t classes,
+                                          eip_protect_memcheck *out, eip_error *err);
+
 /* ---- combined protection: AdvParams on the protected model ---------------- */
 
 /* Encrypts r->net in place with AdvParams (docs/PROTECT.md "Combined
@@ -514,6 +536,24 @@ const uint8_t *eip_protect_tracer_images(const eip_protect_tracer_t *t, int32_t 
 /* printed [n = V]: the suspect's labels, EIP_CRYPTO_NOT_A_LABEL for none. */
 eip_status eip_protect_tracer_score(eip_protect_tracer_t *t, const int32_t *printed, int64_t n,
                                     eip_protect_trace_result *out, eip_error *err);
+
+/* ---- serving (encryip serve, docs/SERVE.md) ------------------------------
+ * Thread use of one model: eip_protect_forward / _forward_f32 / _predict run
+ * one at a time (the net keeps per-batch-size plans and buffers: serialise
+ * them); eip_protect_predict_outputs with rng NULL only reads the model
+ * (libsodium's CSPRNG is thread-safe) and may run from several threads at
+ * once, also while a forward runs. */
+
+/* Raw model outputs [N, K] (EVAL mode) for float pixels [N, C, H, W] in
+ * [0, 1] (the uint8 path's pixel / 255), normalised with the model's
+ * statistics.  A value outside [0, 1] or NaN: EIP_ERR_RANGE naming the image. */
+eip_status eip_protect_forward_f32(eip_protect_model_t *m, const float *x /* [N, C, H, W] */,
+                                   int64_t n, float *out /* [N, K] */, eip_error *err);
+/* Call once on a thread (other than the one that ran eip_nn_ctx_init) that
+ * runs forwards: gives it the context's thread count (OpenMP's count is per
+ * thread; without this a new thread's forwards use every core whatever
+ * --threads said). */
+void eip_protect_forward_thread_init(const eip_nn_ctx *ctx);
 
 #ifdef __cplusplus
 }

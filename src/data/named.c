@@ -5,6 +5,12 @@
 
 eip_status eip_data_name_check(const char *dataset, const char *dir, eip_error *err)
 {
+    /* Your own data (folder.c, npy.c): the path is checked when loading. */
+    if (dataset && (!strncmp(dataset, "folder:", 7) || !strncmp(dataset, "npy:", 4))) {
+        if (!dataset[dataset[0] == 'f' ? 7 : 4])
+            return eip_error_set(err, EIP_ERR_ARG, "dataset '%s': give a path after the colon", dataset);
+        return EIP_OK;
+    }
     static const struct {
         const char *name;
         int needs_dir; /* no installed default location */
@@ -15,7 +21,8 @@ eip_status eip_data_name_check(const char *dataset, const char *dir, eip_error *
                 return eip_error_set(err, EIP_ERR_ARG, "dataset '%s': a data directory is required", dataset);
             return EIP_OK;
         }
-    return eip_error_set(err, EIP_ERR_ARG, "dataset '%s': unknown (fashion-mnist, mnist, cifar10, cifar100, gtsrb)",
+    return eip_error_set(err, EIP_ERR_ARG, "dataset '%s': unknown (fashion-mnist, mnist, cifar10, cifar100, gtsrb, "
+                         "folder:DIR, npy:PREFIX)",
                          dataset ? dataset : "(none)");
 }
 
@@ -29,6 +36,10 @@ eip_status eip_data_load_by_name(const char *dataset, const char *dir, eip_data_
         memset(test, 0, sizeof *test);
     if (st != EIP_OK)
         return st;
+    if (!strncmp(dataset, "folder:", 7))
+        return eip_data_folder_load(dataset + 7, train, test, err);
+    if (!strncmp(dataset, "npy:", 4))
+        return eip_data_npy_load(dataset + 4, train, test, err);
     if (!strcmp(dataset, "fashion-mnist"))
         return eip_data_fashion_mnist_load(dir, train, test, err);
     if (!strcmp(dataset, "mnist"))

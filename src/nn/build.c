@@ -14,17 +14,22 @@ eip_status eip_nn_net_build(eip_nn_ctx *ctx, const char *zoo, const char *config
     if (!!zoo == !!config)
         return eip_error_set(err, EIP_ERR_ARG, "give exactly one of --model NAME or --config FILE");
     if (config) {
-        eip_status s = eip_nn_net_config_file(ctx, config, net, err);
+        /* `auto` in the config takes the data's shape and the width k the
+         * command needs (docs/CONFIG.md) */
+        const eip_nn_config_auto fill = {c, h, w, k};
+        eip_status s = eip_nn_net_config_file_auto(ctx, config, &fill, net, err);
         if (s != EIP_OK)
             return s;
         int64_t nc, nh, nw;
         eip_nn_input_shape(*net, &nc, &nh, &nw);
-        if (nc != c || nh != h || nw != w || eip_nn_output_size(*net) != k) {
+        const int64_t out = eip_nn_output_size(*net); /* read before the net is freed */
+        if (nc != c || nh != h || nw != w || out != k) {
             s = eip_error_set(err, EIP_ERR_SHAPE,
-                              "%s: the config takes %lldx%lldx%lld and outputs %lld, the data "
-                              "needs %dx%dx%d and %lld outputs",
-                              config, (long long)nc, (long long)nh, (long long)nw,
-                              (long long)eip_nn_output_size(*net), c, h, w, (long long)k);
+                              "%s: the config takes %lldx%lldx%lld (CxHxW) and outputs %lld, the "
+                              "data is %dx%dx%d and needs %lld outputs (write out=auto on the "
+                              "last layer to have them filled in)",
+                              config, (long long)nc, (long long)nh, (long long)nw, (long long)out, c,
+                              h, w, (long long)k);
             eip_nn_net_free(*net);
             *net = NULL;
         }

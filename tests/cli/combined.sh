@@ -97,7 +97,7 @@ has "another model" "$tmp/err"; has "other.key" "$tmp/err"
 # a protected model without encrypted weights takes no weights key
 mkdir "$tmp/unenc"
 expect 0 "$bin" protect --dataset fashion-mnist --model smallcnn --width 0.5 --limit 300 --epochs 1 \
-    --threads 2 --eval-limit 50 --seed 3 --crypto-seed 5 --licensees 2 --group paper --verify-reps 5 \
+    --threads 2 --eval-limit 50 --seed 3 --crypto-seed 5 --licensees 2 --group paper --verify-reps 5 --allow-unmemorised \
     --out "$tmp/unenc/b"
 expect 2 "$bin" predict --model "$tmp/unenc/b" --weights-key "$B/keys/weights.key" --dataset fashion-mnist --limit 5
 has "not AdvParams-encrypted" "$tmp/err"
