@@ -121,7 +121,7 @@ printf 'stale' > "k/master.key.tmp.$deadpid.AbC123"
 printf 'live' > "k/master.key.tmp.$$.XyZ789"
 kills=0 round=0 attempts=0
 start=$SECONDS
-while ((kills < 30 && round < 8 && SECONDS - start < 90)); do
+while ((kills < 30 && round < 6 && SECONDS - start < 60)); do
     round=$((round + 1))
     pids=() names=()
     for i in $(seq 1 20); do
@@ -130,15 +130,22 @@ while ((kills < 30 && round < 8 && SECONDS - start < 90)); do
         pids+=("$!") names+=("$n")
     done
     attempts=$((attempts + 20))
-    # kill -9 up to seven random writers that are still running (queued or
+    # kill -9 up to ten random writers that are still running (queued or
     # inside their transaction) at random moments
-    for _ in 1 2 3 4 5 6 7; do
-        sleep "0.0$((RANDOM % 4))"
+    # (kill -0 also succeeds on a killed, not yet reaped zombie: skip those)
+    shot=" "
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        sleep "0.0$((RANDOM % 2))"
         alive=()
-        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
+        for p in "${pids[@]}"; do
+            [[ $shot == *" $p "* ]] || ! kill -0 "$p" 2>/dev/null || alive+=("$p")
+        done
         ((${#alive[@]})) || break
-        kill -9 "${alive[$((RANDOM % ${#alive[@]}))]}" 2>/dev/null || true
+        p="${alive[$((RANDOM % ${#alive[@]}))]}"
+        kill -9 "$p" 2>/dev/null || true
+        shot+="$p "
     done
+    echo "round $round: shot at $(wc -w <<<"$shot") writers"
     for v in $(seq 0 19); do
         rc=0
         wait "${pids[$v]}" 2>/dev/null || rc=$?
