@@ -376,21 +376,21 @@ static const char *ro_errno_name(int e)
     }
 }
 
-/* Can a writer use path?  It needs the file open for writing and, in WAL
- * mode, PATH-wal and PATH-shm writable (or creatable in the directory).
- * Returns 1 and the reason in buf when not. */
+/* Can a writer use path?  It needs the file writable and, in WAL mode,
+ * PATH-wal and PATH-shm writable (or creatable in the directory).  Returns
+ * 1 and the reason in buf when not.  access(), never open(): opening and
+ * closing a descriptor of a file would drop the POSIX locks another handle
+ * of this process holds on it (SQLite's locks are fcntl locks). */
 static int write_blocked(const char *path, char *buf, size_t cap)
 {
-    int fd = open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     const char *why;
-    if (fd < 0) {
+    if (access(path, W_OK) != 0) {
         if ((why = ro_errno_name(errno))) {
             snprintf(buf, cap, "%s: %s", path, why);
             return 1;
         }
         return 0; /* another problem: SQLite reports it */
     }
-    close(fd);
     int need_dir = 0;
     size_t plen = strlen(path);
     char *side = malloc(plen + 8);
@@ -399,12 +399,9 @@ static int write_blocked(const char *path, char *buf, size_t cap)
     static const char *const suffix[] = {"-wal", "-shm"};
     for (int i = 0; i < 2; i++) {
         snprintf(side, plen + 8, "%s%s", path, suffix[i]);
-        fd = open(side, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd >= 0) {
-            close(fd);
-        } else if (errno == ENOENT) {
+        if (access(side, F_OK) != 0) {
             need_dir = 1;
-        } else if ((why = ro_errno_name(errno))) {
+        } else if (access(side, W_OK) != 0 && (why = ro_errno_name(errno))) {
             snprintf(buf, cap, "%s: %s", side, why);
             free(side);
             return 1;
