@@ -222,7 +222,7 @@ int eip_cli_keyring_check(int argc, char **argv)
         return rc;
     eip_error err = {0};
     eip_keyring_t *kr = NULL;
-    eip_status s = eip_keyring_open(keyring, &kr, &err);
+    eip_status s = eip_keyring_open_readonly(keyring, &kr, &err);
     if (s)
         return eip_cli_fail(cmd, s, &err);
     eip_keyring_stats st;
@@ -244,10 +244,13 @@ int eip_cli_keyring_check(int argc, char **argv)
     return s ? eip_cli_fail(cmd, s, &err) : EIP_EXIT_OK;
 }
 
-static int open_keyring(const char *cmd, const char *path, eip_keyring_t **kr)
+/* Readers (list, export, log) open read-only so that a keyring on a
+ * read-only file system or mount can still be read; writers open it
+ * read-write (and get the reason when it is not writable). */
+static int open_keyring(const char *cmd, const char *path, bool readonly, eip_keyring_t **kr)
 {
     eip_error err = {0};
-    eip_status s = eip_keyring_open(path, kr, &err);
+    eip_status s = readonly ? eip_keyring_open_readonly(path, kr, &err) : eip_keyring_open(path, kr, &err);
     return s ? eip_cli_fail(cmd, s, &err) : -1;
 }
 
@@ -275,7 +278,7 @@ int eip_cli_licensee_add(int argc, char **argv)
         return rc;
     eip_error err = {0};
     eip_keyring_t *kr = NULL;
-    if ((rc = open_keyring(cmd, keyring, &kr)) >= 0)
+    if ((rc = open_keyring(cmd, keyring, false, &kr)) >= 0)
         return rc;
     eip_crypto_rng_t *rng = NULL;
     eip_status s = EIP_OK;
@@ -315,7 +318,7 @@ int eip_cli_licensee_list(int argc, char **argv)
     if (rc >= 0)
         return rc;
     eip_keyring_t *kr = NULL;
-    if ((rc = open_keyring(cmd, keyring, &kr)) >= 0)
+    if ((rc = open_keyring(cmd, keyring, true, &kr)) >= 0)
         return rc;
     eip_error err = {0};
     eip_keyring_licensee *ls = NULL;
@@ -388,7 +391,7 @@ int eip_cli_licensee_revoke(int argc, char **argv)
     if ((rc = pick_licensee(cmd, id, name)) >= 0)
         return rc;
     eip_keyring_t *kr = NULL;
-    if ((rc = open_keyring(cmd, keyring, &kr)) >= 0)
+    if ((rc = open_keyring(cmd, keyring, false, &kr)) >= 0)
         return rc;
     eip_error err = {0};
     eip_keyring_licensee who;
@@ -428,7 +431,7 @@ int eip_cli_licensee_export(int argc, char **argv)
         return eip_cli_fail(cmd, EIP_ERR_STATE, &err);
     }
     eip_keyring_t *kr = NULL;
-    if ((rc = open_keyring(cmd, keyring, &kr)) >= 0)
+    if ((rc = open_keyring(cmd, keyring, true, &kr)) >= 0)
         return rc;
     eip_keyring_licensee who;
     eip_crypto_sk_t *sk = NULL;
@@ -458,7 +461,7 @@ int eip_cli_licensee_log(int argc, char **argv)
     if (rc >= 0)
         return rc;
     eip_keyring_t *kr = NULL;
-    if ((rc = open_keyring(cmd, keyring, &kr)) >= 0)
+    if ((rc = open_keyring(cmd, keyring, true, &kr)) >= 0)
         return rc;
     eip_error err = {0};
     eip_keyring_log_entry *lg = NULL;
@@ -527,7 +530,8 @@ int eip_cli_verify_key(int argc, char **argv)
     if ((s = eip_crypto_sk_load(keyfile, &sk, &err)))
         return eip_cli_fail(cmd, s, &err);
     eip_keyring_t *kr = NULL;
-    if ((s = eip_keyring_open(keyring, &kr, &err))) {
+    /* --no-log only reads: works on a read-only keyring too. */
+    if ((s = no_log ? eip_keyring_open_readonly(keyring, &kr, &err) : eip_keyring_open(keyring, &kr, &err))) {
         eip_crypto_sk_free(sk);
         return eip_cli_fail(cmd, s, &err);
     }

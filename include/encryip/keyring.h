@@ -9,7 +9,8 @@
  * passed to eip_keyring_licensee_add / eip_keyring_check.
  *
  * Concurrency: any number of processes may use one keyring at once (WAL,
- * 5 s busy timeout, every change one BEGIN IMMEDIATE transaction).  A killed
+ * up to EIP_KEYRING_BUSY_MS waiting for the write lock, every change one
+ * BEGIN IMMEDIATE transaction).  A killed
  * process leaves it consistent (SQLite atomic commit).  One eip_keyring_t
  * handle must not be used by two threads at the same time.
  *
@@ -32,7 +33,9 @@ extern "C" {
 #define EIP_KEYRING_MODEL_MAX 128          /* bytes of a model identifier */
 #define EIP_KEYRING_SUSPECT_MAX 1024       /* bytes of a log entry's suspect text */
 #define EIP_KEYRING_TIME_BYTES 21          /* "YYYY-MM-DDTHH:MM:SSZ" + NUL (UTC) */
-#define EIP_KEYRING_BUSY_MS 5000           /* wait for another process's write */
+/* Total wait for the write lock, queueing behind other writers included
+ * (jittered back-off; the error then says how long and how many retries). */
+#define EIP_KEYRING_BUSY_MS 30000
 
 typedef struct eip_keyring eip_keyring_t;
 
@@ -58,6 +61,18 @@ eip_status eip_keyring_create(const char *path, const eip_crypto_pk_t *pk,
  * that is no SQLite database, an SQLite database that is no keyring, an
  * unknown schema version, or a corrupt public key. */
 eip_status eip_keyring_open(const char *path, eip_keyring_t **out, eip_error *err);
+/* Read-only keyrings (read-only file system, mount, file or directory):
+ * eip_keyring_open falls back to reading when the file, its -wal/-shm or
+ * their directory cannot be written; every writer (add, revoke, verif_add,
+ * log_add) then fails with EIP_ERR_IO naming the file and the reason
+ * ("read-only file system", "permission denied").
+ * eip_keyring_open_readonly never writes (no journal-mode switch, SQLite
+ * read-only connection) and, when even the -shm file WAL readers need
+ * cannot be created, reads the file as immutable; it refuses (naming the
+ * files) if a -wal file with unread changes lies next to it then. */
+eip_status eip_keyring_open_readonly(const char *path, eip_keyring_t **out, eip_error *err);
+/* NULL when kr is writable, else why not (a message fragment). */
+const char *eip_keyring_readonly(const eip_keyring_t *kr);
 void eip_keyring_close(eip_keyring_t *kr);
 
 const char *eip_keyring_path(const eip_keyring_t *kr);

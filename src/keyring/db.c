@@ -5,7 +5,8 @@
  * Safety settings on every connection: journal_mode=WAL (readers never block
  * the writer, a killed writer leaves the last committed state), synchronous=
  * FULL (an issued key is on disk before the command reports it),
- * foreign_keys=ON, busy_timeout=EIP_KEYRING_BUSY_MS.  SQL text is static;
+ * foreign_keys=ON, a busy handler waiting up to EIP_KEYRING_BUSY_MS in all
+ * (sql.c).  Read-only opens: open_ro below.  SQL text is static;
  * user data is always a bound parameter. */
 #include <errno.h>
 #include <fcntl.h>
@@ -320,9 +321,9 @@ static eip_status load_meta(eip_keyring_t *kr, eip_error *err)
     return s;
 }
 
-static eip_status open_checks(eip_keyring_t *kr, eip_error *err)
+static eip_status open_checks(eip_keyring_t *kr, int readonly, eip_error *err)
 {
-    sqlite3_busy_timeout(kr->db, EIP_KEYRING_BUSY_MS);
+    eip_kr_busy_install(kr);
     int64_t app = 0, ver = 0;
     eip_status s;
     /* Identify the file before changing anything in it (journal_mode=WAL
@@ -343,6 +344,10 @@ static eip_status open_checks(eip_keyring_t *kr, eip_error *err)
                              ver > EIP_KEYRING_SCHEMA_VERSION ? "; written by a newer encryip" : "");
     if ((s = eip_kr_exec(kr, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL", err)))
         return s;
+    /* A reader must not try to switch the journal mode (that writes the
+     * header); WAL is persistent in the file, set by create. */
+    if (readonly)
+        return load_meta(kr, err);
     sqlite3_stmt *st;
     if ((s = eip_kr_prepare(kr, "PRAGMA journal_mode=WAL", &st, err)))
         return s;
@@ -357,7 +362,147 @@ static eip_status open_checks(eip_keyring_t *kr, eip_error *err)
     return s ? s : load_meta(kr, err);
 }
 
-eip_status eip_keyring_open(const char *path, eip_keyring_t **out, eip_error *err)
+/* errno values that mean "no write access here" (vs. a missing file, ...). */
+static const char *ro_errno_name(int e)
+{
+    switch (e) {
+    case EROFS:
+        return "read-only file system";
+    case EACCES:
+    case EPERM:
+        return "permission denied";
+    default:
+        return NULL;
+    }
+}
+
+/* Can a writer use path?  It needs the file writable and, in WAL mode,
+ * PATH-wal and PATH-shm writable (or creatable in the directory).  Returns
+ * 1 and the reason in buf when not.  access(), never open(): opening and
+ * closing a descriptor of a file would drop the POSIX locks another handle
+ * of this process holds on it (SQLite's locks are fcntl locks). */
+static int write_blocked(const char *path, char *buf, size_t cap)
+{
+    const char *why;
+    if (access(path, W_OK) != 0) {
+        if ((why = ro_errno_name(errno))) {
+            snprintf(buf, cap, "%s: %s", path, why);
+            return 1;
+        }
+        return 0; /* another problem: SQLite reports it */
+    }
+    int need_dir = 0;
+    size_t plen = strlen(path);
+    char *side = malloc(plen + 8);
+    if (!side)
+        return 0;
+    static const char *const suffix[] = {"-wal", "-shm"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(side, plen + 8, "%s%s", path, suffix[i]);
+        if (access(side, F_OK) != 0) {
+            need_dir = 1;
+        } else if (access(side, W_OK) != 0 && (why = ro_errno_name(errno))) {
+            snprintf(buf, cap, "%s: %s", side, why);
+            free(side);
+            return 1;
+        }
+    }
+    free(side);
+    if (!need_dir)
+        return 0;
+    char *copy = strdup(path);
+    if (!copy)
+        return 0;
+    const char *dir = dirname(copy);
+    int blocked = 0;
+    if (access(dir, W_OK | X_OK) != 0 && (why = ro_errno_name(errno))) {
+        snprintf(buf, cap, "directory %s: %s (SQLite needs to create %s-wal and %s-shm there)", dir,
+                 why, path, path);
+        blocked = 1;
+    }
+    free(copy);
+    return blocked;
+}
+
+/* "file:" URI of path with immutable=1 (percent-encoding every byte but
+ * unreserved characters and '/', so '?', '#' and '%' in names are safe). */
+static char *immutable_uri(const char *path)
+{
+    size_t n = strlen(path);
+    char *u = malloc(3 * n + 32);
+    if (!u)
+        return NULL;
+    char *o = u + sprintf(u, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~/", *p))
+            *o++ = (char)*p;
+        else
+            o += sprintf(o, "%%%02X", *p);
+    }
+    strcpy(o, "?immutable=1");
+    return u;
+}
+
+/* Read-only open.  In WAL mode even a reader needs PATH-shm; on a
+ * read-only file system (or directory) it cannot be created, and SQLite
+ * says "unable to open database file".  Then read the file as immutable
+ * (no locks, no -shm): right as long as nobody writes it, which a
+ * read-only location guarantees for this process's view.  Committed changes
+ * still in a PATH-wal left by a crashed writer cannot be read that way:
+ * refused, naming the file. */
+static eip_status open_ro(eip_keyring_t *kr, eip_error *err)
+{
+    int rc = sqlite3_open_v2(kr->path, &kr->db, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK) {
+        eip_kr_busy_install(kr);
+        rc = sqlite3_exec(kr->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return open_checks(kr, 1, err);
+    }
+    int prim = rc & 0xff;
+    if (prim != SQLITE_CANTOPEN && prim != SQLITE_READONLY && prim != SQLITE_IOERR)
+        return eip_kr_sqlerr(kr, rc, "opening the keyring read-only", err);
+    char first[256];
+    snprintf(first, sizeof first, "%s", kr->db ? sqlite3_errmsg(kr->db) : sqlite3_errstr(rc));
+    sqlite3_close(kr->db);
+    kr->db = NULL;
+    size_t plen = strlen(kr->path);
+    char *wal = malloc(plen + 8);
+    if (!wal)
+        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", kr->path);
+    snprintf(wal, plen + 8, "%s-wal", kr->path);
+    struct stat sb;
+    int wal_data = stat(wal, &sb) == 0 && sb.st_size > 0;
+    eip_status s = EIP_OK;
+    if (wal_data)
+        s = eip_error_set(err, EIP_ERR_IO,
+                          "%s: cannot read the keyring read-only: SQLite cannot open its shared-memory "
+                          "file %s-shm (%s: %s), and %s holds changes not yet in %s, so it cannot be "
+                          "read as immutable either; copy the keyring with its -wal file to a "
+                          "writable place",
+                          kr->path, kr->path, first, kr->ro_reason[0] ? kr->ro_reason : "no write access",
+                          wal, kr->path);
+    free(wal);
+    if (s)
+        return s;
+    char *uri = immutable_uri(kr->path);
+    if (!uri)
+        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", kr->path);
+    rc = sqlite3_open_v2(uri, &kr->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    kr->immutable = 1;
+    if (rc == SQLITE_OK)
+        s = open_checks(kr, 1, err);
+    else
+        s = eip_kr_sqlerr(kr, rc, "opening the keyring read-only (immutable)", err);
+    if (s)
+        eip_error_prefix(err, "%s: cannot read the keyring read-only (shared-memory file: %s; then "
+                              "as immutable): ", kr->path, first);
+    return s;
+}
+
+static eip_status open_any(const char *path, int readonly, eip_keyring_t **out, eip_error *err)
 {
     *out = NULL;
     eip_status s = eip_crypto_init(err);
@@ -375,14 +520,37 @@ eip_status eip_keyring_open(const char *path, eip_keyring_t **out, eip_error *er
         free(kr);
         return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", path);
     }
-    int rc = sqlite3_open_v2(path, &kr->db, SQLITE_OPEN_READWRITE, NULL);
-    s = rc == SQLITE_OK ? open_checks(kr, err) : eip_kr_sqlerr(kr, rc, "opening the keyring", err);
+    if (write_blocked(path, kr->ro_reason, sizeof kr->ro_reason))
+        readonly = 1; /* a writer falls back to reading; its writes are refused with the reason */
+    else if (readonly)
+        snprintf(kr->ro_reason, sizeof kr->ro_reason, "opened for reading only");
+    if (readonly) {
+        s = open_ro(kr, err);
+    } else {
+        int rc = sqlite3_open_v2(path, &kr->db, SQLITE_OPEN_READWRITE, NULL);
+        s = rc == SQLITE_OK ? open_checks(kr, 0, err) : eip_kr_sqlerr(kr, rc, "opening the keyring", err);
+    }
     if (s) {
         eip_keyring_close(kr);
         return s;
     }
     *out = kr;
     return EIP_OK;
+}
+
+eip_status eip_keyring_open(const char *path, eip_keyring_t **out, eip_error *err)
+{
+    return open_any(path, 0, out, err);
+}
+
+eip_status eip_keyring_open_readonly(const char *path, eip_keyring_t **out, eip_error *err)
+{
+    return open_any(path, 1, out, err);
+}
+
+const char *eip_keyring_readonly(const eip_keyring_t *kr)
+{
+    return kr->ro_reason[0] ? kr->ro_reason : NULL;
 }
 
 void eip_keyring_close(eip_keyring_t *kr)

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "encryip/keyring.h"
 
@@ -13,6 +14,15 @@ struct eip_keyring {
     char *path;
     eip_crypto_pk_t *pk;
     char created[EIP_KEYRING_TIME_BYTES];
+    /* Opened without write access: why ("read-only file system", ...);
+     * "" when writable.  Every writer refuses with this reason. */
+    char ro_reason[512];
+    int immutable; /* read through the immutable=1 URI (no -shm possible) */
+    /* Busy-handler accounting of the current wait for the write lock:
+     * started at busy_t0, busy_retries calls so far, busy_ms waited. */
+    struct timespec busy_t0;
+    int64_t busy_retries, busy_ms;
+    uint64_t busy_rng; /* jitter of the back-off (not a secret) */
 };
 
 /* Maps an SQLite result code to a status with a message naming the keyring
@@ -21,6 +31,13 @@ eip_status eip_kr_sqlerr(eip_keyring_t *kr, int rc, const char *what, eip_error 
 /* Static SQL only (never user data: that goes through bound parameters). */
 eip_status eip_kr_exec(eip_keyring_t *kr, const char *sql, eip_error *err);
 eip_status eip_kr_prepare(eip_keyring_t *kr, const char *sql, sqlite3_stmt **st, eip_error *err);
+/* Installs the busy handler: waits for the write lock with jittered
+ * exponential back-off up to EIP_KEYRING_BUSY_MS in total, queueing behind
+ * other writers included, and counts the wait for the error message. */
+void eip_kr_busy_install(eip_keyring_t *kr);
+/* EIP_OK when the keyring was opened writable; otherwise EIP_ERR_IO naming
+ * the file, the reason and what could not be done. */
+eip_status eip_kr_writable(eip_keyring_t *kr, const char *what, eip_error *err);
 /* BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy timeout)
  * / COMMIT / ROLLBACK (rollback never fails the caller). */
 eip_status eip_kr_begin(eip_keyring_t *kr, eip_error *err);

@@ -185,7 +185,7 @@ eip_status eip_keyring_licensee_add(eip_keyring_t *kr, const char *master_path, 
                                     eip_keyring_licensee *added, eip_error *err)
 {
     eip_status s;
-    if ((s = eip_kr_name_check(name, err)))
+    if ((s = eip_kr_writable(kr, "add a licensee", err)) || (s = eip_kr_name_check(name, err)))
         return s;
     struct stat sb;
     if (sk_out && stat(sk_out, &sb) == 0)
@@ -263,7 +263,9 @@ eip_status eip_keyring_licensee_revoke(eip_keyring_t *kr, int64_t id, const char
 {
     if (id <= 0 && !name)
         return eip_error_set(err, EIP_ERR_ARG, "revoke: give a licensee id or name");
-    eip_status s = eip_kr_begin(kr, err);
+    eip_status s = eip_kr_writable(kr, "revoke a licensee", err);
+    if (!s)
+        s = eip_kr_begin(kr, err);
     if (s)
         return s;
     eip_keyring_licensee who;

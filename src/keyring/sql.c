@@ -3,6 +3,7 @@
  * verif.c and db.c.  The bottom layer: it calls nothing else in the module. */
 #include <sodium.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,9 +16,19 @@ eip_status eip_kr_sqlerr(eip_keyring_t *kr, int rc, const char *what, eip_error 
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return eip_error_set(err, EIP_ERR_IO,
-                             "%s: %s: keyring is busy (another process held it longer than %d ms): %s",
-                             kr->path, what, EIP_KEYRING_BUSY_MS, msg);
+        /* Say what happened: usually many short writes queued ahead of
+         * this one, not one process holding the lock for the whole time. */
+        if (kr->busy_retries > 0)
+            return eip_error_set(err, EIP_ERR_IO,
+                                 "%s: %s: waited %.1f s behind other writers (%lld retries); the "
+                                 "keyring is busy, try again",
+                                 kr->path, what, (double)kr->busy_ms / 1000.0,
+                                 (long long)kr->busy_retries);
+        return eip_error_set(err, EIP_ERR_IO, "%s: %s: the keyring is busy (another process is writing "
+                                              "it), try again (%s)", kr->path, what, msg);
+    case SQLITE_READONLY:
+        return eip_error_set(err, EIP_ERR_IO, "%s: %s: keyring is read-only (%s)", kr->path, what,
+                             kr->ro_reason[0] ? kr->ro_reason : msg);
     case SQLITE_NOTADB:
         return eip_error_set(err, EIP_ERR_FORMAT, "%s: %s: not an SQLite database, so not a keyring (%s)",
                              kr->path, what, msg);
@@ -46,8 +57,67 @@ eip_status eip_kr_prepare(eip_keyring_t *kr, const char *sql, sqlite3_stmt **st,
     return rc == SQLITE_OK ? EIP_OK : eip_kr_sqlerr(kr, rc, "preparing a query", err);
 }
 
+static int64_t ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* sqlite3_busy_handler callback.  `count` restarts at 0 for every new wait.
+ * The budget is wall time, so a writer queued behind many short writers
+ * waits as long as one stuck behind a single long one.  Back-off 1, 2, 4 ..
+ * 64 ms, then 100 ms, each drawn from [d/2, d] so that the queued writers
+ * do not all wake at once. */
+static int busy_wait(void *arg, int count)
+{
+    eip_keyring_t *kr = arg;
+    if (count == 0)
+        clock_gettime(CLOCK_MONOTONIC, &kr->busy_t0);
+    kr->busy_retries = count;
+    kr->busy_ms = ms_since(&kr->busy_t0);
+    int64_t left = EIP_KEYRING_BUSY_MS - kr->busy_ms;
+    if (left <= 0)
+        return 0;
+    int64_t d = count < 7 ? (int64_t)1 << count : 100;
+    kr->busy_rng ^= kr->busy_rng << 13; /* xorshift64: jitter only */
+    kr->busy_rng ^= kr->busy_rng >> 7;
+    kr->busy_rng ^= kr->busy_rng << 17;
+    d = d / 2 + (int64_t)(kr->busy_rng % (uint64_t)(d / 2 + 1));
+    if (d > left)
+        d = left;
+    if (d < 1)
+        d = 1;
+    struct timespec ts = {(time_t)(d / 1000), (long)(d % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    kr->busy_retries = count + 1;
+    kr->busy_ms = ms_since(&kr->busy_t0);
+    return 1;
+}
+
+void eip_kr_busy_install(eip_keyring_t *kr)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    kr->busy_rng = ((uint64_t)getpid() << 32) ^ (uint64_t)t.tv_nsec ^ 0x9e3779b97f4a7c15ULL;
+    sqlite3_busy_handler(kr->db, busy_wait, kr);
+}
+
+eip_status eip_kr_writable(eip_keyring_t *kr, const char *what, eip_error *err)
+{
+    if (!kr->ro_reason[0])
+        return EIP_OK;
+    return eip_error_set(err, EIP_ERR_IO, "%s: keyring is read-only (%s); cannot %s", kr->path,
+                         kr->ro_reason, what);
+}
+
 eip_status eip_kr_begin(eip_keyring_t *kr, eip_error *err)
 {
+    eip_status s = eip_kr_writable(kr, "write to it", err);
+    if (s)
+        return s;
+    kr->busy_retries = 0;
+    kr->busy_ms = 0;
     int rc = sqlite3_exec(kr->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     return rc == SQLITE_OK ? EIP_OK : eip_kr_sqlerr(kr, rc, "starting a write transaction", err);
 }

@@ -89,7 +89,9 @@ eip_status eip_keyring_verif_add(eip_keyring_t *kr, eip_keyring_verif *v, int64_
 {
     if (n < 0 || (n > 0 && !v))
         return eip_error_set(err, EIP_ERR_ARG, "%s: bad verification list", kr->path);
-    eip_status s = eip_kr_begin(kr, err);
+    eip_status s = eip_kr_writable(kr, "store verification ciphertexts", err);
+    if (!s)
+        s = eip_kr_begin(kr, err);
     if (s)
         return s;
     sqlite3_stmt *st = NULL;
@@ -264,6 +266,9 @@ eip_status eip_keyring_log_add(eip_keyring_t *kr, eip_keyring_log_kind kind, con
 {
     if (kind != EIP_KEYRING_LOG_KEY && kind != EIP_KEYRING_LOG_TRACE)
         return eip_error_set(err, EIP_ERR_ARG, "log: unknown kind %d", (int)kind);
+    eip_status ws = eip_kr_writable(kr, "record the verification in its log", err);
+    if (ws)
+        return ws;
     if (!suspect || strlen(suspect) > EIP_KEYRING_SUSPECT_MAX)
         return eip_error_set(err, EIP_ERR_ARG, "log: suspect description missing or longer than %d bytes",
                              EIP_KEYRING_SUSPECT_MAX);
