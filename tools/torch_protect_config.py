@@ -232,6 +232,16 @@ def main():
     safetensors_torch.save(tensors, os.path.join(a.out, "model.safetensors"), meta)
     for f in ("public.key", "codebook.bin"):
         shutil.copy(os.path.join(a.bundle, "deploy", f), os.path.join(a.out, f))
+    # deploy/integrity.json (docs/FORMATS.md): loaders refuse a deploy
+    # directory without it
+    import hashlib
+    import json
+    rec = {"format": "encryip-integrity", "version": 1, "blake2b-256": {}}
+    for f in ("model.safetensors", "public.key", "codebook.bin"):
+        with open(os.path.join(a.out, f), "rb") as fh:
+            rec["blake2b-256"][f] = hashlib.blake2b(fh.read(), digest_size=32).hexdigest()
+    with open(os.path.join(a.out, "integrity.json"), "w") as fh:
+        json.dump(rec, fh, indent=1)
     print("torch: deploy directory written to %s" % a.out, file=sys.stderr)
 
 
