@@ -96,6 +96,7 @@ int eip_cli_protect(int argc, char **argv)
         {"warmup", "E", "linear warm-up epochs (default 1 if epochs > 2, else 0)", false, NULL, false},
         {"seed", "S", "seed for init, shuffling, dropout, noise images (default 1)", false, NULL, false},
         {"threads", "T", "oneDNN threads (default: all cores)", false, NULL, false},
+        {"precision", "P", "fp32 or bf16 (mixed precision, needs AVX-512 bf16; else a warning and fp32) (default fp32)", false, NULL, false},
         {"csv", "FILE", "per-epoch CSV: epoch,train_loss,test_acc,seconds,lr", false, NULL, false},
         {"licensees", "P", "licensees (secret keys) to generate", false, NULL, false},
         {"group", "G", "paper (Z_q^*, insecure, as in the paper) or ristretto255 (default)", false, NULL, false},

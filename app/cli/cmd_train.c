@@ -39,6 +39,7 @@ static eip_cli_opt train_opts[] = {
     {"warmup", "E", "linear warm-up epochs (default 1 if epochs > 2, else 0)", false, NULL, false},
     {"seed", "S", "seed for init, shuffling, dropout (default 1)", false, NULL, false},
     {"threads", "T", "oneDNN threads (default: all cores)", false, NULL, false},
+    {"precision", "P", "fp32 or bf16 (mixed precision, needs AVX-512 bf16; else a warning and fp32) (default fp32)", false, NULL, false},
     {"csv", "FILE", "per-epoch CSV: epoch,train_loss,test_acc,seconds,lr", false, NULL, false},
     {"out", "FILE", "model file to write (safetensors)", true, NULL, false},
     {NULL, NULL, NULL, false, NULL, false},

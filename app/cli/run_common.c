@@ -179,6 +179,15 @@ eip_status eip_cli_net_build(const char *cmd, const eip_cli_opt *o, eip_nn_ctx *
                              eip_nn_net_t **net, eip_error *err)
 {
     const char *model = eip_cli_get(o, "model"), *config = eip_cli_get(o, "config");
+    const char *prec = eip_cli_get(o, "precision"); /* train, protect */
+    if (prec) {
+        eip_nn_precision p;
+        eip_status s = eip_nn_precision_parse(prec, &p, err);
+        if (s != EIP_OK)
+            return s;
+        if (eip_nn_ctx_set_precision(ctx, p, err) != EIP_OK)
+            fprintf(stderr, "encryip %s: warning: %s; running in fp32\n", cmd, err->msg);
+    }
     if (!!model == !!config)
         return eip_error_set(err, EIP_ERR_ARG, "give exactly one of --model NAME or --config FILE");
     if (config) {
