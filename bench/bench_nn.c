@@ -3,7 +3,11 @@
  * bench/compare.sh reads beside tools/torch_bench.py.
  *
  *   bench_nn --threads T --batch B --warmup W --iters R --models M [M ...]
- *            --modes train|infer [...] [--width X]
+ *            --modes train|infer [...] [--width X] [--precision fp32|bf16]
+ *
+ * --precision bf16 = mixed precision (eip_nn_ctx_set_precision); refused
+ * (exit 2 with the reason) on a CPU without AVX-512 bf16.  Every line names
+ * the ISA oneDNN dispatches to ("isa") and the precision.
  *
  * Each (model, mode) runs in a fresh child process so peak RSS is that of one
  * model alone (the same rule torch_bench.py follows). */
@@ -28,6 +32,7 @@ typedef struct bench_cfg {
     int n_models;
     const char *modes[2];
     int n_modes;
+    eip_nn_precision precision;
 } bench_cfg;
 
 static double now_s(void)
@@ -59,6 +64,7 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
     a.k = 10;
     a.width = cfg->width;
     if (eip_nn_ctx_init(&ctx, cfg->threads, &err) != EIP_OK ||
+        eip_nn_ctx_set_precision(&ctx, cfg->precision, &err) != EIP_OK ||
         eip_nn_net_zoo(&ctx, &a, &net, &err) != EIP_OK || eip_nn_init_params(net, 1, &err) != EIP_OK) {
         fprintf(stderr, "bench_nn %s %s: %s\n", model, mode, err.msg);
         return 1;
@@ -126,12 +132,13 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
            "\"peak_rss_mb\":%.1f,\"gflops\":%.2f,\"input\":\"%lldx%lldx%lld\",\"k\":%lld,"
            "\"width\":%g,\"batch\":%lld,\"threads\":%d,\"ms_per_iter_median\":%.3f,"
            "\"ms_per_iter_min\":%.3f,\"ms_per_iter_max\":%.3f,\"iters\":%lld,\"warmup\":%lld,"
-           "\"fwd_gflop_per_image\":%.4f,\"params\":%lld}\n",
+           "\"fwd_gflop_per_image\":%.4f,\"params\":%lld,\"precision\":\"%s\",\"isa\":\"%s\"}\n",
            model, mode, ips, (double)ru.ru_maxrss / 1024.0,
            ips * fwd_gflop * (train ? 3.0 : 1.0), (long long)a.c_in, (long long)a.h,
            (long long)a.w, (long long)a.k, cfg->width, (long long)b, ctx.threads, med * 1e3,
            times[0] * 1e3, times[cfg->iters - 1] * 1e3, (long long)cfg->iters,
-           (long long)cfg->warmup, fwd_gflop, (long long)np);
+           (long long)cfg->warmup, fwd_gflop, (long long)np, eip_nn_precision_name(cfg->precision),
+           eip_nn_cpu_isa());
     fflush(stdout);
     eip_train_optim_free(opt);
     eip_nn_net_free(net);
@@ -147,14 +154,14 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_nn [--threads T] [--batch B] [--warmup W] [--iters R] "
-                    "[--width X] [--models M ...] [--modes train|infer ...]\n");
+                    "[--width X] [--precision fp32|bf16] [--models M ...] [--modes train|infer ...]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     bench_cfg cfg = {2, 128, 3, 10, 1.0, {"smallcnn", "resnet18", "alexnet", "googlenet"}, 4,
-                     {"train", "infer"}, 2};
+                     {"train", "infer"}, 2, EIP_NN_FP32};
     eip_error err = {0};
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
@@ -194,6 +201,8 @@ int main(int argc, char **argv)
             cfg.iters = v;
         else if (!strcmp(f, "--width"))
             s = eip_parse_f64(f, val, 1.0 / 64, 4.0, &cfg.width, &err);
+        else if (!strcmp(f, "--precision"))
+            s = eip_nn_precision_parse(val, &cfg.precision, &err);
         else if (strcmp(f, "--threads") && strcmp(f, "--batch") && strcmp(f, "--warmup") &&
                  strcmp(f, "--iters"))
             return usage();
@@ -201,6 +210,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_nn: %s\n", err.msg);
             return 2;
         }
+    }
+    if (cfg.precision == EIP_NN_BF16 && !eip_nn_bf16_supported()) {
+        fprintf(stderr, "bench_nn: --precision bf16: this CPU has no AVX-512 bf16 (oneDNN ISA %s)\n",
+                eip_nn_cpu_isa());
+        return 2;
     }
     int rc = 0;
     for (int m = 0; m < cfg.n_models; m++)

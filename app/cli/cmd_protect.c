@@ -224,6 +224,7 @@ int eip_cli_protect(int argc, char **argv)
         goto fail;
     if ((s = eip_nn_ctx_init(&ctx, (int)st.threads, &err)))
         goto fail;
+    eip_cli_train_precision_apply(cmd, &tg, &ctx);
 
     eip_cli_progress prog;
     eip_cli_progress_init(&prog, cmd);

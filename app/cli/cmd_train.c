@@ -43,6 +43,7 @@ int eip_cli_train(int argc, char **argv)
         return eip_cli_fail(cmd, s, &err);
     if ((s = eip_nn_ctx_init(&ctx, (int)st.threads, &err)) != EIP_OK)
         goto fail;
+    eip_cli_train_precision_apply(cmd, &tg, &ctx);
     if ((s = eip_cli_net_build(cmd, tg.model, tg.config, &ctx, &train, train.num_classes, st.width, &net, &err)) != EIP_OK)
         goto fail;
 

@@ -36,6 +36,7 @@ eip_cli_opt eip_cli_opt_group(eip_crypto_group_id *var)
 
 /* ---- training ---------------------------------------------------------- */
 
+static const char *const precision_names[] = {"fp32", "bf16", NULL};
 static const char *const optim_names[] = {"sgd", "adamw", NULL};
 static const char *const sched_names[] = {"cosine", "step", "const", NULL};
 
@@ -75,12 +76,23 @@ void eip_cli_train_group_init(eip_cli_train_group *g)
         {.name = "seed", .arg = "S", .i64 = &g->seed, .min = 0, .max = INT64_MAX, .def = "1",
          .help = "seed for init, shuffling, dropout (and protect's noise images)"},
         eip_cli_opt_threads(&st->threads),
+        {.name = "precision", .arg = "P", .choice = &g->precision, .choices = precision_names,
+         .def = "fp32", .help = "fp32, or bf16 mixed precision (CPUs with AVX-512 bf16)"},
         {.name = "csv", .arg = "FILE", .str = &g->csv,
          .help = "per-epoch CSV: epoch,train_loss,test_acc,seconds,lr"},
         {0},
     };
     _Static_assert(sizeof o == sizeof g->opts, "train group table size");
     memcpy(g->opts, o, sizeof o);
+}
+
+void eip_cli_train_precision_apply(const char *cmd, const eip_cli_train_group *g, eip_nn_ctx *ctx)
+{
+    if (g->precision != 1)
+        return;
+    eip_error err = {0};
+    if (eip_nn_ctx_set_precision(ctx, EIP_NN_BF16, &err) != EIP_OK)
+        fprintf(stderr, "encryip %s: warning: %s; running in fp32\n", cmd, err.msg);
 }
 
 bool eip_cli_train_group_finish(const char *cmd, eip_cli_train_group *g)

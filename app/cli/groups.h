@@ -27,8 +27,9 @@ typedef struct eip_cli_train_group {
     eip_cli_train_settings st; /* filled by eip_cli_train_group_finish */
     const char *model, *config, *dataset, *data_dir, *csv;
     int optim, schedule;
+    int precision; /* index into {"fp32", "bf16"} */
     int64_t seed;
-    eip_cli_opt opts[17];
+    eip_cli_opt opts[18];
 } eip_cli_train_group;
 
 void eip_cli_train_group_init(eip_cli_train_group *g);
@@ -36,6 +37,9 @@ void eip_cli_train_group_init(eip_cli_train_group *g);
  * on --optim; --warmup on --epochs) and g->st.  Prints the error and returns
  * false on a bad combination. */
 bool eip_cli_train_group_finish(const char *cmd, eip_cli_train_group *g);
+/* --precision onto a fresh nn context: bf16 where the CPU has AVX-512 bf16,
+ * otherwise a warning on stderr and fp32 (docs/CLI.md "--precision"). */
+void eip_cli_train_precision_apply(const char *cmd, const eip_cli_train_group *g, eip_nn_ctx *ctx);
 
 /* AdvParams settings.  Plain names (advparams encrypt, experiment advparams:
  * --budget --images ...) or prefixed ones (protect, experiment combined:

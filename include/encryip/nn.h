@@ -38,15 +38,39 @@ extern "C" {
 
 /* Execution context: oneDNN CPU engine + stream, thread count.  Opaque
  * backend handles are void* so this header does not need dnnl.h. */
+/* Arithmetic of the convolutions and linear layers.  BF16 = mixed
+ * precision: activations, their diffs and the weights the primitives read
+ * are bfloat16; the master weights, their gradients, the optimiser, batch-
+ * norm statistics and the caller's arrays (input, logits, loss) stay fp32. */
+typedef enum eip_nn_precision {
+    EIP_NN_FP32 = 0,
+    EIP_NN_BF16 = 1
+} eip_nn_precision;
+
 typedef struct eip_nn_ctx {
     void *engine; /* dnnl_engine_t */
     void *stream; /* dnnl_stream_t */
     int threads;
+    eip_nn_precision precision; /* FP32 after init; see eip_nn_ctx_set_precision */
 } eip_nn_ctx;
 
 /* threads <= 0: all cores.  Sets the OpenMP thread count oneDNN uses. */
 eip_status eip_nn_ctx_init(eip_nn_ctx *ctx, int threads, eip_error *err);
 void eip_nn_ctx_free(eip_nn_ctx *ctx);
+
+/* Precision of nets planned from now on with this context.  BF16 needs a CPU
+ * on which oneDNN dispatches AVX-512 bf16 kernels (effective ISA
+ * avx512_core_bf16 or better); elsewhere returns EIP_ERR_STATE naming the
+ * ISA oneDNN reports and leaves the context at FP32. */
+eip_status eip_nn_ctx_set_precision(eip_nn_ctx *ctx, eip_nn_precision p, eip_error *err);
+/* "fp32" / "bf16" -> precision (EIP_ERR_ARG naming the value otherwise). */
+eip_status eip_nn_precision_parse(const char *s, eip_nn_precision *out, eip_error *err);
+const char *eip_nn_precision_name(eip_nn_precision p);
+/* The ISA oneDNN dispatches to on this CPU (honours DNNL_MAX_CPU_ISA), e.g.
+ * "avx512_core_bf16", "avx2". */
+const char *eip_nn_cpu_isa(void);
+/* 1 if BF16 is available (see eip_nn_ctx_set_precision). */
+int eip_nn_bf16_supported(void);
 
 typedef struct eip_nn_net eip_nn_net_t;
 

@@ -61,6 +61,14 @@ eip_status eip_train_loss_ce_block(const float *logits,  /* [N, K] = [N, blocks 
                                    int64_t n, int64_t k, int64_t blocks,
                                    float *loss, float *dlogits /* [N, K] or NULL */,
                                    eip_error *err);
+/* The same loss with the targets given as rows of a table: row i is
+ * table[ids[i]] (EncryIP's confused label of each label id), so a batch
+ * needs no [N, K] target copy.  ids outside [0, n_ids) -> EIP_ERR_RANGE. */
+eip_status eip_train_loss_ce_block_ids(const float *logits, /* [N, K] */
+                                       const float *table,  /* [n_ids, K] */
+                                       int64_t n_ids, const int32_t *ids, /* [N] */
+                                       int64_t n, int64_t k, int64_t blocks, float *loss,
+                                       float *dlogits /* [N, K] or NULL */, eip_error *err);
 
 /* Row-wise argmax (first maximum on ties, as torch.argmax on CPU; NaN never
  * wins). */

@@ -72,6 +72,9 @@ static eip_status concat_plan(void *layer, const eip_nn_plan_in *in, void **stat
      * blocked dst cut at an unaligned offset costs a `ref:any` concat and the
      * plain fallback below; NHWC is cut at any channel. */
     dnnl_memory_desc_t dst;
+    /* one data type for all (oneDNN concat); inputs of another type are
+     * converted by the concat's reorders (bf16: e.g. an f32 input node) */
+    const dnnl_data_type_t dt = in->in_md[0]->data_type;
     dnnl_dims_t dd = {in->n, in->out_shape->c, in->out_shape->h, in->out_shape->w};
     int blocked = 1;
     int64_t off = 0;
@@ -79,11 +82,11 @@ static eip_status concat_plan(void *layer, const eip_nn_plan_in *in, void **stat
         const eip_nn_shape *sh = in->in_shape[j];
         dnnl_dims_t d = {in->n, sh->c, sh->h, sh->w};
         dnnl_memory_desc_t b16;
-        EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b16, 4, d, dnnl_f32, dnnl_aBcd16b), nm, "concat src desc");
+        EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b16, 4, d, dt, dnnl_aBcd16b), nm, "concat src desc");
         blocked = off % 16 == 0 && dnnl_memory_desc_equal(in->in_md[j], &b16);
         off += sh->c;
     }
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, blocked ? dnnl_aBcd16b : dnnl_acdb),
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dt, blocked ? dnnl_aBcd16b : dnnl_acdb),
                nm, "concat dst desc");
     dnnl_primitive_attr_t attr = NULL;
     EIP_NN_OK(eip_nn_attr_new(&attr, NULL, nm, "concat", err));
@@ -107,7 +110,7 @@ static eip_status concat_plan(void *layer, const eip_nn_plan_in *in, void **stat
     }
     s->via_plain = 1;
     dnnl_memory_desc_t plain;
-    EIP_NN_OK(eip_nn_md_for_shape(&plain, in->n, in->out_shape, err));
+    EIP_NN_OK(eip_nn_md_for_shape(&plain, in->n, in->out_shape, dt, err));
     EIP_NN_OK(eip_nn_mem_new(&s->plain, &plain, in->eng, nm, err));
     EIP_NN_OK(eip_nn_reorder_make(&s->to_plain, &out->out_md, &plain, in->eng, 0, &out->scratch_bytes,
                                   nm, "concat diff to plain", err));

@@ -52,15 +52,18 @@ static eip_status conv_pds_make(const conv_layer *L, const eip_nn_plan_in *in, i
     const char *nm = in->name;
     const eip_nn_shape *os = in->out_shape;
     memset(p, 0, sizeof *p);
-    dnnl_memory_desc_t src_any, dst_any, w_any, b_md;
+    dnnl_memory_desc_t src_any, dst_any, w_any, dw_any, b_md;
     dnnl_dims_t sd = {in->n, L->ci, in->in_shape[0]->h, in->in_shape[0]->w};
     dnnl_dims_t dd = {in->n, L->co, os->h, os->w};
     dnnl_dims_t wd = {L->co, L->ci, L->k, L->k};
     dnnl_dims_t bd = {L->co};
     dnnl_dims_t st = {L->stride, L->stride}, pad = {L->pad, L->pad};
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&src_any, 4, sd, dnnl_f32, src_tag), nm, "src desc");
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst_any, 4, dd, dnnl_f32, dst_tag), nm, "dst desc");
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_any, 4, wd, dnnl_f32, dnnl_format_tag_any), nm, "weights desc");
+    /* bf16: src, dst, weights bf16; diff weights and bias stay f32 (they
+     * are accumulated into the fp32 master gradients) */
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&src_any, 4, sd, in->dt, src_tag), nm, "src desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst_any, 4, dd, in->dt, dst_tag), nm, "dst desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_any, 4, wd, in->dt, dnnl_format_tag_any), nm, "weights desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dw_any, 4, wd, dnnl_f32, dnnl_format_tag_any), nm, "weights desc");
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a), nm, "bias desc");
     const dnnl_memory_desc_t *bias_md = L->bias ? &b_md : NULL;
     dnnl_convolution_desc_t cd;
@@ -79,7 +82,7 @@ static eip_status conv_pds_make(const conv_layer *L, const eip_nn_plan_in *in, i
                nm, "convolution backward data desc");
     EIP_NN_OK(eip_nn_pd_make(&p->bd, &cd, in->eng, p->f, NULL, nm, "convolution backward data", err));
     EIP_NN_TRY(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, src_md,
-                                                           &w_any, bias_md, dst_md, st, pad, pad),
+                                                           &dw_any, bias_md, dst_md, st, pad, pad),
                nm, "convolution backward weights desc");
     return eip_nn_pd_make(&p->bw, &cd, in->eng, p->f, NULL, nm, "convolution backward weights", err);
 }
@@ -105,8 +108,9 @@ static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int
     const char *nm = in->name;
     dnnl_memory_desc_t plain_in, nhwc_in;
     dnnl_dims_t sd = {in->n, L->ci, in->in_shape[0]->h, in->in_shape[0]->w};
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&plain_in, 4, sd, dnnl_f32, dnnl_abcd), nm, "src desc");
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&nhwc_in, 4, sd, dnnl_f32, dnnl_acdb), nm, "src desc");
+    const dnnl_data_type_t pdt = in->in_md[0]->data_type; /* the producer's */
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&plain_in, 4, sd, pdt, dnnl_abcd), nm, "src desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&nhwc_in, 4, sd, pdt, dnnl_acdb), nm, "src desc");
     const int first = L->ci <= 4 && dnnl_memory_desc_equal(in->in_md[0], &plain_in);
     /* (with C = 1, oneDNN considers plain NCHW and NHWC equal: test `first` first) */
     const int nhwc_first = first ? L->co < 16 : dnnl_memory_desc_equal(in->in_md[0], &nhwc_in);

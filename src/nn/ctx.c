@@ -1,6 +1,7 @@
-/* nn execution context: oneDNN CPU engine + in-order stream, thread count.
- * oneDNN here is built on the OpenMP runtime, so its parallel regions use
- * OpenMP's thread count; we set it once, here (--threads, default all cores). */
+/* nn execution context: oneDNN CPU engine + in-order stream, thread count,
+ * precision.  oneDNN here is built on the OpenMP runtime, so its parallel
+ * regions use OpenMP's thread count; we set it once, here (--threads,
+ * default all cores). */
 #include <omp.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ eip_status eip_nn_ctx_init(eip_nn_ctx *ctx, int threads, eip_error *err)
         return eip_error_set(err, EIP_ERR_RANGE, "nn context: %d threads is too many", threads);
     omp_set_num_threads(threads);
     ctx->threads = threads;
+    ctx->precision = EIP_NN_FP32;
     dnnl_engine_t eng = NULL;
     dnnl_stream_t st = NULL;
     EIP_NN_TRY(dnnl_engine_create(&eng, dnnl_cpu, 0), "context", "engine");
@@ -40,3 +42,62 @@ void eip_nn_ctx_free(eip_nn_ctx *ctx)
         dnnl_engine_destroy((dnnl_engine_t)ctx->engine);
     memset(ctx, 0, sizeof *ctx);
 }
+
+/* ISA masks are cumulative (dnnl_types.h): "at least X" = all of X's bits. */
+int eip_nn_isa_has(int isa_mask)
+{
+    unsigned have = (unsigned)dnnl_get_effective_cpu_isa();
+    return (have & (unsigned)isa_mask) == (unsigned)isa_mask;
+}
+
+const char *eip_nn_cpu_isa(void)
+{
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "unknown";
+    }
+}
+
+int eip_nn_bf16_supported(void) { return eip_nn_isa_has(dnnl_cpu_isa_avx512_core_bf16); }
+
+eip_status eip_nn_ctx_set_precision(eip_nn_ctx *ctx, eip_nn_precision p, eip_error *err)
+{
+    if (!ctx || !ctx->engine)
+        return eip_error_set(err, EIP_ERR_ARG, "nn context: NULL or not initialised");
+    if (p != EIP_NN_FP32 && p != EIP_NN_BF16)
+        return eip_error_set(err, EIP_ERR_ARG, "nn context: bad precision %d", (int)p);
+    /* bf16 without the AVX-512 bf16 instructions runs on oneDNN's emulation
+     * or reference kernels: slower than fp32, so it is refused, not faked. */
+    if (p == EIP_NN_BF16 && !eip_nn_bf16_supported()) {
+        ctx->precision = EIP_NN_FP32;
+        return eip_error_set(err, EIP_ERR_STATE,
+                             "precision bf16: this CPU has no AVX-512 bf16 (oneDNN ISA %s, needs "
+                             "avx512_core_bf16)",
+                             eip_nn_cpu_isa());
+    }
+    ctx->precision = p;
+    return EIP_OK;
+}
+
+eip_status eip_nn_precision_parse(const char *s, eip_nn_precision *out, eip_error *err)
+{
+    if (s && strcmp(s, "fp32") == 0)
+        *out = EIP_NN_FP32;
+    else if (s && strcmp(s, "bf16") == 0)
+        *out = EIP_NN_BF16;
+    else
+        return eip_error_set(err, EIP_ERR_ARG, "precision '%s': expected fp32 or bf16",
+                             s ? s : "(null)");
+    return EIP_OK;
+}
+
+const char *eip_nn_precision_name(eip_nn_precision p) { return p == EIP_NN_BF16 ? "bf16" : "fp32"; }

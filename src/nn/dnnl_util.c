@@ -231,7 +231,7 @@ size_t eip_nn_md_bytes(const dnnl_memory_desc_t *md)
 }
 
 eip_status eip_nn_md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims,
-                           eip_error *err)
+                           dnnl_data_type_t dt, eip_error *err)
 {
     static const dnnl_format_tag_t tags[5] = {dnnl_format_tag_undef, dnnl_a, dnnl_ab, dnnl_abc,
                                               dnnl_abcd};
@@ -240,33 +240,43 @@ eip_status eip_nn_md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dim
     dnnl_dims_t d;
     for (int i = 0; i < ndims; i++)
         d[i] = dims[i];
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, tags[ndims]), "tensor",
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(md, ndims, d, dt, tags[ndims]), "tensor",
                "plain memory desc");
     return EIP_OK;
 }
 
 eip_status eip_nn_md_for_shape(dnnl_memory_desc_t *md, int64_t n, const eip_nn_shape *s,
-                               eip_error *err)
+                               dnnl_data_type_t dt, eip_error *err)
 {
     int64_t d[4] = {n, s->c, s->h, s->w};
-    return eip_nn_md_plain(md, s->ndim == 1 ? 2 : 4, d, err);
+    return eip_nn_md_plain(md, s->ndim == 1 ? 2 : 4, d, dt, err);
 }
 
 eip_status eip_nn_md_any(dnnl_memory_desc_t *md, int64_t n, const eip_nn_shape *s,
-                         eip_error *err)
+                         dnnl_data_type_t dt, eip_error *err)
 {
     dnnl_dims_t d = {n, s->c, s->h, s->w};
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(md, s->ndim == 1 ? 2 : 4, d, dnnl_f32,
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(md, s->ndim == 1 ? 2 : 4, d, dt,
                                             dnnl_format_tag_any),
                "tensor", "memory desc");
     return EIP_OK;
 }
 
-void eip_nn_axpy1(float *y, const float *x, int64_t count)
+void eip_nn_axpy1(void *y, const void *x, int64_t count, dnnl_data_type_t dt)
 {
+    if (dt == dnnl_bf16) {
+        uint16_t *yb = y;
+        const uint16_t *xb = x;
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < count; i++)
+            yb[i] = eip_nn_f32_to_bf16(eip_nn_bf16_to_f32(yb[i]) + eip_nn_bf16_to_f32(xb[i]));
+        return;
+    }
+    float *yf = y;
+    const float *xf = x;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < count; i++)
-        y[i] += x[i];
+        yf[i] += xf[i];
 }
 
 void eip_nn_fill_uniform(float *dst, int64_t count, double bound, uint64_t *rng)

@@ -15,7 +15,9 @@ typedef struct dropout_layer {
 } dropout_layer;
 
 typedef struct dropout_state {
-    int64_t count; /* physical floats of the activation */
+    int64_t count; /* physical elements of the activation */
+    int bf16;      /* activation is bf16 (mixed precision), else f32 */
+    size_t esz;    /* bytes per element */
 } dropout_state;
 
 static void dropout_state_free(void *p) { free(p); }
@@ -28,7 +30,9 @@ static eip_status dropout_plan(void *layer, const eip_nn_plan_in *in, void **sta
         return eip_error_set(err, EIP_ERR_NOMEM, "layer %s: plan", in->name);
     *state = s;
     out->out_md = *in->in_md[0];
-    s->count = (int64_t)(eip_nn_md_bytes(in->in_md[0]) / sizeof(float));
+    s->bf16 = in->in_md[0]->data_type == dnnl_bf16; /* mixed precision: bf16 activations */
+    s->esz = s->bf16 ? 2 : sizeof(float);
+    s->count = (int64_t)(eip_nn_md_bytes(in->in_md[0]) / s->esz);
     if (in->kind == EIP_NN_PK_TRAIN)
         out->ws_bytes = (size_t)s->count * sizeof(float);
     return EIP_OK;
@@ -45,11 +49,13 @@ static eip_status dropout_forward(void *layer, void *state, const eip_nn_exec *e
 {
     dropout_layer *L = layer;
     dropout_state *s = state;
-    const float *x = eip_nn_mem_ptr(ex->src[0]); /* [count] */
-    float *y = eip_nn_mem_ptr(ex->dst);          /* [count] */
+    const float *x = eip_nn_mem_ptr(ex->src[0]); /* [count] (f32 or bf16) */
+    float *y = eip_nn_mem_ptr(ex->dst);          /* [count] (f32 or bf16) */
+    const uint16_t *xb = (const uint16_t *)x;
+    uint16_t *yb = (uint16_t *)y;
     int64_t n = s->count;
     if (ex->kind != EIP_NN_PK_TRAIN || L->p == 0.0) {
-        memcpy(y, x, (size_t)n * sizeof(float));
+        memcpy(y, x, (size_t)n * s->esz);
         if (ex->kind == EIP_NN_PK_TRAIN)
             for (int64_t i = 0; i < n; i++)
                 ((float *)ex->ws)[i] = 1.0f;
@@ -65,7 +71,10 @@ static eip_status dropout_forward(void *layer, void *state, const eip_nn_exec *e
         uint64_t z = mix(seed + 0x9E3779B97F4A7C15ull * (base + (uint64_t)i + 1));
         double u = (double)(z >> 11) * (1.0 / 9007199254740992.0);
         mask[i] = u >= p ? scale : 0.0f;
-        y[i] = x[i] * mask[i];
+        if (s->bf16)
+            yb[i] = eip_nn_f32_to_bf16(eip_nn_bf16_to_f32(xb[i]) * mask[i]);
+        else
+            y[i] = x[i] * mask[i];
     }
     L->counter += (uint64_t)n;
     return EIP_OK;
@@ -74,16 +83,22 @@ static eip_status dropout_forward(void *layer, void *state, const eip_nn_exec *e
 static eip_status dropout_backward(void *layer, void *state, const eip_nn_exec *ex, eip_error *err)
 {
     dropout_state *s = state;
-    const float *dy = eip_nn_mem_ptr(ex->ddst); /* [count] */
-    float *dx = eip_nn_mem_ptr(ex->dsrc[0]);    /* [count] */
+    const float *dy = eip_nn_mem_ptr(ex->ddst); /* [count] (f32 or bf16) */
+    float *dx = eip_nn_mem_ptr(ex->dsrc[0]);    /* [count] (f32 or bf16) */
     if (ex->kind != EIP_NN_PK_TRAIN) {
-        memcpy(dx, dy, (size_t)s->count * sizeof(float));
+        memcpy(dx, dy, (size_t)s->count * s->esz);
         return EIP_OK;
     }
     const float *mask = (const float *)ex->ws;
+    const uint16_t *dyb = (const uint16_t *)dy;
+    uint16_t *dxb = (uint16_t *)dx;
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < s->count; i++)
-        dx[i] = dy[i] * mask[i];
+    for (int64_t i = 0; i < s->count; i++) {
+        if (s->bf16)
+            dxb[i] = eip_nn_f32_to_bf16(eip_nn_bf16_to_f32(dyb[i]) * mask[i]);
+        else
+            dx[i] = dy[i] * mask[i];
+    }
     return EIP_OK;
 }
 

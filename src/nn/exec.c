@@ -20,6 +20,7 @@
 struct eip_nn_plan {
     int64_t n;
     eip_nn_pkind kind;
+    dnnl_data_type_t dt;      /* conv / linear arithmetic (net->ctx->precision at planning) */
     uint64_t used;            /* LRU clock */
     int nn;                   /* nodes */
     void **state;             /* [nn] layer plan states */
@@ -147,6 +148,7 @@ static eip_status plan_make(eip_nn_net_t *net, int64_t n, eip_nn_pkind kind, eip
     *out = p;
     p->n = n;
     p->kind = kind;
+    p->dt = net->ctx->precision == EIP_NN_BF16 ? dnnl_bf16 : dnnl_f32;
     p->nn = nn;
     p->state = calloc((size_t)nn, sizeof *p->state);
     p->md = calloc((size_t)nn, sizeof *p->md);
@@ -167,10 +169,10 @@ static eip_status plan_make(eip_nn_net_t *net, int64_t n, eip_nn_pkind kind, eip
         s = eip_error_set(err, EIP_ERR_NOMEM, "nn: plan");
         goto done;
     }
-    s = eip_nn_md_for_shape(&p->md[0], n, &net->nodes[0].shape, err);
+    s = eip_nn_md_for_shape(&p->md[0], n, &net->nodes[0].shape, dnnl_f32, err);
     for (int i = 1; i < nn && s == EIP_OK; i++) {
         eip_nn_node *nd = &net->nodes[i];
-        eip_nn_plan_in pin = {eng, n, kind, nd->n_in, {0}, {0}, &nd->shape, nd->name, &net->wbufs};
+        eip_nn_plan_in pin = {eng, n, kind, nd->n_in, {0}, {0}, &nd->shape, nd->name, &net->wbufs, p->dt};
         for (int j = 0; j < nd->n_in; j++) {
             pin.in_md[j] = &p->md[nd->in[j]];
             pin.in_shape[j] = &net->nodes[nd->in[j]].shape;
@@ -233,7 +235,7 @@ static eip_status plan_make(eip_nn_net_t *net, int64_t n, eip_nn_pkind kind, eip
     }
     /* edges: plain caller arrays */
     dnnl_memory_desc_t plain;
-    s = eip_nn_md_for_shape(&plain, n, &net->nodes[last].shape, err);
+    s = eip_nn_md_for_shape(&plain, n, &net->nodes[last].shape, dnnl_f32, err);
     if (s == EIP_OK)
         s = eip_nn_mem_new(&p->user_out, &plain, eng, "output", err);
     if (s == EIP_OK)
@@ -262,7 +264,8 @@ static eip_status get_plan(eip_nn_net_t *net, int64_t n, eip_nn_pkind kind, eip_
     int victim = 0;
     for (int i = 0; i < EIP_NN_PLAN_CACHE; i++) {
         eip_nn_plan *p = net->plans[i];
-        if (p && p->n == n && p->kind == kind) {
+        if (p && p->n == n && p->kind == kind &&
+            p->dt == (net->ctx->precision == EIP_NN_BF16 ? dnnl_bf16 : dnnl_f32)) {
             p->used = ++net->plan_clock;
             *out = p;
             return EIP_OK;
@@ -405,9 +408,10 @@ eip_status eip_nn_backward(eip_nn_net_t *net, const float *dout, float *dx, eip_
         for (int j = 0; j < nd->n_in && s == EIP_OK; j++)
             if (acc[j]) {
                 int q = nd->in[j];
-                eip_nn_axpy1((float *)(net->arena + p->diff_off[q]),
-                             (const float *)(net->arena + p->tmp_off[i * EIP_NN_MAX_IN + j]),
-                             (int64_t)(eip_nn_md_bytes(&p->md[q]) / sizeof(float)));
+                eip_nn_axpy1(net->arena + p->diff_off[q], net->arena + p->tmp_off[i * EIP_NN_MAX_IN + j],
+                             (int64_t)(eip_nn_md_bytes(&p->md[q]) /
+                                       (p->md[q].data_type == dnnl_bf16 ? 2 : sizeof(float))),
+                             p->md[q].data_type);
             }
         memset(ex.dsrc, 0, sizeof ex.dsrc);
     }

@@ -35,8 +35,9 @@ static eip_status flatten_plan(void *layer, const eip_nn_plan_in *in, void **sta
     *state = s;
     s->train = in->kind != EIP_NN_PK_INFER;
     dnnl_memory_desc_t p4;
-    EIP_NN_OK(eip_nn_md_for_shape(&p4, in->n, in->in_shape[0], err));
-    EIP_NN_OK(eip_nn_md_for_shape(&out->out_md, in->n, in->out_shape, err));
+    const dnnl_data_type_t dt = in->in_md[0]->data_type;
+    EIP_NN_OK(eip_nn_md_for_shape(&p4, in->n, in->in_shape[0], dt, err));
+    EIP_NN_OK(eip_nn_md_for_shape(&out->out_md, in->n, in->out_shape, dt, err));
     EIP_NN_OK(eip_nn_mem_new(&s->plain4, &p4, in->eng, nm, err));
     EIP_NN_OK(eip_nn_reorder_make(&s->fwd, in->in_md[0], &p4, in->eng, 0, &out->scratch_bytes, nm,
                                   "flatten reorder", err));

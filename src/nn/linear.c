@@ -26,9 +26,11 @@ static eip_status linear_plan(void *layer, const eip_nn_plan_in *in, void **stat
     s->train = in->kind != EIP_NN_PK_INFER;
     dnnl_memory_desc_t src_md, dst_md, w_any, w_user, b_md;
     dnnl_dims_t sd = {in->n, L->in_f}, dd = {in->n, L->out_f}, wd = {L->out_f, L->in_f}, bd = {L->out_f};
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&src_md, 2, sd, dnnl_f32, dnnl_ab), nm, "src desc");
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst_md, 2, dd, dnnl_f32, dnnl_ab), nm, "dst desc");
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_any, 2, wd, dnnl_f32, dnnl_format_tag_any), nm, "weights desc");
+    dnnl_memory_desc_t dw_any; /* bf16: diff weights stay f32 (into the fp32 master grads) */
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&src_md, 2, sd, in->dt, dnnl_ab), nm, "src desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst_md, 2, dd, in->dt, dnnl_ab), nm, "dst desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_any, 2, wd, in->dt, dnnl_format_tag_any), nm, "weights desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dw_any, 2, wd, dnnl_f32, dnnl_format_tag_any), nm, "weights desc");
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_user, 2, wd, dnnl_f32, dnnl_ab), nm, "weights desc");
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a), nm, "bias desc");
     const dnnl_memory_desc_t *bias_md = L->bias ? &b_md : NULL;
@@ -55,7 +57,7 @@ static eip_status linear_plan(void *layer, const eip_nn_plan_in *in, void **stat
         if (!s->bwd_w_same)
             EIP_NN_OK(eip_nn_wts_make(&s->w_bwd, &w_user, wb_md, in->wcache, L->w_off,
                                       in->eng, &out->scratch_bytes, nm, err));
-        EIP_NN_TRY(dnnl_inner_product_backward_weights_desc_init(&id, &src_md, &w_any, bias_md, &dst_md),
+        EIP_NN_TRY(dnnl_inner_product_backward_weights_desc_init(&id, &src_md, &dw_any, bias_md, &dst_md),
                    nm, "inner product backward weights desc");
         EIP_NN_OK(eip_nn_prim_make(&s->bwd_w, &id, in->eng, s->fwd.pd, NULL, &out->scratch_bytes,
                                    nm, "inner product backward weights", err));

@@ -63,6 +63,8 @@ typedef struct eip_nn_plan_in {
     const eip_nn_shape *out_shape;
     const char *name;   /* node name, for messages */
     eip_nn_wbuf **wcache; /* the net's shared weight buffers */
+    dnnl_data_type_t dt;  /* arithmetic of conv / linear (f32, or bf16 = mixed precision);
+                             other layers follow their producer's data type */
 } eip_nn_plan_in;
 
 /* What a layer's plan tells the net. */
@@ -269,16 +271,31 @@ size_t eip_nn_md_bytes(const dnnl_memory_desc_t *md);
 
 /* Plain descs: [N, C, H, W] abcd, [N, F] ab, [X] a, [O, I, H, W] oihw. */
 eip_status eip_nn_md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims,
-                           eip_error *err);
+                           dnnl_data_type_t dt, eip_error *err);
 /* Plain desc for a node output of `shape` with batch n. */
 eip_status eip_nn_md_for_shape(dnnl_memory_desc_t *md, int64_t n, const eip_nn_shape *shape,
-                               eip_error *err);
+                               dnnl_data_type_t dt, eip_error *err);
 /* Desc with the same dims as `shape`, format `any`. */
 eip_status eip_nn_md_any(dnnl_memory_desc_t *md, int64_t n, const eip_nn_shape *shape,
-                         eip_error *err);
+                         dnnl_data_type_t dt, eip_error *err);
 
-/* y += x over `count` floats (OpenMP). */
-void eip_nn_axpy1(float *y, const float *x, int64_t count);
+/* y += x over `count` elements of type dt (f32 or bf16; OpenMP). */
+void eip_nn_axpy1(void *y, const void *x, int64_t count, dnnl_data_type_t dt);
+/* bf16 <-> f32 (bf16 = the high half of an f32; rounding to nearest even). */
+static inline float eip_nn_bf16_to_f32(uint16_t v)
+{
+    union { uint32_t u; float f; } c = {(uint32_t)v << 16};
+    return c.f;
+}
+static inline uint16_t eip_nn_f32_to_bf16(float f)
+{
+    union { float f; uint32_t u; } c = {f};
+    if ((c.u & 0x7f800000u) == 0x7f800000u && (c.u & 0x7fffffu))
+        return (uint16_t)((c.u >> 16) | 0x40u); /* NaN stays a (quiet) NaN */
+    return (uint16_t)((c.u + 0x7fffu + ((c.u >> 16) & 1u)) >> 16);
+}
+/* 1 if oneDNN's effective ISA includes isa_mask (a dnnl_cpu_isa_t). */
+int eip_nn_isa_has(int isa_mask);
 
 /* Weight helper for conv / linear: the master copy (plain, in the param
  * block) is reordered into the primitive's layout when stale (a shared

@@ -42,7 +42,7 @@ static eip_status pool_plan(void *layer, const eip_nn_plan_in *in, void **state,
     *state = s;
     s->train = in->kind != EIP_NN_PK_INFER;
     dnnl_memory_desc_t dst_any;
-    EIP_NN_OK(eip_nn_md_any(&dst_any, in->n, in->out_shape, err));
+    EIP_NN_OK(eip_nn_md_any(&dst_any, in->n, in->out_shape, in->in_md[0]->data_type, err));
     dnnl_alg_kind_t alg = L->alg == EIP_NN_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
     dnnl_dims_t st = {L->stride, L->stride}, k = {L->kh, L->kw}, dil = {0, 0}, pad = {L->pad, L->pad};
     dnnl_pooling_v2_desc_t pd;

@@ -9,6 +9,7 @@
  * within an ulp or two of PyTorch's float32 kernels. */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "encryip/train.h"
 
@@ -41,22 +42,57 @@ static void seg_lse(const float *x, /* [W] */ int64_t w, double *mx, double *lse
 }
 
 /* Soft-target segment: returns -sum_j t_j log softmax(x)_j; gradient
- * (softmax * sum t - t) * scale into g if non-NULL. */
+ * (softmax * sum t - t) * scale into g if non-NULL.
+ * Fused (EncryIP's 3 blocks per row cost one max pass and one exp pass):
+ * exp(x_j - m) is computed once, kept in e (the caller's [W] scratch), and
+ * the loss comes from the same pass as
+ *   -sum_j t_j (x_j - m - lse) = sum_j t_j (m - x_j) + tsum * lse. */
 static double seg_soft(const float *x, const float *t, /* [W] */ int64_t w, double scale,
-                       float *g /* [W] or NULL */)
+                       float *g /* [W] or NULL */, double *e /* [W] scratch */)
 {
-    double m, lse;
-    seg_lse(x, w, &m, &lse);
-    double loss = 0.0, tsum = 0.0;
+    double m = -INFINITY;
+    for (int64_t j = 0; j < w; j++)
+        if (x[j] > m)
+            m = x[j];
+    double s = 0.0, tdot = 0.0, tsum = 0.0;
     for (int64_t j = 0; j < w; j++) {
+        const double d = (double)x[j] - m;
+        e[j] = exp(d);
+        s += e[j];
         if (t[j] != 0.0f) /* 0 * -inf (a -inf logit) contributes 0 */
-            loss -= (double)t[j] * ((double)x[j] - m - lse);
+            tdot -= (double)t[j] * d;
         tsum += t[j];
     }
-    if (g)
+    const double lse = log(s);
+    if (g) {
+        const double f = tsum * scale / s; /* softmax_j * tsum * scale = e_j * f */
         for (int64_t j = 0; j < w; j++)
-            g[j] = (float)((exp((double)x[j] - m - lse) * tsum - (double)t[j]) * scale);
-    return loss;
+            g[j] = (float)(e[j] * f - (double)t[j] * scale);
+    }
+    return tdot + tsum * lse;
+}
+
+/* Rows of targets: row i of [N, K] is rows[i] (a target table row per
+ * label id, EncryIP's confused labels; no per-image copy). */
+static eip_status ce_block_rows(const float *logits, const float *const *rows, /* [N] of [K] */
+                                int64_t n, int64_t k, int64_t blocks, float *loss,
+                                float *dlogits, eip_error *err)
+{
+    const int64_t q = k / blocks;
+    const double scale = 1.0 / (double)n;
+    double ebuf[256], *e = q <= 256 ? ebuf : malloc((size_t)q * sizeof *e); /* [Q] */
+    if (!e)
+        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: scratch [%lld]", (long long)q);
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t b = 0; b < blocks; b++) {
+            const int64_t off = i * k + b * q;
+            total += seg_soft(logits + off, rows[i] + b * q, q, scale, dlogits ? dlogits + off : NULL, e);
+        }
+    if (e != ebuf)
+        free(e);
+    *loss = (float)(total * scale);
+    return EIP_OK;
 }
 
 eip_status eip_train_loss_ce_hard(const float *logits,   /* [N, K] */
@@ -115,16 +151,48 @@ eip_status eip_train_loss_ce_block(const float *logits,  /* [N, K] = [N, B * Q] 
         return eip_error_set(err, EIP_ERR_SHAPE,
                              "block cross-entropy: K = %lld not divisible into %lld blocks",
                              (long long)k, (long long)blocks);
-    const int64_t q = k / blocks;
-    const double scale = 1.0 / (double)n;
-    double total = 0.0;
+    const float *rbuf[256] = {0};
+    const float **rows = n <= 256 ? rbuf : malloc((size_t)n * sizeof *rows); /* [N] */
+    if (!rows)
+        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: rows [%lld]", (long long)n);
     for (int64_t i = 0; i < n; i++)
-        for (int64_t b = 0; b < blocks; b++) {
-            const int64_t off = i * k + b * q;
-            total += seg_soft(logits + off, targets + off, q, scale, dlogits ? dlogits + off : NULL);
-        }
-    *loss = (float)(total * scale);
-    return EIP_OK;
+        rows[i] = targets + i * k;
+    st = ce_block_rows(logits, rows, n, k, blocks, loss, dlogits, err);
+    if (rows != rbuf)
+        free(rows);
+    return st;
+}
+
+eip_status eip_train_loss_ce_block_ids(const float *logits, /* [N, K] */
+                                       const float *table,  /* [n_ids, K] */
+                                       int64_t n_ids, const int32_t *ids, /* [N] */
+                                       int64_t n, int64_t k, int64_t blocks, float *loss,
+                                       float *dlogits /* [N, K] or NULL */, eip_error *err)
+{
+    eip_status st = check_dims("soft cross-entropy", logits, table, n, k, err);
+    if (st != EIP_OK)
+        return st;
+    if (!loss || !ids)
+        return eip_error_set(err, EIP_ERR_ARG, "soft cross-entropy: NULL loss output or ids");
+    if (blocks <= 0 || k % blocks != 0)
+        return eip_error_set(err, EIP_ERR_SHAPE,
+                             "block cross-entropy: K = %lld not divisible into %lld blocks",
+                             (long long)k, (long long)blocks);
+    const float *rbuf[256] = {0};
+    const float **rows = n <= 256 ? rbuf : malloc((size_t)n * sizeof *rows); /* [N] */
+    if (!rows)
+        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: rows [%lld]", (long long)n);
+    for (int64_t i = 0; i < n && st == EIP_OK; i++) {
+        if (ids[i] < 0 || ids[i] >= n_ids)
+            st = eip_error_set(err, EIP_ERR_RANGE, "label id %d outside the target table", ids[i]);
+        else
+            rows[i] = table + (int64_t)ids[i] * k;
+    }
+    if (st == EIP_OK)
+        st = ce_block_rows(logits, rows, n, k, blocks, loss, dlogits, err);
+    if (rows != rbuf)
+        free(rows);
+    return st;
 }
 
 /* First index of the maximum; NaN never compares greater. */

@@ -78,15 +78,11 @@ static eip_status batch_loss(const eip_train_targets *t, const float *logits, /*
 {
     if (t->kind == EIP_TRAIN_TARGET_HARD)
         return eip_train_loss_ce_hard(logits, ids, b, k, loss, dlogits, err);
-    for (int64_t i = 0; i < b; i++) {
-        if (ids[i] < 0 || ids[i] >= t->n_ids)
-            return eip_error_set(err, EIP_ERR_RANGE, "label id %d outside the target table",
-                                 ids[i]);
-        memcpy(tgt + i * k, t->table + (int64_t)ids[i] * k, (size_t)k * sizeof(float));
-    }
-    if (t->kind == EIP_TRAIN_TARGET_SOFT)
-        return eip_train_loss_ce_soft(logits, tgt, b, k, loss, dlogits, err);
-    return eip_train_loss_ce_block(logits, tgt, b, k, t->blocks, loss, dlogits, err);
+    (void)tgt;
+    /* soft = one block; the table rows are read in place (no per-image copy) */
+    return eip_train_loss_ce_block_ids(logits, t->table, t->n_ids, ids, b, k,
+                                       t->kind == EIP_TRAIN_TARGET_SOFT ? 1 : t->blocks, loss,
+                                       dlogits, err);
 }
 
 static eip_status csv_append(FILE *fp, const char *path, int64_t epoch, double loss, double acc,

@@ -164,6 +164,25 @@ static void check_misc(void)
     }
     CHECK_CLOSE(lblock, sum, 0, 1e-6, "block %g = sum of hard %g", lblock, sum);
 
+    /* Targets as table rows by label id (the trainer's path, no per-image
+     * copy): bit-identical to the [N, K] form; a bad id is a range error. */
+    {
+        float tab[2 * 9] = {0, 0, 1, 1, 0, 0, 0, 1, 0, /**/ 0.5f, 0.5f, 0, 0, 0, 1, 0.2f, 0.3f, 0.5f};
+        float yy[3 * 9], tt[3 * 9], g1[3 * 9], g2[3 * 9], l1, l2;
+        int32_t ids[3] = {1, 0, 1}, bad[3] = {1, 2, 0};
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 9; j++) {
+                yy[i * 9 + j] = y[j] * (float)(i + 1) - 0.25f * (float)j;
+                tt[i * 9 + j] = tab[ids[i] * 9 + j];
+            }
+        CHECK(eip_train_loss_ce_block(yy, tt, 3, 9, 3, &l1, g1, &err) == EIP_OK, "block");
+        CHECK(eip_train_loss_ce_block_ids(yy, tab, 2, ids, 3, 9, 3, &l2, g2, &err) == EIP_OK, "ids");
+        CHECK(l1 == l2 && memcmp(g1, g2, sizeof g1) == 0, "ids form: loss %.9g vs %.9g", l2, l1);
+        CHECK(eip_train_loss_ce_block_ids(yy, tab, 2, bad, 3, 9, 3, &l2, g2, &err) == EIP_ERR_RANGE &&
+                  strstr(err.msg, "label id 2"),
+              "bad id: %s", err.msg);
+    }
+
     /* argmax: first maximum, per block; accuracy counts. */
     float a[2 * 6] = {1, 3, 3, 0, 0, -1, /**/ 9, 1, 2, 7, 8, 8};
     int32_t am[2], amb[2 * 2];
