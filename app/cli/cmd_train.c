@@ -8,6 +8,7 @@
 #include "cli/groups.h"
 #include "cli/run_common.h"
 #include "encryip/nn.h"
+#include "encryip/protect.h"
 #include "encryip/train.h"
 
 
@@ -113,6 +114,19 @@ int eip_cli_eval(int argc, char **argv)
     char dataset[64];
     float mean[EIP_DATA_MAX_CHANNELS], std[EIP_DATA_MAX_CHANNELS];
 
+    /* a protected model's outputs are ciphertext encodings (Φ), not class
+     * scores: "test accuracy 0.02" would be a meaningless success */
+    {
+        char ver[16];
+        eip_error probe = {0};
+        if (eip_nn_meta_get(path, EIP_PROTECT_META_VERSION, ver, sizeof ver, &probe) == EIP_OK) {
+            eip_error_set(&err, EIP_ERR_FORMAT,
+                          "%s: an EncryIP-protected model (its outputs are encrypted labels); "
+                          "use `encryip classify --model DIR --key licensee-N.key` to measure it",
+                          path);
+            return eip_cli_fail(cmd, EIP_ERR_FORMAT, &err);
+        }
+    }
     if ((s = eip_cli_model_dataset(path, dataset_given, dataset, sizeof dataset, &err)) !=
             EIP_OK ||
         (s = eip_nn_ctx_init(&ctx, (int)threads, &err)) != EIP_OK ||
