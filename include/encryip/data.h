@@ -208,7 +208,8 @@ eip_status eip_data_gtsrb_test_load(const char *root, int32_t size, eip_data_set
 
 /* PNG (libpng) / JPEG (libjpeg-turbo) -> malloc'd planar [C, H, W] with
  * C = 1 for a grayscale source and 3 for a colour one (PNG palette ->
- * RGB, alpha composited onto black, 16-bit -> 8-bit; CMYK JPEG refused;
+ * RGB, alpha composited onto black, 16-bit -> 8-bit sRGB-encoded by libpng;
+ * CMYK JPEG refused;
  * a libjpeg warning such as a truncated file is an error). */
 eip_status eip_data_png_from_memory(const unsigned char *buf, size_t len, const char *name,
                                     uint8_t **px /* [C, H, W] */, int32_t *c, int32_t *h,

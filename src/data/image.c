@@ -4,7 +4,8 @@
  *   PNG  gray / gray+alpha            -> C = 1
  *        RGB / RGBA / palette         -> C = 3
  *        alpha (and tRNS)             -> composited onto black by libpng
- *        16-bit samples               -> reduced to 8 bits by libpng
+ *        16-bit samples               -> 8-bit by libpng (16-bit is linear light
+ *                                            to libpng: sRGB-encoded, not >> 8)
  *   JPEG grayscale                    -> C = 1
  *        YCbCr / RGB                  -> C = 3 (libjpeg's colour conversion)
  *        CMYK / YCCK                  -> refused (no RGB conversion in libjpeg)

@@ -87,6 +87,25 @@ static void test_decoders(const eip_data_set *fm)
     REQUIRE(eip_data_image_load(p, &px, &c, &h, &w, &err) == EIP_OK, "%s", err.msg);
     CHECK(c == 1 && !memcmp(px, img, 784), "gray+alpha png: c=%d", c);
     free(px);
+    /* palette PNG (expanded to RGB by libpng) */
+    {
+        png_image pi;
+        memset(&pi, 0, sizeof pi);
+        pi.version = PNG_IMAGE_VERSION;
+        pi.width = pi.height = 4;
+        pi.format = PNG_FORMAT_RGB_COLORMAP;
+        pi.colormap_entries = 2;
+        const uint8_t cmap[6] = {10, 20, 30, 200, 100, 50}, idx[16] = {0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1};
+        snprintf(p, sizeof p, "%s/palette.png", tmp);
+        REQUIRE(png_image_write_to_file(&pi, p, 0, idx, 0, cmap), "palette write: %s", pi.message);
+        REQUIRE(eip_data_image_load(p, &px, &c, &h, &w, &err) == EIP_OK, "%s", err.msg);
+        int pal_ok = c == 3 && h == 4 && w == 4;
+        for (int i = 0; pal_ok && i < 16; i++)
+            for (int k = 0; k < 3; k++)
+                pal_ok &= px[k * 16 + i] == cmap[3 * idx[i] + k];
+        CHECK(pal_ok, "palette.png: RGB from the palette (c=%d)", c);
+        free(px);
+    }
     /* JPEG: lossy, but close to the source */
     snprintf(p, sizeof p, "%s/gray.jpg", tmp);
     fx_jpeg(p, img, 1, 28, 28);
