@@ -225,10 +225,6 @@ eip_status eip_protect_model_load_flags(eip_nn_ctx *ctx, const char *path, unsig
         s = eip_error_set(err, EIP_ERR_IO, "%s: no model.safetensors in this directory", dir);
         goto fail;
     }
-    /* the weights, key and codebook exactly as protect wrote them */
-    if (!(flags & EIP_PROTECT_LOAD_UNVERIFIED) &&
-        (s = eip_protect_integrity_check(dir, deploy_files, 3, err)))
-        goto fail;
     if ((s = eip_ckpt_reader_open(&r, mpath, err)))
         goto fail;
     const char *ver = eip_ckpt_reader_meta(r, EIP_PROTECT_META_VERSION);
@@ -244,6 +240,10 @@ eip_status eip_protect_model_load_flags(eip_nn_ctx *ctx, const char *path, unsig
                           EIP_PROTECT_VERSION_ADVPARAMS);
         goto fail;
     }
+    /* a protected model: then the weights, key and codebook exactly as protect wrote them */
+    if (!(flags & EIP_PROTECT_LOAD_UNVERIFIED) &&
+        (s = eip_protect_integrity_check(dir, deploy_files, 3, err)))
+        goto fail;
     /* version 2 = AdvParams-encrypted weights, and only then */
     const char *adv = eip_ckpt_reader_meta(r, EIP_PROTECT_META_ADVPARAMS);
     if (!strcmp(ver, "2") != !!adv) {

@@ -102,7 +102,7 @@ def test_cli_bundle_in_python(tmp_path):
     out = tmp_path / "cli-bundle"
     cli("protect", "--dataset", "fashion-mnist", "--model", "smallcnn", "--width", "0.25", "--limit", 300,
         "--epochs", 1, "--licensees", 2, "--group", "ristretto255", "--verify-instances", 8,
-        "--verify-reps", 2, "--eval-limit", 100, "--threads", 1, "--crypto-seed", 3, "--out", out)
+        "--verify-reps", 2, "--allow-unmemorised", "--eval-limit", 100, "--threads", 1, "--crypto-seed", 3, "--out", out)
     plan = encryip.Plan.load(str(out))
     assert plan.licensees == 2 and plan.verif_count == 16 and plan.outputs == 26
     assert plan.verification_images().shape == (16, 1, 28, 28)
