@@ -24,7 +24,7 @@ from ._lib import (EncryipError, NotMemorisedError, NOT_A_LABEL, TRACE_MIN_RATE,
 
 __all__ = ["EncryipError", "NotMemorisedError", "NOT_A_LABEL", "PublicKey", "MasterKey",
            "Licensee", "Keys", "keygen", "Keyring", "Plan", "protect_plan", "Deployment",
-           "Ciphertexts", "trace", "TraceResult", "verify_key", "library_path"]
+           "Ciphertexts", "trace", "TraceResult", "verify_key", "library_path", "Client"]
 __version__ = "0.1.0"
 library_path = _lib.path
 _L = _lib.lib
@@ -592,3 +592,6 @@ def trace(suspect, bundle=None, keyring=None, verification=None, log=True, what=
             _L.eip_protect_trace_result_free(ctypes.byref(tr))
     finally:
         _L.eip_protect_tracer_free(h)
+
+
+from .client import Client  # noqa: E402  (licensee client of `encryip serve`)

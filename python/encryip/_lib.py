@@ -113,6 +113,8 @@ _SIGS = {
     "eip_crypto_phi": (S, [vp, vp, ctypes.c_void_p, c_float_p, E]),
     "eip_crypto_cts_save": (S, [vp, ctypes.c_void_p, ctypes.c_int64, ctypes.c_char_p, E]),
     "eip_crypto_cts_load": (S, [ctypes.c_char_p, ctypes.c_void_p, ctypes.POINTER(vp), c_int64_p, E]),
+    "eip_crypto_cts_from_bytes": (S, [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p,
+                                      ctypes.POINTER(vp), c_int64_p, E]),
     "eip_keyring_open": (S, [ctypes.c_char_p, ctypes.POINTER(vp), E]),
     "eip_keyring_close": (None, [vp]),
     "eip_keyring_pk": (vp, [vp]),
