@@ -27,6 +27,9 @@ def test_torchrun_two_processes(tmp_path):
     assert got["world"] == 2
     assert got["memorised"] == 1.0
     accs = got["test_acc_per_licensee"]
-    assert len(accs) == 3 and len(set(accs)) == 1 and accs[0] > 0.25, accs   # chance: 0.1
+    # every key decrypts alike, except test images the model maps to a Fake
+    # (verification) codeword, which decrypt differently under each key
+    # (seen: 0.595 / 0.605 / 0.595 in a CI run)
+    assert len(accs) == 3 and max(accs) - min(accs) <= 0.02 and min(accs) > 0.25, accs  # chance: 0.1
     assert got["trace_leak"] == 2
     assert os.path.exists(out / "deploy" / "model.pt")
