@@ -24,7 +24,22 @@ static eip_status png(exp_ctx *e, const char *zoo, const char *what, const char 
     eip_status s = eip_exp_adv_path_join(path, sizeof path, e->cfg->out_dir, name, ".png", err);
     if (s != EIP_OK)
         return s;
-    eip_exp_plot p = {path, title, xl, yl, logx, 0.0, 1.0, n, ser};
+    /* The scale in a subtitle (issue 17 item 7): every PNG says what it was measured on. */
+    char sub[256], wbuf[32] = "per-model default";
+    const eip_exp_advparams_config *c = e->cfg;
+    if (c->width > 0)
+        snprintf(wbuf, sizeof wbuf, "%g", c->width);
+    char tr[32] = "all", te[32] = "all";
+    if (c->train_limit > 0)
+        snprintf(tr, sizeof tr, "%lld", (long long)c->train_limit);
+    if (c->test_limit > 0)
+        snprintf(te, sizeof te, "%lld", (long long)c->test_limit);
+    snprintf(sub, sizeof sub, "width %s; base model: %s training images, %lld epochs; %s test images; seed %llu",
+             wbuf, tr, (long long)c->epochs, te, (unsigned long long)c->seed);
+    const int counts = !logx && (!strcmp(xl, "epoch") || !strcmp(xl, "parameters changed"));
+    eip_exp_plot p = {.png_path = path, .title = title, .xlabel = xl, .ylabel = yl, .logx = logx,
+                      .ymin = 0.0, .ymax = 1.0, .n_series = n, .series = ser, .subtitle = sub,
+                      .x_integer = counts};
     s = eip_exp_plot_lines(&p, err);
     if (s == EIP_ERR_IO) { /* no gnuplot: the tables still count */
         eip_exp_adv_log(e, "  warning: %s\n", err->msg);
@@ -43,7 +58,8 @@ eip_status eip_exp_adv_plot_curve(exp_ctx *e, const char *zoo, const eip_advpara
     char title[128];
     snprintf(title, sizeof title, "AdvParams encryption, %s on %s", zoo, e->cfg->dataset);
     eip_exp_series s = {"encryption-set accuracy", n, x, r->acc_curve};
-    return png(e, zoo, "encrypt_curve", title, "parameters changed", "accuracy", 0, &s, 1, err);
+    return png(e, zoo, "encrypt_curve", title, "parameters changed",
+               "accuracy on the encryption set (fraction)", 0, &s, 1, err);
 }
 
 eip_status eip_exp_adv_phase_prune(exp_ctx *e, eip_nn_net_t *net, const char *zoo,
@@ -71,7 +87,8 @@ eip_status eip_exp_adv_phase_prune(exp_ctx *e, eip_nn_net_t *net, const char *zo
     char title[128];
     snprintf(title, sizeof title, "Pruning attack, %s on %s", zoo, e->cfg->dataset);
     eip_exp_series ser[2] = {{"encrypted + pruned", N_PRUNE, x, ye}, {"original + pruned", N_PRUNE, x, yo}};
-    return png(e, zoo, "prune", title, "pruning ratio (global magnitude)", "test accuracy", 0, ser, 2, err);
+    return png(e, zoo, "prune", title, "pruning ratio (fraction of weights, global magnitude)",
+               "test accuracy (fraction)", 0, ser, 2, err);
 }
 
 eip_status eip_exp_adv_phase_adaptive(exp_ctx *e, eip_nn_net_t *net, const char *zoo,
@@ -133,7 +150,7 @@ eip_status eip_exp_adv_phase_adaptive(exp_ctx *e, eip_nn_net_t *net, const char 
             ser[sc] = (eip_exp_series){eip_attack_score_name((eip_attack_score)sc), N_BUDGETS, bx, by[sc]};
         char title[128];
         snprintf(title, sizeof title, "Adaptive attack (reset suspects to the median), %s", zoo);
-        s = png(e, zoo, "adaptive", title, "parameters reset", "test accuracy", 1, ser,
+        s = png(e, zoo, "adaptive", title, "parameters reset (count)", "test accuracy (fraction)", 1, ser,
                 EIP_ATTACK_SCORE_COMBINED + 1, err);
     }
 done:
@@ -201,7 +218,7 @@ eip_status eip_exp_adv_phase_finetune(exp_ctx *e, eip_nn_net_t *net, const char 
         return s;
     char title[128];
     snprintf(title, sizeof title, "Fine-tuning the encrypted %s vs training from scratch", zoo);
-    return png(e, zoo, "finetune", title, "epoch", "test accuracy", 0, ser, ns, err);
+    return png(e, zoo, "finetune", title, "epoch", "test accuracy (fraction)", 0, ser, ns, err);
 }
 
 eip_status eip_exp_adv_write_tables(exp_ctx *e, eip_error *err)

@@ -19,6 +19,36 @@ typedef struct curve_acc {
     int64_t cnt[EIP_EXP_ENCRYIP_METHODS][MAX_EPOCHS];
 } curve_acc;
 
+/* "width W, N training images" of the first table1.csv row of model/dataset in dir,
+ * for the plot's subtitle; "" when table1.csv is missing or has no such row (the
+ * curves can be re-rendered from epochs.csv alone). */
+static void scale_of(const char *dir, const curve_acc *c, char *out, size_t cap)
+{
+    out[0] = '\0';
+    char path[4096];
+    snprintf(path, sizeof path, "%s/table1.csv", dir);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    eip_error e = {0};
+    if (eip_io_read_file(path, (size_t)1 << 28, &buf, &len, &e) != EIP_OK)
+        return;
+    char *text = malloc(len + 1), *save = NULL;
+    if (text) {
+        memcpy(text, buf, len);
+        text[len] = '\0';
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            char *f[40];
+            /* model,width,dataset,repeat,seed,method,epochs,train_n,test_n,... */
+            if (eip_expe_csv_split(line, f, 40) < 9 || strcmp(f[0], c->model) || strcmp(f[2], c->dataset))
+                continue;
+            snprintf(out, cap, "width %s, %s training images", f[1], f[7]);
+            break;
+        }
+    }
+    free(text);
+    free(buf);
+}
+
 static eip_status write_one(const char *dir, const curve_acc *c, int plots, FILE *log, eip_error *err)
 {
     eip_expe_text t = {0};
@@ -64,7 +94,16 @@ static eip_status write_one(const char *dir, const curve_acc *c, int plots, FILE
     snprintf(png, sizeof png, "%s/curves_%s_%s.png", dir, c->model, c->dataset);
     snprintf(title, sizeof title, "%s on %s: test accuracy per epoch (mean over repeats)", c->model,
              c->dataset);
-    eip_exp_plot p = {png, title, "epoch", "test accuracy", 0, 0, 0, ns, ser};
+    char scale[160], sub[320];
+    scale_of(dir, c, scale, sizeof scale);
+    int64_t reps = 0;
+    for (int k = 0; k < EIP_EXP_ENCRYIP_METHODS; k++)
+        reps = c->cnt[k][0] > reps ? c->cnt[k][0] : reps;
+    snprintf(sub, sizeof sub, "%s%s%lld repeat%s; per-epoch accuracy on a random test subset (--eval-limit)", scale,
+             scale[0] ? ", " : "", (long long)reps, reps == 1 ? "" : "s");
+    eip_exp_plot p = {.png_path = png, .title = title, .xlabel = "epoch",
+                      .ylabel = "test accuracy (fraction of test images)", .n_series = ns, .series = ser,
+                      .subtitle = sub, .x_integer = 1};
     eip_error e2 = {0};
     if (ns && eip_exp_plot_lines(&p, &e2) != EIP_OK && log)
         fprintf(log, "warning: %s (the CSV is written)\n", e2.msg);

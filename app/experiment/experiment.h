@@ -57,6 +57,8 @@ typedef struct eip_exp_plot {
     double ymin, ymax;           /* ymin == ymax: autoscale */
     int n_series;
     const eip_exp_series *series; /* [n_series] */
+    const char *subtitle;        /* second title line: the scale (width, images, repeats); or NULL */
+    int x_integer;               /* x is a count (epochs, rounds): integer ticks only */
 } eip_exp_plot;
 
 /* Writes the script (with inline data) and runs `gnuplot` on it

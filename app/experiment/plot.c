@@ -243,21 +243,76 @@ static void gp_str(sbuf *b, const char *s)
     sb_put(b, "'", 1);
 }
 
+/* gnuplot double-quoted string: '\n' becomes a line break, '"' and '\' are escaped. */
+static void gp_dstr(sbuf *b, const char *s)
+{
+    sb_put(b, "\"", 1);
+    for (const char *p = s ? s : ""; *p; p++) {
+        if (*p == '\n')
+            sb_str(b, "\\n");
+        else {
+            if (*p == '"' || *p == '\\')
+                sb_put(b, "\\", 1);
+            sb_put(b, p, 1);
+        }
+    }
+    sb_put(b, "\"", 1);
+}
+
+/* Integer x ticks for counts (epochs, rounds): a step of 1, 2, 5, 10, ... giving <= 15 ticks. */
+static void gp_integer_x(sbuf *b, const eip_exp_plot *p)
+{
+    double lo = 0, hi = 0;
+    int any = 0;
+    for (int i = 0; i < p->n_series; i++)
+        for (int64_t j = 0; j < p->series[i].n; j++) {
+            const double x = p->series[i].x[j];
+            lo = any && lo < x ? lo : x;
+            hi = any && hi > x ? hi : x;
+            any = 1;
+        }
+    long step = 1; /* 1, 2, 5, 10, 20, 50, ... */
+    for (int m = 0; (hi - lo) / (double)step > 15 && step < 1000000000L; m++)
+        step = m % 3 == 1 ? step / 2 * 5 : step * 2;
+    char num[96];
+    snprintf(num, sizeof num, "set xtics %ld\nset mxtics 1\nset format x '%%.0f'\n", step);
+    sb_str(b, num);
+    if (any && hi > lo) {
+        snprintf(num, sizeof num, "set xrange [%.0f:%.0f]\n", lo, hi);
+        sb_str(b, num);
+    }
+}
+
 eip_status eip_exp_plot_lines(const eip_exp_plot *p, eip_error *err)
 {
     if (p->n_series < 1)
         return eip_error_set(err, EIP_ERR_ARG, "%s: plot without series", p->png_path);
     char num[64];
     sbuf b = {0};
-    sb_str(&b, "set terminal pngcairo size 800,560 noenhanced\nset output ");
+    /* Legend below the frame and a wide canvas: a long title or legend must not clip
+     * or squeeze the plot (issue 17 item 7). */
+    sb_str(&b, "set terminal pngcairo size 960,640 noenhanced font ',11'\nset output ");
     gp_str(&b, p->png_path);
     sb_str(&b, "\nset title ");
-    gp_str(&b, p->title);
+    char *title = NULL;
+    if (p->subtitle && *p->subtitle) {
+        const size_t tl = strlen(p->title ? p->title : ""), sl = strlen(p->subtitle);
+        if ((title = malloc(tl + sl + 2))) {
+            memcpy(title, p->title ? p->title : "", tl);
+            title[tl] = '\n';
+            memcpy(title + tl + 1, p->subtitle, sl + 1);
+        } else
+            b.oom = 1;
+    }
+    gp_dstr(&b, title ? title : p->title);
+    free(title);
     sb_str(&b, "\nset xlabel ");
     gp_str(&b, p->xlabel);
     sb_str(&b, "\nset ylabel ");
     gp_str(&b, p->ylabel);
-    sb_str(&b, "\nset grid\nset key outside right\n");
+    sb_str(&b, "\nset grid\nset key outside below center horizontal\nset bmargin 6\n");
+    if (p->x_integer && !p->logx)
+        gp_integer_x(&b, p);
     if (p->logx)
         sb_str(&b, "set logscale x\n");
     if (p->ymax > p->ymin) {

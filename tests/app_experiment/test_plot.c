@@ -48,10 +48,18 @@ int main(void)
     const double x[] = {1, 2, 3}, y1[] = {0.9, 0.5, 0.1}, y2[] = {0.2, 0.3, 0.4};
     const eip_exp_series ser[] = {{"enc", 3, x, y1}, {"it's", 3, x, y2}};
     const char *png = EIP_BINARY_DIR "/exp_test.png";
-    eip_exp_plot p = {png, "test plot", "x", "y", 0, 0.0, 1.0, 2, ser};
+    eip_exp_plot p = {.png_path = png, .title = "test plot", .xlabel = "x", .ylabel = "y", .ymin = 0.0,
+                      .ymax = 1.0, .n_series = 2, .series = ser, .subtitle = "width 0.5, \"3\" images",
+                      .x_integer = 1};
     eip_status s = eip_exp_plot_lines(&p, &err);
     char *gp = slurp(EIP_BINARY_DIR "/exp_test.png.gp");
     CHECK(gp && strstr(gp, "title 'it''s'") && strstr(gp, "3 0.4\ne\n"), "gnuplot script");
+    /* the scale as a second title line (quotes escaped), integer ticks for a count axis,
+     * the legend below the frame (issue 17 item 7) */
+    CHECK(gp && strstr(gp, "set title \"test plot\\nwidth 0.5, \\\"3\\\" images\""), "subtitle:\n%s", gp ? gp : "");
+    CHECK(gp && strstr(gp, "set xtics 1\n") && strstr(gp, "set format x '%.0f'") && strstr(gp, "set xrange [1:3]"),
+          "integer x ticks:\n%s", gp ? gp : "");
+    CHECK(gp && strstr(gp, "set key outside below"), "legend below the frame");
     free(gp);
     /* gnuplot is a set-up dependency (scripts/run installs it): a missing
      * gnuplot fails here instead of skipping the PNG check */
