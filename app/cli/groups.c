@@ -27,6 +27,14 @@ static eip_status parse_group(const char *s, void *out, eip_error *err)
     return eip_crypto_group_parse(s, (eip_crypto_group_id *)out, err);
 }
 
+static const char *const precision_names[] = {"fp32", "bf16", NULL};
+
+eip_cli_opt eip_cli_opt_precision(int *var)
+{
+    return (eip_cli_opt){.name = "precision", .arg = "P", .choice = var, .choices = precision_names,
+                         .def = "fp32", .help = "fp32, or bf16 mixed precision (CPUs with AVX-512 bf16)"};
+}
+
 eip_cli_opt eip_cli_opt_group(eip_crypto_group_id *var)
 {
     return (eip_cli_opt){.name = "group", .arg = "G", .custom = var, .parse = parse_group,
@@ -36,7 +44,6 @@ eip_cli_opt eip_cli_opt_group(eip_crypto_group_id *var)
 
 /* ---- training ---------------------------------------------------------- */
 
-static const char *const precision_names[] = {"fp32", "bf16", NULL};
 static const char *const optim_names[] = {"sgd", "adamw", NULL};
 static const char *const sched_names[] = {"cosine", "step", "const", NULL};
 
@@ -76,8 +83,7 @@ void eip_cli_train_group_init(eip_cli_train_group *g)
         {.name = "seed", .arg = "S", .i64 = &g->seed, .min = 0, .max = INT64_MAX, .def = "1",
          .help = "seed for init, shuffling, dropout (and protect's noise images)"},
         eip_cli_opt_threads(&st->threads),
-        {.name = "precision", .arg = "P", .choice = &g->precision, .choices = precision_names,
-         .def = "fp32", .help = "fp32, or bf16 mixed precision (CPUs with AVX-512 bf16)"},
+        eip_cli_opt_precision(&g->precision),
         {.name = "csv", .arg = "FILE", .str = &g->csv,
          .help = "per-epoch CSV: epoch,train_loss,test_acc,seconds,lr"},
         {0},

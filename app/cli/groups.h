@@ -21,6 +21,8 @@ eip_cli_opt eip_cli_opt_threads(int64_t *var);
 eip_cli_opt eip_cli_opt_data_dir(const char **var);
 /* --group G: paper or ristretto255 (default). */
 eip_cli_opt eip_cli_opt_group(eip_crypto_group_id *var);
+/* --precision P: fp32 (0, default) or bf16 (1) mixed precision. */
+eip_cli_opt eip_cli_opt_precision(int *var);
 
 /* Training (train, protect): the loader, optimiser and schedule settings. */
 typedef struct eip_cli_train_group {

@@ -230,6 +230,7 @@ eip_status eip_exp_advparams_run(const eip_exp_advparams_config *cfg, eip_error 
         (s = eip_exp_table_init(&e.t_adapt, c_ad, 6, err)) != EIP_OK ||
         (s = eip_exp_table_init(&e.t_time, c_tm, 6, err)) != EIP_OK ||
         (s = eip_nn_ctx_init(&e.nn, (int)cfg->threads, err)) != EIP_OK ||
+        (cfg->precision == EIP_NN_BF16 && (s = eip_nn_ctx_set_precision(&e.nn, EIP_NN_BF16, err)) != EIP_OK) ||
         (s = eip_data_load_by_name(cfg->dataset, cfg->data_dir, &e.train_full, &e.test, err)) != EIP_OK)
         goto done;
     /* --limit N: the same N images as `encryip train --limit N` */

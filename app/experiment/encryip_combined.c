@@ -419,6 +419,8 @@ eip_status eip_exp_combined(const eip_exp_combined_config *cfg, eip_error *err)
     eip_status s = eip_crypto_init(err);
     if (!s)
         s = eip_nn_ctx_init(&nn, (int)cfg->threads, err);
+    if (!s && cfg->precision == EIP_NN_BF16) /* refused (not fp32) without bf16: the tables say bf16 */
+        s = eip_nn_ctx_set_precision(&nn, EIP_NN_BF16, err);
     if (!s)
         s = eip_data_load_limited(cfg->dataset, NULL, cfg->limit, &train, &test_full, err);
     if (!s)

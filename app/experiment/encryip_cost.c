@@ -214,6 +214,8 @@ eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error 
     eip_data_set_free(&test_full);
     if (!s)
         s = eip_nn_ctx_init(&nn, (int)c->threads, err);
+    if (!s && c->precision == EIP_NN_BF16) /* refused (not fp32) without bf16: the tables say bf16 */
+        s = eip_nn_ctx_set_precision(&nn, EIP_NN_BF16, err);
     if (s)
         goto done;
     const double t0 = eip_expe_now();

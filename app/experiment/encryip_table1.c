@@ -222,12 +222,12 @@ static void header(eip_expe_text *t, const eip_exp_encryip_config *cfg, double w
                               rc->optim == EIP_TRAIN_OPTIM_ADAMW ? "AdamW" : "SGD Nesterov", rc->lr,
                               rc->wd, reps);
         }
-        eip_expe_text_add(t, "; batch %lld, 1 warm-up epoch (when epochs > 2), cosine; %lld "
+        eip_expe_text_add(t, "; %s; batch %lld, 1 warm-up epoch (when epochs > 2), cosine; %lld "
                              "training images (0 = all), %lld test images (0 = all; both seeded "
                              "random subsets); P = %lld licensees; %lld verification trials and "
                              "%lld incorrect keys per run; seeds %llu..%llu. Cells done: %lld of %lld; wall time %.0f s.\n",
-                          (long long)cfg->batch,
-                          (long long)cfg->limit, (long long)cfg->test_limit, (long long)cfg->licensees,
+                          cfg->precision == EIP_NN_BF16 ? "bf16 mixed precision" : "fp32",
+                          (long long)cfg->batch, (long long)cfg->limit, (long long)cfg->test_limit, (long long)cfg->licensees,
                           (long long)cfg->trials, (long long)cfg->wrong_keys,
                           (unsigned long long)cfg->seed,
                           (unsigned long long)(cfg->seed + (uint64_t)cfg->repeats - 1), (long long)cells,
@@ -361,6 +361,8 @@ eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *
     eip_status s = eip_crypto_init(err);
     if (!s)
         s = eip_nn_ctx_init(&nn, (int)cfg->threads, err);
+    if (!s && cfg->precision == EIP_NN_BF16) /* refused (not fp32) without bf16: the tables say bf16 */
+        s = eip_nn_ctx_set_precision(&nn, EIP_NN_BF16, err);
     const double t0 = eip_expe_now();
     int64_t done = 0;
     for (int d = 0; d < cfg->n_datasets && !s; d++) {

@@ -87,6 +87,7 @@ typedef struct eip_exp_advparams_config {
     int64_t ft_epochs;       /* 0 = skip the fine-tuning phase */
     int no_attacks;          /* 1 = encryption only: no pruning, adaptive or fine-tuning phase */
     int64_t threads;
+    int precision;           /* eip_nn_precision (BF16 refused without AVX-512 bf16) */
     uint64_t seed;
     FILE *log;               /* progress lines (may be NULL) */
 } eip_exp_advparams_config;
@@ -149,6 +150,7 @@ typedef struct eip_exp_encryip_config {
     int64_t limit;       /* N training images, seeded random choice (0 = all) */
     int64_t test_limit;  /* N test images (seeded random choice) for the final figures (0 = all) */
     int64_t threads;     /* oneDNN threads (0 = all cores) */
+    int precision;       /* eip_nn_precision: BF16 is refused on a CPU without AVX-512 bf16 */
     int64_t licensees;   /* P */
     int64_t trials;      /* verification trials per run */
     int64_t wrong_keys;  /* incorrect keys per run, each from its own Gen */
@@ -235,6 +237,7 @@ typedef struct eip_exp_encryip_cost_config {
     double width;
     char dataset[EIP_EXP_ENCRYIP_NAME];
     int64_t limit, epochs, batch, threads;
+    int precision;                    /* eip_nn_precision (BF16 refused without AVX-512 bf16) */
     int optim;                        /* EIP_TRAIN_OPTIM_*: the model's recipe by default */
     double lr, wd;
     uint64_t seed;
@@ -266,6 +269,7 @@ typedef struct eip_exp_combined_config {
     char dataset[EIP_EXP_ENCRYIP_NAME];
     int64_t limit, test_limit;   /* seeded random subsets (0 = all) */
     int64_t epochs, batch, threads;
+    int precision;               /* eip_nn_precision (BF16 refused without AVX-512 bf16) */
     double lr, wd;
     uint64_t seed;
     int groups;                  /* bit 0: paper group, bit 1: ristretto255 */
