@@ -178,4 +178,18 @@ done
     "$bin" protect "${common[@]}" --out "$tmp/pk1" >/dev/null 2>&1 || fail "protect after kill"
 if ls -d "$tmp"/pk1.tmp.* >/dev/null 2>&1; then fail "pk1 temporaries not swept"; else pass "pk1: leftovers swept"; fi
 
+
+# ---- --precision bf16 on a CPU without AVX-512 bf16 (emulated with oneDNN's ISA cap) ----
+# train warns and runs fp32 (docs/CLI.md "--precision"); an experiment refuses, because its
+# tables would be labelled bf16 (exit 1, nothing written).
+expect_rc 0 "train --precision bf16 without bf16: fp32 with a warning" -- \
+    env DNNL_MAX_CPU_ISA=AVX2 "$bin" train --dataset mnist --model smallcnn --width 0.25 --limit 64 \
+    --epochs 1 --threads 1 --precision bf16 --out "$tmp/bf16.st"
+check "train: the warning names bf16 and fp32" grep -q "precision bf16.*running in fp32" err.log
+expect_rc 1 "experiment table1 --precision bf16 without bf16: refused" -- \
+    env DNNL_MAX_CPU_ISA=AVX2 "$bin" experiment table1 --models smallcnn --datasets mnist --limit 64 \
+    --repeats 1 --epochs 1 --threads 1 --precision bf16 --out "$tmp/t1bf16"
+check "experiment: the error names bf16" grep -q "precision bf16: this CPU has no AVX-512 bf16" err.log
+check "experiment: no table written" test ! -e "$tmp/t1bf16/table1.csv"
+
 finish faults
