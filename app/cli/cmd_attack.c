@@ -464,7 +464,7 @@ int eip_cli_attack_relabel(int argc, char **argv)
     eip_cli_model_group_init(&mg, "protected model (bundle dir, deploy/ dir or its model.safetensors); no key");
     const char *dataset = NULL, *input = NULL, *kpath = NULL, *data_dir = NULL;
     int64_t kk = 0, seed = 1, limit = 0, steps = 300, threads = 0;
-    int method = 0;
+    int method = -1; /* -1: not given (vote) */
     eip_cli_opt o[] = {
         {.name = "dataset", .arg = "NAME", .str = &dataset, .required = true,
          .help = "the attacker's labelled images: --k drawn from its train split"},
@@ -472,7 +472,7 @@ int eip_cli_attack_relabel(int argc, char **argv)
          .help = "labelled images the attacker holds"},
         {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX, .def = "1",
          .help = "draw of the k images"},
-        {.name = "method", .arg = "M", .choice = &method, .choices = relabel_methods, .def = "vote",
+        {.name = "method", .arg = "M", .choice = &method, .choices = relabel_methods, .def_doc = "vote",
          .help = "with --input: vote or head"},
         {.name = "input", .arg = "FILE", .str = &input,
          .help = "label these images (idx3/idx4) with --method, one per line on stdout (a trace suspect)"},
@@ -496,6 +496,11 @@ int eip_cli_attack_relabel(int argc, char **argv)
         return rc;
     if (input && (kpath || limit > 0))
         return eip_cli_usage_error(cmd, "--input labels a file: no --key or --test-limit");
+    if (!input && method >= 0) /* the evaluation reports both methods */
+        return eip_cli_usage_error(cmd, "--method picks the labelling of --input; without --input "
+                                        "both methods are evaluated");
+    if (method < 0)
+        method = 0;
     eip_error err = {0};
     eip_status s;
     eip_nn_ctx ctx = {0};

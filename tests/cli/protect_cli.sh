@@ -52,6 +52,18 @@ cmp -s "$tmp/out" "$tmp/d2.txt" || fail "classify differs from predict + decrypt
 acc=$(grep -o 'accuracy [0-9.]*' "$tmp/err" | cut -d' ' -f2)
 awk -v a="$acc" 'BEGIN { exit !(a > 0.6) }' || fail "classify accuracy $acc"
 
+# ---- attack relabel: the weights and k = 30 labelled images, no key (README threat model) ----
+expect 0 "$bin" attack relabel --model "$B/deploy" --dataset fashion-mnist --k 30 --test-limit 300 \
+    --key "$B/keys/licensee-1.key" --threads 2
+for what in vote head licensee; do
+    a=$(grep -o "^$what accuracy [0-9.]*" "$tmp/out" | cut -d' ' -f3)
+    # chance is 0.1; the relabelled classifier is expected well above it (docs/RESULTS.md "Relabelling")
+    awk -v a="${a:-0}" 'BEGIN { exit !(a > 0.3) }' || fail "attack relabel: $what accuracy '${a}' not above 0.3"
+done
+expect 2 "$bin" attack relabel --model "$B/deploy" --dataset fashion-mnist --k 0
+expect 2 "$bin" attack relabel --model "$B/deploy" --dataset fashion-mnist --k 30 --method vote
+has "--input" "$tmp/err"
+
 # ---- bad input ----
 # seeded: two random toy-group (q = 11) keyrings share a public key ~1/1100 runs
 "$bin" keygen --classes 10 --licensees 1 --group paper --seed 5 --out "$tmp/other" >/dev/null 2>&1
