@@ -118,6 +118,19 @@ static eip_exp_encryip_run *find_run(merge_set *m, const char *model, const char
     return NULL;
 }
 
+/* Repeat offset of model/dataset for a directory whose runs start at m->runs[first]: the
+ * number of repeats the earlier directories hold, so that two grids run side by side with
+ * different --seed (say 1..5 and 6..10) merge into repeats 1..10. */
+static int64_t repeat_offset(const merge_set *m, int64_t first, const char *model, const char *dataset)
+{
+    int64_t off = 0;
+    for (int64_t i = 0; i < first; i++)
+        if (!strcmp(m->runs[i].model, model) && !strcmp(m->runs[i].dataset, dataset) &&
+            m->runs[i].repeat + 1 > off)
+            off = m->runs[i].repeat + 1;
+    return off;
+}
+
 static eip_status read_runs(eip_exp_encryip_config *cfg, const char *dir, merge_set *m, eip_error *err)
 {
     char path[4200], *text = NULL, *save = NULL;
@@ -153,8 +166,15 @@ static eip_status read_runs(eip_exp_encryip_config *cfg, const char *dir, merge_
             free(r->curve);
             break;
         }
+        r->repeat += repeat_offset(m, first, r->model, r->dataset);
         m->n++;
-        if (find_run(m, r->model, r->dataset, r->repeat, r->method, 0) != r)
+        for (int64_t i = 0; i < first && !s; i++) /* the same run in two directories */
+            if (m->runs[i].seed == r->seed && m->runs[i].method == r->method &&
+                !strcmp(m->runs[i].model, r->model) && !strcmp(m->runs[i].dataset, r->dataset))
+                s = eip_error_set(err, EIP_ERR_FORMAT, "%s:%lld: %s/%s seed %llu %s is in two runs", path,
+                                  (long long)line, r->model, r->dataset, (unsigned long long)r->seed,
+                                  eip_exp_encryip_method_name(r->method));
+        if (!s && find_run(m, r->model, r->dataset, r->repeat, r->method, 0) != r)
             s = eip_error_set(err, EIP_ERR_FORMAT, "%s:%lld: %s/%s repeat %lld %s is in two runs", path,
                               (long long)line, r->model, r->dataset, (long long)r->repeat + 1,
                               eip_exp_encryip_method_name(r->method));
@@ -192,7 +212,8 @@ static eip_status read_runs(eip_exp_encryip_config *cfg, const char *dir, merge_
             (s = eip_parse_i64(what, f[4], 1, 1000, &ep, err)) ||
             (s = eip_parse_f64(what, f[5], -1.0, 1.0, &acc, err)))
             break;
-        eip_exp_encryip_run *r = k < 0 ? NULL : find_run(m, f[0], f[1], rep - 1, k, first);
+        eip_exp_encryip_run *r =
+            k < 0 ? NULL : find_run(m, f[0], f[1], rep - 1 + repeat_offset(m, first, f[0], f[1]), k, first);
         if (!r || ep > r->epochs) {
             s = eip_error_set(err, EIP_ERR_FORMAT, "%s: no run in table1.csv for this row (or epoch > "
                               "its epochs)", what);

@@ -173,6 +173,44 @@ int main(void)
         m.plots = 0;
         CHECK(eip_exp_encryip_merge(&m, two, 2, &err) == EIP_ERR_FORMAT && strstr(err.msg, "two runs"),
               "a run twice: %s", err.msg);
+        /* a second grid of other seeds (run side by side with another --seed) merges into
+         * repeats 1..2: the same runs with the seed column changed */
+        char dir3[] = "/tmp/encryip_exp_merge3XXXXXX";
+        REQUIRE(mkdtemp(dir3) != NULL, "mkdtemp %s", dir3);
+        REQUIRE(eip_io_read_file(pa, 1 << 20, &a, &la, &err) == EIP_OK, "%s", err.msg);
+        char *t3 = malloc(2 * la + 1);
+        size_t n3 = 0;
+        int comma = 0, first_line = 1;
+        for (size_t i = 0; t3 && i < la; i++) { /* append a '7' to field 5 (seed) of data rows */
+            if (a[i] == ',' && !first_line && ++comma == 5)
+                t3[n3++] = '7';
+            if (a[i] == '\n') {
+                comma = 0;
+                first_line = 0;
+            }
+            t3[n3++] = (char)a[i];
+        }
+        free(a);
+        a = NULL;
+        REQUIRE(t3, "out of memory");
+        snprintf(p, sizeof p, "%s/table1.csv", dir3);
+        REQUIRE(eip_io_write_atomic(p, t3, n3, EIP_IO_MODE_PUBLIC, &err) == EIP_OK, "%s", err.msg);
+        free(t3);
+        snprintf(pa, sizeof pa, "%s/epochs.csv", dir);
+        REQUIRE(eip_io_read_file(pa, 1 << 20, &a, &la, &err) == EIP_OK, "%s", err.msg);
+        snprintf(p, sizeof p, "%s/epochs.csv", dir3);
+        REQUIRE(eip_io_write_atomic(p, a, la, EIP_IO_MODE_PUBLIC, &err) == EIP_OK, "%s", err.msg);
+        free(a);
+        const char *other[2] = {dir, dir3};
+        eip_exp_encryip_config_default(&m);
+        m.out_dir = dir2;
+        m.plots = 0;
+        CHECK(eip_exp_encryip_merge(&m, other, 2, &err) == EIP_OK && m.repeats == 2,
+              "merge of two seed ranges: %s (repeats %lld)", err.msg, (long long)m.repeats);
+        unlink(p);
+        snprintf(p, sizeof p, "%s/table1.csv", dir3);
+        unlink(p);
+        rmdir(dir3);
         for (size_t i = 0; i < nf; i++) {
             snprintf(p, sizeof p, "%s/%s", dir2, files[i]);
             unlink(p);
