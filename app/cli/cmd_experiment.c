@@ -528,3 +528,123 @@ int eip_cli_experiment_advparams(int argc, char **argv)
     printf("AdvParams experiment written to %s (summary.md, *.csv, *.png)\n", c.out_dir);
     return EIP_EXIT_OK;
 }
+
+/* --attackers paper,leaker -> bit EIP_EXP_REMOVAL_*. */
+static bool attackers_parse(const char *cmd, const char *s, int *bits)
+{
+    char a[2][EIP_EXP_ENCRYIP_NAME];
+    int na = 0;
+    if (!names_parse(cmd, "attackers", s, a, 2, &na))
+        return false;
+    *bits = 0;
+    for (int i = 0; i < na; i++) {
+        if (!strcmp(a[i], "paper"))
+            *bits |= 1 << EIP_EXP_REMOVAL_PAPER;
+        else if (!strcmp(a[i], "leaker"))
+            *bits |= 1 << EIP_EXP_REMOVAL_LEAKER;
+        else {
+            fprintf(stderr, "encryip %s: error: --attackers: '%s' is not paper or leaker\n", cmd, a[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+int eip_cli_experiment_removal(int argc, char **argv)
+{
+    eip_exp_removal_config c;
+    eip_exp_removal_config_default(&c);
+    const char *models = NULL, *datasets = NULL, *groups = NULL, *attackers = NULL, *out = NULL;
+    int64_t epochs = 0, verif_reps = 0, seed = 1;
+    double width = 0;
+    bool no_plots = false;
+    eip_cli_opt o[] = {
+        {.name = "models", .arg = "LIST", .str = &models, .def_doc = "resnet18,alexnet",
+         .help = "zoo models (resnet18, googlenet, alexnet, smallcnn)"},
+        {.name = "datasets", .arg = "LIST", .str = &datasets, .def_doc = "fashion-mnist,mnist", .help = "datasets"},
+        {.name = "groups", .arg = "LIST", .str = &groups, .def_doc = "paper,ristretto255",
+         .help = "paper,ristretto255 or one of them"},
+        {.name = "attackers", .arg = "LIST", .str = &attackers, .def_doc = "paper,leaker",
+         .help = "paper (Algorithm 1's targets) and/or leaker (its own decrypted labels)"},
+        {.name = "width", .arg = "W", .f64 = &width, .fmin = 1.0 / 64, .fmax = 4.0,
+         .def_doc = "table1's: 0.25; googlenet, smallcnn 0.5", .help = "width of every model"},
+        {.name = "epochs", .arg = "E", .i64 = &epochs, .min = 1, .max = 1000, .def_doc = "3; alexnet 30",
+         .help = "protect's training epochs (the table1 recipe)"},
+        {.name = "verify-reps", .arg = "R", .i64 = &verif_reps, .min = 0, .max = 100000,
+         .def_doc = "automatic; alexnet 40", .help = "replicas per verification instance in protect"},
+        {.name = "verify-instances", .arg = "V", .i64 = &c.verif_count, .min = 0, .max = 100000,
+         .def_doc = "paper 24, ristretto255 16", .help = "paper: Fakes; ristretto255: per licensee"},
+        {.name = "limit", .arg = "N", .i64 = &c.limit, .min = 0, .max = INT64_MAX,
+         .help = "training images of the protected model = the parts' pool (seeded random choice, 0 = all)"},
+        {.name = "test-limit", .arg = "N", .i64 = &c.test_limit, .min = 0, .max = INT64_MAX,
+         .help = "N test images, seeded random choice (0 = all)"},
+        {.name = "parts", .arg = "K", .i64 = &c.parts, .min = 1, .max = 1000,
+         .help = "disjoint parts of the training set = fine-tuning rounds"},
+        {.name = "ft-epochs", .arg = "E", .i64 = &c.ft_epochs, .min = 1, .max = 1000,
+         .help = "fine-tuning epochs per round"},
+        {.name = "ft-lr-factor", .arg = "F", .f64 = &c.ft_lr_factor, .fmin = 1e-6, .fmax = 100.0,
+         .help = "fine-tuning peak lr = the recipe's lr x F (cosine, no warm-up)"},
+        {.name = "batch", .arg = "B", .i64 = &c.batch, .min = 1, .max = 65536, .help = "batch size"},
+        {.name = "licensees", .arg = "P", .i64 = &c.licensees, .min = 1, .max = 1000, .help = "licensees"},
+        {.name = "foreign-keys", .arg = "W", .i64 = &c.foreign_keys, .min = 0, .max = 1000,
+         .help = "deployments with keys of other key generations traced per round"},
+        {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX / 2, .def = "1",
+         .help = "training, parts, leaker choice"},
+        eip_cli_opt_threads(&c.threads),
+        {.name = "no-plots", .flag = &no_plots, .help = "skip the gnuplot PNGs"},
+        {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
+        {0},
+    };
+    const eip_cli_spec spec = {"experiment removal", "--out DIR [--models LIST] [--datasets LIST] [options]",
+                               {o, NULL}};
+    const char *cmd = spec.cmd;
+    int rc = eip_cli_parse(&spec, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (models && !names_parse(cmd, "models", models, c.models, EIP_EXP_ENCRYIP_MAX_MODELS, &c.n_models))
+        return EIP_EXIT_USAGE;
+    if (datasets &&
+        !names_parse(cmd, "datasets", datasets, c.datasets, EIP_EXP_ENCRYIP_MAX_DATASETS, &c.n_datasets))
+        return EIP_EXIT_USAGE;
+    static const char *const zoo[] = {"resnet18", "googlenet", "alexnet", "smallcnn"};
+    for (int i = 0; i < c.n_models; i++) {
+        int z = 0;
+        while (z < 4 && strcmp(zoo[z], c.models[i]))
+            z++;
+        if (z == 4)
+            return eip_cli_usage_error(cmd, "--models: '%s' is not resnet18, googlenet, alexnet or smallcnn",
+                                       c.models[i]);
+        c.recipes[i] = eip_exp_encryip_recipe_default(c.models[i]);
+        if (eip_cli_given(&spec, &width))
+            c.recipes[i].width = width;
+        if (eip_cli_given(&spec, &epochs))
+            c.recipes[i].epochs = epochs;
+        if (eip_cli_given(&spec, &verif_reps))
+            c.recipes[i].verif_reps = verif_reps;
+    }
+    if (groups && !groups_parse(cmd, groups, &c.groups))
+        return EIP_EXIT_USAGE;
+    if (attackers && !attackers_parse(cmd, attackers, &c.attackers))
+        return EIP_EXIT_USAGE;
+    eip_error err = {0};
+    for (int d = 0; d < c.n_datasets; d++) {
+        eip_status ds = eip_data_name_check(c.datasets[d], NULL, &err);
+        if (ds != EIP_OK)
+            return eip_cli_fail(cmd, ds, &err);
+    }
+    c.seed = (uint64_t)seed;
+    c.plots = !no_plots;
+    c.out_dir = out;
+    if (!out_dir_make(cmd, c.out_dir))
+        return EIP_EXIT_IO;
+    char line[2048];
+    command_line("removal", argc, argv, line, sizeof line);
+    c.command = line;
+    c.log = stderr;
+    eip_status s = eip_exp_removal(&c, &err);
+    if (s)
+        return eip_cli_fail(cmd, s, &err);
+    printf("removal: %s/removal.md, %s/removal.csv, %s/removal_*_{acc,verif}.png\n", c.out_dir, c.out_dir,
+           c.out_dir);
+    return EIP_EXIT_OK;
+}

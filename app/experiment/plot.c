@@ -243,21 +243,62 @@ static void gp_str(sbuf *b, const char *s)
     sb_put(b, "'", 1);
 }
 
+/* gnuplot double-quoted string body: backslash and quote escaped, a
+ * newline written as the escape \n (a title over several lines). */
+static void gp_dq_body(sbuf *b, const char *s)
+{
+    for (const char *p = s ? s : ""; *p; p++) {
+        if (*p == '\n') {
+            sb_str(b, "\\n");
+            continue;
+        }
+        if (*p == '"' || *p == '\\')
+            sb_put(b, "\\", 1);
+        sb_put(b, p, 1);
+    }
+}
+
 eip_status eip_exp_plot_lines(const eip_exp_plot *p, eip_error *err)
 {
+    return eip_exp_plot_lines_style(p, NULL, err);
+}
+
+eip_status eip_exp_plot_lines_style(const eip_exp_plot *p, const eip_exp_plot_style *st, eip_error *err)
+{
+    static const eip_exp_plot_style none = {0};
+    if (!st)
+        st = &none;
     if (p->n_series < 1)
         return eip_error_set(err, EIP_ERR_ARG, "%s: plot without series", p->png_path);
     char num[64];
     sbuf b = {0};
     sb_str(&b, "set terminal pngcairo size 800,560 noenhanced\nset output ");
     gp_str(&b, p->png_path);
-    sb_str(&b, "\nset title ");
-    gp_str(&b, p->title);
+    if (st->subtitle) {
+        sb_str(&b, "\nset title \"");
+        gp_dq_body(&b, p->title);
+        sb_str(&b, "\\n");
+        gp_dq_body(&b, st->subtitle);
+        sb_str(&b, "\"");
+    } else {
+        sb_str(&b, "\nset title ");
+        gp_str(&b, p->title);
+    }
     sb_str(&b, "\nset xlabel ");
     gp_str(&b, p->xlabel);
     sb_str(&b, "\nset ylabel ");
     gp_str(&b, p->ylabel);
-    sb_str(&b, "\nset grid\nset key outside right\n");
+    sb_str(&b, "\nset grid\nset key ");
+    sb_str(&b, st->key ? st->key : "outside right");
+    sb_str(&b, "\n");
+    if (st->xtics > 0) {
+        snprintf(num, sizeof num, "set xtics %g\nset mxtics 1\n", st->xtics);
+        sb_str(&b, num);
+    }
+    if (st->xmax > st->xmin) {
+        snprintf(num, sizeof num, "set xrange [%g:%g]\n", st->xmin, st->xmax);
+        sb_str(&b, num);
+    }
     if (p->logx)
         sb_str(&b, "set logscale x\n");
     if (p->ymax > p->ymin) {
