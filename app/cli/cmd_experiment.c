@@ -62,26 +62,33 @@ static bool names_parse(const char *cmd, const char *flag, const char *s, char n
     return *n > 0;
 }
 
-/* --groups paper,ristretto255 -> bit 0 paper, bit 1 ristretto255. */
-static bool groups_parse(const char *cmd, const char *s, int *groups)
+/* --FLAG a,b: a comma list of the two names n0, n1 -> bit 0 for n0, bit 1
+ * for n1. */
+static bool pair_bits_parse(const char *cmd, const char *flag, const char *s, const char *n0,
+                            const char *n1, int *bits)
 {
     char g[2][EIP_EXP_ENCRYIP_NAME];
     int ng = 0;
-    if (!names_parse(cmd, "groups", s, g, 2, &ng))
+    if (!names_parse(cmd, flag, s, g, 2, &ng))
         return false;
-    *groups = 0;
+    *bits = 0;
     for (int i = 0; i < ng; i++) {
-        if (!strcmp(g[i], "paper"))
-            *groups |= 1;
-        else if (!strcmp(g[i], "ristretto255"))
-            *groups |= 2;
+        if (!strcmp(g[i], n0))
+            *bits |= 1;
+        else if (!strcmp(g[i], n1))
+            *bits |= 2;
         else {
-            fprintf(stderr, "encryip %s: error: --groups: '%s' is not paper or ristretto255\n", cmd,
-                    g[i]);
+            fprintf(stderr, "encryip %s: error: --%s: '%s' is not %s or %s\n", cmd, flag, g[i], n0, n1);
             return false;
         }
     }
     return true;
+}
+
+/* --groups paper,ristretto255 -> bit 0 paper, bit 1 ristretto255. */
+static bool groups_parse(const char *cmd, const char *s, int *groups)
+{
+    return pair_bits_parse(cmd, "groups", s, "paper", "ristretto255", groups);
 }
 
 /* table1 --merge DIR,...: only --out and --no-plots go with it. */
@@ -529,32 +536,61 @@ int eip_cli_experiment_advparams(int argc, char **argv)
     return EIP_EXIT_OK;
 }
 
-/* --attackers paper,leaker -> bit EIP_EXP_REMOVAL_*. */
+/* --attackers paper,leaker -> bit EIP_EXP_REMOVAL_PAPER (0), _LEAKER (1). */
 static bool attackers_parse(const char *cmd, const char *s, int *bits)
 {
-    char a[2][EIP_EXP_ENCRYIP_NAME];
-    int na = 0;
-    if (!names_parse(cmd, "attackers", s, a, 2, &na))
-        return false;
-    *bits = 0;
-    for (int i = 0; i < na; i++) {
-        if (!strcmp(a[i], "paper"))
-            *bits |= 1 << EIP_EXP_REMOVAL_PAPER;
-        else if (!strcmp(a[i], "leaker"))
-            *bits |= 1 << EIP_EXP_REMOVAL_LEAKER;
-        else {
-            fprintf(stderr, "encryip %s: error: --attackers: '%s' is not paper or leaker\n", cmd, a[i]);
-            return false;
+    return pair_bits_parse(cmd, "attackers", s, "paper", "leaker", bits);
+}
+
+/* removal --merge DIR,...: the points of several runs (split over
+ * processes) rendered as one; the same point twice is refused. */
+static eip_status removal_merge(const eip_exp_removal_config *c, const char *list, eip_error *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
+        return eip_error_set(err, EIP_ERR_ARG, "--merge: list too long");
+    eip_exp_removal_point *all = NULL;
+    int64_t n = 0;
+    eip_status s = EIP_OK;
+    char *save = NULL;
+    for (char *d = strtok_r(buf, ",", &save); d && !s; d = strtok_r(NULL, ",", &save)) {
+        eip_exp_removal_point *p = NULL;
+        int64_t np = 0;
+        if ((s = eip_exp_removal_read(d, &p, &np, err)))
+            break;
+        eip_exp_removal_point *g = realloc(all, (size_t)(n + np > 0 ? n + np : 1) * sizeof *all);
+        if (!g) {
+            free(p);
+            s = eip_error_set(err, EIP_ERR_NOMEM, "--merge: out of memory");
+            break;
         }
+        all = g;
+        for (int64_t i = 0; i < np && !s; i++) {
+            for (int64_t k = 0; k < n && !s; k++)
+                if (!strcmp(all[k].model, p[i].model) && !strcmp(all[k].dataset, p[i].dataset) &&
+                    all[k].group == p[i].group && all[k].attacker == p[i].attacker && all[k].round == p[i].round)
+                    s = eip_error_set(err, EIP_ERR_ARG, "--merge: %s: %s/%s %s group, %s attacker, round %lld is "
+                                      "in two runs", d, p[i].model, p[i].dataset,
+                                      eip_exp_encryip_method_name(p[i].group),
+                                      eip_exp_removal_attacker_name(p[i].attacker), (long long)p[i].round);
+            if (!s)
+                all[n++] = p[i];
+        }
+        free(p);
     }
-    return true;
+    if (!s && n == 0)
+        s = eip_error_set(err, EIP_ERR_ARG, "--merge: no points in '%s'", list);
+    if (!s)
+        s = eip_exp_removal_write(c, all, n, 0, err);
+    free(all);
+    return s;
 }
 
 int eip_cli_experiment_removal(int argc, char **argv)
 {
     eip_exp_removal_config c;
     eip_exp_removal_config_default(&c);
-    const char *models = NULL, *datasets = NULL, *groups = NULL, *attackers = NULL, *out = NULL;
+    const char *models = NULL, *datasets = NULL, *groups = NULL, *attackers = NULL, *out = NULL, *merge = NULL;
     int64_t epochs = 0, verif_reps = 0, seed = 1;
     double width = 0;
     bool no_plots = false;
@@ -592,10 +628,13 @@ int eip_cli_experiment_removal(int argc, char **argv)
          .help = "training, parts, leaker choice"},
         eip_cli_opt_threads(&c.threads),
         {.name = "no-plots", .flag = &no_plots, .help = "skip the gnuplot PNGs"},
+        {.name = "merge", .arg = "LIST", .str = &merge,
+         .help = "instead of running: one removal.md + PNGs from these runs' removal.csv (give their scale flags)"},
         {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
         {0},
     };
-    const eip_cli_spec spec = {"experiment removal", "--out DIR [--models LIST] [--datasets LIST] [options]",
+    const eip_cli_spec spec = {"experiment removal", "--out DIR [--models LIST] [--datasets LIST] [options] | "
+                                                     "--merge DIR,DIR,... --out DIR [scale options]",
                                {o, NULL}};
     const char *cmd = spec.cmd;
     int rc = eip_cli_parse(&spec, argc, argv);
@@ -641,7 +680,7 @@ int eip_cli_experiment_removal(int argc, char **argv)
     command_line("removal", argc, argv, line, sizeof line);
     c.command = line;
     c.log = stderr;
-    eip_status s = eip_exp_removal(&c, &err);
+    eip_status s = merge ? removal_merge(&c, merge, &err) : eip_exp_removal(&c, &err);
     if (s)
         return eip_cli_fail(cmd, s, &err);
     printf("removal: %s/removal.md, %s/removal.csv, %s/removal_*_{acc,verif}.png\n", c.out_dir, c.out_dir,

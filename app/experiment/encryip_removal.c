@@ -88,31 +88,6 @@ static void cell_free(cell *c)
     eip_protect_result_free(&c->res);
 }
 
-/* Keys of `n` independent key generations (same group, z, q): deployments
- * that must be traced to nobody. */
-static eip_status foreign_keys(cell *c, eip_error *err)
-{
-    const int64_t n = c->cfg->foreign_keys;
-    c->foreign = calloc((size_t)(n > 0 ? n : 1), sizeof *c->foreign);
-    if (!c->foreign)
-        return eip_error_set(err, EIP_ERR_NOMEM, "experiment removal: out of memory");
-    const eip_crypto_pk_t *pk = c->res.pk;
-    eip_crypto_params prm = {eip_crypto_pk_group(pk), eip_crypto_pk_classes(pk), eip_crypto_pk_q(pk)};
-    for (int64_t i = 0; i < n; i++) {
-        eip_crypto_pk_t *pk2 = NULL;
-        eip_crypto_master_t *m2 = NULL;
-        eip_status s = eip_crypto_gen(&prm, 1, NULL, &pk2, &m2, err);
-        if (!s)
-            s = eip_crypto_master_sk(m2, 1, &c->foreign[i], err);
-        eip_crypto_pk_free(pk2);
-        eip_crypto_master_free(m2);
-        if (s)
-            return s;
-        c->n_foreign = i + 1;
-    }
-    return EIP_OK;
-}
-
 /* Snapshot (save = 1) or restore (save = 0) of every weight of the net. */
 static eip_status weights(cell *c, int save, eip_error *err)
 {
@@ -409,7 +384,7 @@ eip_status eip_exp_removal_cell(const eip_exp_removal_config *cfg, eip_nn_ctx *n
     if (!s)
         s = eip_protect_model_from_result(&c.res, &c.m, err);
     if (!s)
-        s = foreign_keys(&c, err);
+        s = eip_expe_foreign_keys(c.res.pk, cfg->foreign_keys, &c.foreign, &c.n_foreign, err);
     if (!s)
         s = weights(&c, 1, err);
     if (s)

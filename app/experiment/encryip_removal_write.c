@@ -81,6 +81,11 @@ static const char *model_title(const char *m)
                                               : !strcmp(m, "googlenet") ? "GoogLeNet" : m;
 }
 
+static const char *dataset_title(const char *d)
+{
+    return !strcmp(d, "mnist") ? "MNIST" : !strcmp(d, "fashion-mnist") ? "Fashion-MNIST" : d;
+}
+
 static void scale_line(char *buf, size_t cap, const eip_exp_removal_config *cfg, const eip_exp_removal_point *pts,
                        int64_t n, const eip_exp_removal_point *p)
 {
@@ -124,21 +129,21 @@ static eip_status plot_pair(const eip_exp_removal_config *cfg, const eip_exp_rem
             }
             if (!k)
                 continue;
-            snprintf(names[ns], sizeof names[ns], "%s group, %s attacker", g == EIP_EXP_ENCRYIP_PAPER ? "paper" : "ristretto255",
-                     a == EIP_EXP_REMOVAL_PAPER ? "paper's" : "leaking licensee's");
+            snprintf(names[ns], sizeof names[ns], "%s: %s", g == EIP_EXP_ENCRYIP_PAPER ? "paper group" : "ristretto255",
+                     a == EIP_EXP_REMOVAL_PAPER ? "Alg. 1 targets" : "leaker's labels");
             ser[ns] = (eip_exp_series){names[ns], k, x, y};
             ns++;
         }
     double tx[2] = {0, (double)cfg->parts}, ty[2] = {EIP_PROTECT_TRACE_MIN_RATE, EIP_PROTECT_TRACE_MIN_RATE};
     if (what == 1 && ns > 0)
-        ser[ns++] = (eip_exp_series){"trace threshold (80% of instances)", 2, tx, ty};
+        ser[ns++] = (eip_exp_series){"trace rule (80%)", 2, tx, ty};
     eip_status s = EIP_OK;
     if (ns > 0) {
         char png[4096], name[160], title[160], sub[256];
         snprintf(name, sizeof name, "removal_%s_%s_%s.png", ref->model, ref->dataset, what == 0 ? "acc" : "verif");
         s = eip_io_path_join(png, sizeof png, cfg->out_dir, name, err);
         snprintf(title, sizeof title, "%s %s: %s after each fine-tuning round", model_title(ref->model),
-                 ref->dataset, what == 0 ? "decrypted test accuracy" : "leaked deployment's trace agreement");
+                 dataset_title(ref->dataset), what == 0 ? "decrypted test accuracy" : "leaked deployment's trace agreement");
         scale_line(sub, sizeof sub, cfg, pts, n, ref);
         const eip_exp_plot pl = {
             .png_path = png,
@@ -179,7 +184,8 @@ static void md_header(eip_expe_text *t, const eip_exp_removal_config *cfg, int64
                          "permutation into %lld disjoint parts, one per round; each round %lld epochs of "
                          "the model's recipe at %g x its lr, cosine, no warm-up, batch %lld; %lld test "
                          "images; P = %lld licensees; %lld foreign-key deployments per round; seed %llu. "
-                         "Points: %lld; wall time %.0f s.\n",
+                         "Points: %lld; wall time %.0f s (0: merged from several runs, each with its own "
+                         "removal.md).\n",
                       (long long)cfg->limit, (long long)cfg->parts, (long long)cfg->ft_epochs,
                       cfg->ft_lr_factor, (long long)cfg->batch, (long long)cfg->test_limit,
                       (long long)cfg->licensees, (long long)cfg->foreign_keys,
@@ -286,4 +292,107 @@ eip_status eip_exp_removal_write(const eip_exp_removal_config *cfg, const eip_ex
             s = plot_pair(cfg, pts, n, &pts[first[q]], what, err);
     free(first);
     return s;
+}
+
+/* ---- reading removal.csv back (experiment removal --merge) ------------- */
+
+#define REMOVAL_FIELDS 24
+#define REMOVAL_MAX_CSV ((size_t)1 << 24)
+
+/* One removal.csv row (strict: field count, names, every number in range). */
+static eip_status row_parse(const char *what, char **f, eip_exp_removal_point *p, eip_error *err)
+{
+    memset(p, 0, sizeof *p);
+    if (!*f[0] || strlen(f[0]) >= sizeof p->model || !*f[2] || strlen(f[2]) >= sizeof p->dataset)
+        return eip_error_set(err, EIP_ERR_FORMAT, "%s: bad model or dataset name", what);
+    snprintf(p->model, sizeof p->model, "%s", f[0]);
+    snprintf(p->dataset, sizeof p->dataset, "%s", f[2]);
+    p->group = eip_expe_method_parse(f[3]);
+    p->attacker = !strcmp(f[4], "paper") ? EIP_EXP_REMOVAL_PAPER : !strcmp(f[4], "leaker") ? EIP_EXP_REMOVAL_LEAKER : -1;
+    if (p->group != EIP_EXP_ENCRYIP_PAPER && p->group != EIP_EXP_ENCRYIP_RISTRETTO)
+        return eip_error_set(err, EIP_ERR_FORMAT, "%s: group '%.40s' is not paper or ristretto255", what, f[3]);
+    if (p->attacker < 0)
+        return eip_error_set(err, EIP_ERR_FORMAT, "%s: attacker '%.40s' is not paper or leaker", what, f[4]);
+    double agree;
+    eip_status s;
+    if ((s = eip_parse_f64(what, f[1], 1.0 / 64, 4.0, &p->width, err)) ||
+        (s = eip_parse_i64(what, f[5], 0, 1000, &p->round, err)) ||
+        (s = eip_parse_i64(what, f[6], 0, INT64_MAX, &p->part_n, err)) ||
+        (s = eip_parse_i64(what, f[7], 0, INT64_MAX, &p->dropped, err)) ||
+        (s = eip_parse_f64(what, f[8], -1, 1, &p->label_agree, err)) ||
+        (s = eip_parse_f64(what, f[9], 0, 1e9, &p->ft_s, err)) ||
+        (s = eip_parse_f64(what, f[10], 0, 1, &p->acc_key, err)) ||
+        (s = eip_parse_f64(what, f[11], 0, 1, &p->acc_own, err)) ||
+        (s = eip_parse_f64(what, f[12], 0, 1, &p->verif_slot, err)) ||
+        (s = eip_parse_f64(what, f[13], -1, 1, &p->protect_acc, err)) ||
+        (s = eip_parse_f64(what, f[14], 0, 1, &p->memorised, err)) ||
+        (s = eip_parse_i64(what, f[15], 1, 1000000, &p->leaker, err)) ||
+        (s = eip_parse_i64(what, f[16], 0, 1000000, &p->leaker_named, err)) ||
+        (s = eip_parse_i64(what, f[17], 0, INT64_MAX, &p->leaker_matched, err)) ||
+        (s = eip_parse_i64(what, f[18], 0, INT64_MAX, &p->leaker_total, err)) ||
+        (s = eip_parse_f64(what, f[19], 0, 1, &agree, err)) ||
+        (s = eip_parse_i64(what, f[20], 0, 1000000, &p->traced, err)) ||
+        (s = eip_parse_i64(what, f[21], 1, 1000000, &p->licensees, err)) ||
+        (s = eip_parse_i64(what, f[22], 0, 1000000, &p->foreign_named, err)) ||
+        (s = eip_parse_i64(what, f[23], 0, 1000000, &p->foreign, err)))
+        return s;
+    if (p->leaker_matched > p->leaker_total || p->traced > p->licensees || p->foreign_named > p->foreign)
+        return eip_error_set(err, EIP_ERR_FORMAT, "%s: a count exceeds its total", what);
+    return EIP_OK;
+}
+
+eip_status eip_exp_removal_read(const char *dir, eip_exp_removal_point **pts, int64_t *n, eip_error *err)
+{
+    char path[4096];
+    eip_status s = eip_io_path_join(path, sizeof path, dir, "removal.csv", err);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    if (s || (s = eip_io_read_file(path, REMOVAL_MAX_CSV, &buf, &len, err)))
+        return s;
+    char *text = malloc(len + 1);
+    if (!text) {
+        free(buf);
+        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", path);
+    }
+    memcpy(text, buf, len);
+    text[len] = '\0';
+    free(buf);
+    int64_t lines = 0, cap = 0, line = 0;
+    eip_exp_removal_point *out = NULL;
+    char *save = NULL;
+    for (char *l = strtok_r(text, "\n", &save); l && !s; l = strtok_r(NULL, "\n", &save)) {
+        char what[4200];
+        snprintf(what, sizeof what, "%s:%lld", path, (long long)++line);
+        if (line == 1) {
+            if (strncmp(l, "model,width,dataset,group,attacker,round,", 41))
+                s = eip_error_set(err, EIP_ERR_FORMAT, "%s: not a removal.csv header", what);
+            continue;
+        }
+        char *f[REMOVAL_FIELDS + 1];
+        if (eip_expe_csv_split(l, f, REMOVAL_FIELDS + 1) != REMOVAL_FIELDS) {
+            s = eip_error_set(err, EIP_ERR_FORMAT, "%s: expected %d fields", what, REMOVAL_FIELDS);
+            break;
+        }
+        if (lines == cap) {
+            cap = cap ? 2 * cap : 64;
+            eip_exp_removal_point *g = realloc(out, (size_t)cap * sizeof *out);
+            if (!g) {
+                s = eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            out = g;
+        }
+        s = row_parse(what, f, &out[lines], err);
+        lines += !s;
+    }
+    if (!s && line == 0)
+        s = eip_error_set(err, EIP_ERR_FORMAT, "%s: empty file", path);
+    free(text);
+    if (s) {
+        free(out);
+        return s;
+    }
+    *pts = out;
+    *n = lines;
+    return EIP_OK;
 }

@@ -390,6 +390,12 @@ eip_status eip_exp_removal_cell(const eip_exp_removal_config *cfg, eip_nn_ctx *n
 eip_status eip_exp_removal_write(const eip_exp_removal_config *cfg, const eip_exp_removal_point *pts,
                                  int64_t n, double wall_s, eip_error *err);
 
+/* Reads DIR/removal.csv back (strictly: header, 24 fields, names and
+ * ranges): *pts malloc'd [*n].  `experiment removal --merge` joins the
+ * points of runs split over processes and renders them with
+ * eip_exp_removal_write (the scale settings come from the caller's cfg). */
+eip_status eip_exp_removal_read(const char *dir, eip_exp_removal_point **pts, int64_t *n, eip_error *err);
+
 /* The whole grid (models x datasets x groups), outputs rewritten after each
  * cell. */
 eip_status eip_exp_removal(const eip_exp_removal_config *cfg, eip_error *err);
