@@ -24,11 +24,6 @@
 
 #include "experiment/encryip_internal.h"
 
-const char *eip_exp_removal_attacker_name(int a)
-{
-    return a == EIP_EXP_REMOVAL_PAPER ? "paper" : a == EIP_EXP_REMOVAL_LEAKER ? "leaker" : "?";
-}
-
 void eip_exp_removal_config_default(eip_exp_removal_config *c)
 {
     memset(c, 0, sizeof *c);

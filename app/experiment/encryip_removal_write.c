@@ -9,6 +9,12 @@
 #include "experiment/encryip_internal.h"
 #include "encryip/util.h"
 
+/* (the names live here, below the driver that logs them) */
+const char *eip_exp_removal_attacker_name(int a)
+{
+    return a == EIP_EXP_REMOVAL_PAPER ? "paper" : a == EIP_EXP_REMOVAL_LEAKER ? "leaker" : "?";
+}
+
 static double agreement(const eip_exp_removal_point *p)
 {
     return p->leaker_total > 0 ? (double)p->leaker_matched / (double)p->leaker_total : 0;
