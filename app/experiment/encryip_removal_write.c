@@ -148,8 +148,8 @@ static eip_status plot_pair(const eip_exp_removal_config *cfg, const eip_exp_rem
         char png[4096], name[160], title[160], sub[256];
         snprintf(name, sizeof name, "removal_%s_%s_%s.png", ref->model, ref->dataset, what == 0 ? "acc" : "verif");
         s = eip_io_path_join(png, sizeof png, cfg->out_dir, name, err);
-        snprintf(title, sizeof title, "%s %s: %s after each fine-tuning round", model_title(ref->model),
-                 dataset_title(ref->dataset), what == 0 ? "decrypted test accuracy" : "leaked deployment's trace agreement");
+        snprintf(title, sizeof title, "%s %s: %s per fine-tuning round", model_title(ref->model),
+                 dataset_title(ref->dataset), what == 0 ? "decrypted test accuracy" : "leaker's trace agreement");
         scale_line(sub, sizeof sub, cfg, pts, n, ref);
         const eip_exp_plot pl = {
             .png_path = png,
