@@ -62,26 +62,33 @@ static bool names_parse(const char *cmd, const char *flag, const char *s, char n
     return *n > 0;
 }
 
-/* --groups paper,ristretto255 -> bit 0 paper, bit 1 ristretto255. */
-static bool groups_parse(const char *cmd, const char *s, int *groups)
+/* --FLAG a,b: a comma list of the two names n0, n1 -> bit 0 for n0, bit 1
+ * for n1. */
+static bool pair_bits_parse(const char *cmd, const char *flag, const char *s, const char *n0,
+                            const char *n1, int *bits)
 {
     char g[2][EIP_EXP_ENCRYIP_NAME];
     int ng = 0;
-    if (!names_parse(cmd, "groups", s, g, 2, &ng))
+    if (!names_parse(cmd, flag, s, g, 2, &ng))
         return false;
-    *groups = 0;
+    *bits = 0;
     for (int i = 0; i < ng; i++) {
-        if (!strcmp(g[i], "paper"))
-            *groups |= 1;
-        else if (!strcmp(g[i], "ristretto255"))
-            *groups |= 2;
+        if (!strcmp(g[i], n0))
+            *bits |= 1;
+        else if (!strcmp(g[i], n1))
+            *bits |= 2;
         else {
-            fprintf(stderr, "encryip %s: error: --groups: '%s' is not paper or ristretto255\n", cmd,
-                    g[i]);
+            fprintf(stderr, "encryip %s: error: --%s: '%s' is not %s or %s\n", cmd, flag, g[i], n0, n1);
             return false;
         }
     }
     return true;
+}
+
+/* --groups paper,ristretto255 -> bit 0 paper, bit 1 ristretto255. */
+static bool groups_parse(const char *cmd, const char *s, int *groups)
+{
+    return pair_bits_parse(cmd, "groups", s, "paper", "ristretto255", groups);
 }
 
 /* table1 --merge DIR,...: only --out and --no-plots go with it. */
@@ -530,5 +537,157 @@ int eip_cli_experiment_advparams(int argc, char **argv)
     if (s != EIP_OK)
         return eip_cli_fail(cmd, s, &err);
     printf("AdvParams experiment written to %s (summary.md, *.csv, *.png)\n", c.out_dir);
+    return EIP_EXIT_OK;
+}
+
+/* --attackers paper,leaker -> bit EIP_EXP_REMOVAL_PAPER (0), _LEAKER (1). */
+static bool attackers_parse(const char *cmd, const char *s, int *bits)
+{
+    return pair_bits_parse(cmd, "attackers", s, "paper", "leaker", bits);
+}
+
+/* removal --merge DIR,...: the points of several runs (split over
+ * processes) rendered as one; the same point twice is refused. */
+static eip_status removal_merge(const eip_exp_removal_config *c, const char *list, eip_error *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
+        return eip_error_set(err, EIP_ERR_ARG, "--merge: list too long");
+    eip_exp_removal_point *all = NULL;
+    int64_t n = 0;
+    eip_status s = EIP_OK;
+    char *save = NULL;
+    for (char *d = strtok_r(buf, ",", &save); d && !s; d = strtok_r(NULL, ",", &save)) {
+        eip_exp_removal_point *p = NULL;
+        int64_t np = 0;
+        if ((s = eip_exp_removal_read(d, &p, &np, err)))
+            break;
+        eip_exp_removal_point *g = realloc(all, (size_t)(n + np > 0 ? n + np : 1) * sizeof *all);
+        if (!g) {
+            free(p);
+            s = eip_error_set(err, EIP_ERR_NOMEM, "--merge: out of memory");
+            break;
+        }
+        all = g;
+        for (int64_t i = 0; i < np && !s; i++) {
+            for (int64_t k = 0; k < n && !s; k++)
+                if (!strcmp(all[k].model, p[i].model) && !strcmp(all[k].dataset, p[i].dataset) &&
+                    all[k].group == p[i].group && all[k].attacker == p[i].attacker && all[k].round == p[i].round)
+                    s = eip_error_set(err, EIP_ERR_ARG, "--merge: %s: %s/%s %s group, %s attacker, round %lld is "
+                                      "in two runs", d, p[i].model, p[i].dataset,
+                                      eip_exp_encryip_method_name(p[i].group),
+                                      eip_exp_removal_attacker_name(p[i].attacker), (long long)p[i].round);
+            if (!s)
+                all[n++] = p[i];
+        }
+        free(p);
+    }
+    if (!s && n == 0)
+        s = eip_error_set(err, EIP_ERR_ARG, "--merge: no points in '%s'", list);
+    if (!s)
+        s = eip_exp_removal_write(c, all, n, 0, err);
+    free(all);
+    return s;
+}
+
+int eip_cli_experiment_removal(int argc, char **argv)
+{
+    eip_exp_removal_config c;
+    eip_exp_removal_config_default(&c);
+    const char *models = NULL, *datasets = NULL, *groups = NULL, *attackers = NULL, *out = NULL, *merge = NULL;
+    int64_t epochs = 0, verif_reps = 0, seed = 1;
+    double width = 0;
+    bool no_plots = false;
+    eip_cli_opt o[] = {
+        {.name = "models", .arg = "LIST", .str = &models, .def_doc = "resnet18,alexnet",
+         .help = "zoo models (resnet18, googlenet, alexnet, smallcnn)"},
+        {.name = "datasets", .arg = "LIST", .str = &datasets, .def_doc = "fashion-mnist,mnist", .help = "datasets"},
+        {.name = "groups", .arg = "LIST", .str = &groups, .def_doc = "paper,ristretto255",
+         .help = "paper,ristretto255 or one of them"},
+        {.name = "attackers", .arg = "LIST", .str = &attackers, .def_doc = "paper,leaker",
+         .help = "paper (Algorithm 1's targets) and/or leaker (its own decrypted labels)"},
+        {.name = "width", .arg = "W", .f64 = &width, .fmin = 1.0 / 64, .fmax = 4.0,
+         .def_doc = "table1's: 0.25; googlenet, smallcnn 0.5", .help = "width of every model"},
+        {.name = "epochs", .arg = "E", .i64 = &epochs, .min = 1, .max = 1000, .def_doc = "3; alexnet 30",
+         .help = "protect's training epochs (the table1 recipe)"},
+        {.name = "verify-reps", .arg = "R", .i64 = &verif_reps, .min = 0, .max = 100000,
+         .def_doc = "automatic; alexnet 40", .help = "replicas per verification instance in protect"},
+        {.name = "verify-instances", .arg = "V", .i64 = &c.verif_count, .min = 0, .max = 100000,
+         .def_doc = "paper 24, ristretto255 16", .help = "paper: Fakes; ristretto255: per licensee"},
+        {.name = "limit", .arg = "N", .i64 = &c.limit, .min = 0, .max = INT64_MAX,
+         .help = "training images of the protected model = the parts' pool (seeded random choice, 0 = all)"},
+        {.name = "test-limit", .arg = "N", .i64 = &c.test_limit, .min = 0, .max = INT64_MAX,
+         .help = "N test images, seeded random choice (0 = all)"},
+        {.name = "parts", .arg = "K", .i64 = &c.parts, .min = 1, .max = 1000,
+         .help = "disjoint parts of the training set = fine-tuning rounds"},
+        {.name = "ft-epochs", .arg = "E", .i64 = &c.ft_epochs, .min = 1, .max = 1000,
+         .help = "fine-tuning epochs per round"},
+        {.name = "ft-lr-factor", .arg = "F", .f64 = &c.ft_lr_factor, .fmin = 1e-6, .fmax = 100.0,
+         .help = "fine-tuning peak lr = the recipe's lr x F (cosine, no warm-up)"},
+        {.name = "batch", .arg = "B", .i64 = &c.batch, .min = 1, .max = 65536, .help = "batch size"},
+        {.name = "licensees", .arg = "P", .i64 = &c.licensees, .min = 1, .max = 1000, .help = "licensees"},
+        {.name = "foreign-keys", .arg = "W", .i64 = &c.foreign_keys, .min = 0, .max = 1000,
+         .help = "deployments with keys of other key generations traced per round"},
+        {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX / 2, .def = "1",
+         .help = "training, parts, leaker choice"},
+        eip_cli_opt_threads(&c.threads),
+        {.name = "no-plots", .flag = &no_plots, .help = "skip the gnuplot PNGs"},
+        {.name = "merge", .arg = "LIST", .str = &merge,
+         .help = "instead of running: one removal.md + PNGs from these runs' removal.csv (give their scale flags)"},
+        {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
+        {0},
+    };
+    const eip_cli_spec spec = {"experiment removal", "--out DIR [--models LIST] [--datasets LIST] [options] | "
+                                                     "--merge DIR,DIR,... --out DIR [scale options]",
+                               {o, NULL}};
+    const char *cmd = spec.cmd;
+    int rc = eip_cli_parse(&spec, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (models && !names_parse(cmd, "models", models, c.models, EIP_EXP_ENCRYIP_MAX_MODELS, &c.n_models))
+        return EIP_EXIT_USAGE;
+    if (datasets &&
+        !names_parse(cmd, "datasets", datasets, c.datasets, EIP_EXP_ENCRYIP_MAX_DATASETS, &c.n_datasets))
+        return EIP_EXIT_USAGE;
+    static const char *const zoo[] = {"resnet18", "googlenet", "alexnet", "smallcnn"};
+    for (int i = 0; i < c.n_models; i++) {
+        int z = 0;
+        while (z < 4 && strcmp(zoo[z], c.models[i]))
+            z++;
+        if (z == 4)
+            return eip_cli_usage_error(cmd, "--models: '%s' is not resnet18, googlenet, alexnet or smallcnn",
+                                       c.models[i]);
+        c.recipes[i] = eip_exp_encryip_recipe_default(c.models[i]);
+        if (eip_cli_given(&spec, &width))
+            c.recipes[i].width = width;
+        if (eip_cli_given(&spec, &epochs))
+            c.recipes[i].epochs = epochs;
+        if (eip_cli_given(&spec, &verif_reps))
+            c.recipes[i].verif_reps = verif_reps;
+    }
+    if (groups && !groups_parse(cmd, groups, &c.groups))
+        return EIP_EXIT_USAGE;
+    if (attackers && !attackers_parse(cmd, attackers, &c.attackers))
+        return EIP_EXIT_USAGE;
+    eip_error err = {0};
+    for (int d = 0; d < c.n_datasets; d++) {
+        eip_status ds = eip_data_name_check(c.datasets[d], NULL, &err);
+        if (ds != EIP_OK)
+            return eip_cli_fail(cmd, ds, &err);
+    }
+    c.seed = (uint64_t)seed;
+    c.plots = !no_plots;
+    c.out_dir = out;
+    if (!out_dir_make(cmd, c.out_dir))
+        return EIP_EXIT_IO;
+    char line[2048];
+    command_line("removal", argc, argv, line, sizeof line);
+    c.command = line;
+    c.log = stderr;
+    eip_status s = merge ? removal_merge(&c, merge, &err) : eip_exp_removal(&c, &err);
+    if (s)
+        return eip_cli_fail(cmd, s, &err);
+    printf("removal: %s/removal.md, %s/removal.csv, %s/removal_*_{acc,verif}.png\n", c.out_dir, c.out_dir,
+           c.out_dir);
     return EIP_EXIT_OK;
 }

@@ -6,7 +6,7 @@
  *   cmd_deploy.c      predict, classify (the licensee's side)
  *   cmd_advparams.c   advparams encrypt/decrypt
  *   cmd_attack.c      attack dlog/prune/finetune/adaptive/collude/relabel
- *   cmd_experiment.c  experiment table1/curves/cost/combined/advparams
+ *   cmd_experiment.c  experiment table1/curves/cost/combined/advparams/removal
  * Shared by several of them: cli.h (options, help, exit codes), groups.h
  * (option groups), labels.h (label files), run_common.h (datasets, models,
  * progress). */
@@ -52,6 +52,7 @@ int eip_cli_experiment_table1(int argc, char **argv);
 int eip_cli_experiment_curves(int argc, char **argv);
 int eip_cli_experiment_cost(int argc, char **argv);
 int eip_cli_experiment_combined(int argc, char **argv);
+int eip_cli_experiment_removal(int argc, char **argv);
 int eip_cli_experiment_advparams(int argc, char **argv);
 
 #endif

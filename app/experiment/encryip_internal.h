@@ -50,6 +50,12 @@ void eip_expe_protect_config(eip_protect_config *pc, eip_expe_train *tr, const e
                              const eip_data_set *test, eip_crypto_group_id group, int64_t licensees,
                              int64_t verif_count, int64_t verif_reps, int64_t eval_limit);
 
+/* keys [*got] (malloc'd; the caller frees each key and the array, also on
+ * failure): sk_1 of `n` independent key generations with pk's group, z and
+ * q — deployments with such a key belong to no licensee. */
+eip_status eip_expe_foreign_keys(const eip_crypto_pk_t *pk, int64_t n, eip_crypto_sk_t ***keys,
+                                 int64_t *got, eip_error *err);
+
 double eip_expe_now(void);
 /* Splits a CSV line in place (no quoting in our CSVs) into at most `max`
  * fields; returns how many. */

@@ -121,23 +121,7 @@ static void enc_bufs_free(enc_bufs *b)
 /* Keys from `n` independent key generations (same group, z and q). */
 static eip_status wrong_keys(const eip_crypto_pk_t *pk, int64_t n, enc_bufs *b, eip_error *err)
 {
-    b->wrong = calloc((size_t)(n > 0 ? n : 1), sizeof *b->wrong);
-    if (!b->wrong)
-        return eip_error_set(err, EIP_ERR_NOMEM, "experiment: out of memory");
-    eip_crypto_params prm = {eip_crypto_pk_group(pk), eip_crypto_pk_classes(pk), eip_crypto_pk_q(pk)};
-    for (int64_t i = 0; i < n; i++) {
-        eip_crypto_pk_t *pk2 = NULL;
-        eip_crypto_master_t *m2 = NULL;
-        eip_status s = eip_crypto_gen(&prm, 1, NULL, &pk2, &m2, err);
-        if (!s)
-            s = eip_crypto_master_sk(m2, 1, &b->wrong[i], err);
-        eip_crypto_pk_free(pk2);
-        eip_crypto_master_free(m2);
-        if (s)
-            return s;
-        b->n_wrong = i + 1;
-    }
-    return EIP_OK;
+    return eip_expe_foreign_keys(pk, n, &b->wrong, &b->n_wrong, err);
 }
 
 /* Test-set figures of a protected model: correct key (both decoders), the

@@ -247,3 +247,26 @@ void eip_expe_text_free(eip_expe_text *t)
     free(t->buf);
     memset(t, 0, sizeof *t);
 }
+
+eip_status eip_expe_foreign_keys(const eip_crypto_pk_t *pk, int64_t n, eip_crypto_sk_t ***keys,
+                                 int64_t *got, eip_error *err)
+{
+    *got = 0;
+    *keys = calloc((size_t)(n > 0 ? n : 1), sizeof **keys);
+    if (!*keys)
+        return eip_error_set(err, EIP_ERR_NOMEM, "experiment: out of memory");
+    eip_crypto_params prm = {eip_crypto_pk_group(pk), eip_crypto_pk_classes(pk), eip_crypto_pk_q(pk)};
+    for (int64_t i = 0; i < n; i++) {
+        eip_crypto_pk_t *pk2 = NULL;
+        eip_crypto_master_t *m2 = NULL;
+        eip_status s = eip_crypto_gen(&prm, 1, NULL, &pk2, &m2, err);
+        if (!s)
+            s = eip_crypto_master_sk(m2, 1, &(*keys)[i], err);
+        eip_crypto_pk_free(pk2);
+        eip_crypto_master_free(m2);
+        if (s)
+            return s;
+        *got = i + 1;
+    }
+    return EIP_OK;
+}

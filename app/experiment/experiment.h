@@ -294,6 +294,106 @@ void eip_exp_combined_config_default(eip_exp_combined_config *c);
  * changed parameter) into c->out_dir.  A licensee accuracy or hash that
  * differs from the unencrypted model is an error (EIP_ERR_STATE). */
 eip_status eip_exp_combined(const eip_exp_combined_config *c, eip_error *err);
+/* Removal by consecutive fine-tuning (paper section 5.3, Figures 6 and 7;
+ * app/experiment/encryip_removal*.c, docs/RESULTS.md "Figures 6/7"): the
+ * protected model's training set split into `parts` disjoint parts, the
+ * model fine-tuned on part 1, then 2, ... by each attacker; after every
+ * round the decrypted test accuracy (the leaking licensee's key, ML
+ * decoder) and the traces of deployments of the fine-tuned model. */
+typedef enum eip_exp_removal_attacker {
+    /* the paper's: Algorithm 1's targets of the parts (the owner's codeword
+     * of each true label), no verification replicas */
+    EIP_EXP_REMOVAL_PAPER = 0,
+    /* a leaking licensee j: each part labelled by its own decrypted
+     * deployment of the protected model (Algorithm 2 + Dec(sk_j)), targets
+     * = the codeword its key reads as that label and the model uses most
+     * (eip_protect_leaker_targets), no verification instances */
+    EIP_EXP_REMOVAL_LEAKER = 1,
+    EIP_EXP_REMOVAL_ATTACKERS = 2
+} eip_exp_removal_attacker;
+
+const char *eip_exp_removal_attacker_name(int a); /* "paper", "leaker" */
+
+typedef struct eip_exp_removal_config {
+    int n_models;
+    char models[EIP_EXP_ENCRYIP_MAX_MODELS][EIP_EXP_ENCRYIP_NAME];
+    eip_exp_encryip_recipe recipes[EIP_EXP_ENCRYIP_MAX_MODELS]; /* protect's recipe (Table 1's) */
+    int n_datasets;
+    char datasets[EIP_EXP_ENCRYIP_MAX_DATASETS][EIP_EXP_ENCRYIP_NAME];
+    int groups;          /* bit 0: paper group, bit 1: ristretto255 */
+    int attackers;       /* bit a: attacker a (EIP_EXP_REMOVAL_*) */
+    int64_t limit;       /* protected model's training images = the parts' pool (0 = all) */
+    int64_t test_limit;  /* test images (seeded random choice, 0 = all) */
+    int64_t parts;       /* rounds: disjoint parts of the training set (5) */
+    int64_t ft_epochs;   /* epochs per round (3) */
+    double ft_lr_factor; /* fine-tuning peak lr = recipe lr x this (0.1); no warm-up, cosine */
+    int64_t batch;
+    int64_t licensees;   /* P */
+    int64_t verif_count; /* 0 = protect's default (24 Fakes / 16 per licensee) */
+    int64_t foreign_keys; /* keys of other key generations deployed per round (3) */
+    int64_t threads;
+    uint64_t seed;
+    int plots;
+    const char *out_dir; /* existing directory */
+    const char *command; /* recorded in removal.md (may be NULL) */
+    FILE *log;
+} eip_exp_removal_config;
+
+/* Defaults of `encryip experiment removal`: resnet18 and alexnet at the
+ * Table 1 recipe (width 0.25), fashion-mnist and mnist, both groups, both
+ * attackers, 6000 training images in 5 parts of 1200, 2000 test images,
+ * 3 epochs per round at 0.1 x the recipe's lr, P = 3. */
+void eip_exp_removal_config_default(eip_exp_removal_config *c);
+
+/* One measurement: a (model, dataset, group, attacker) after `round`
+ * fine-tuning rounds (round 0 = the protected model, the same for both
+ * attackers); -1 = not measured. */
+typedef struct eip_exp_removal_point {
+    char model[EIP_EXP_ENCRYIP_NAME], dataset[EIP_EXP_ENCRYIP_NAME];
+    double width;
+    int group;           /* EIP_EXP_ENCRYIP_PAPER or _RISTRETTO */
+    int attacker;
+    int64_t round;
+    int64_t part_n;      /* images fine-tuned on in this round (0 in round 0) */
+    int64_t dropped;     /* leaker: part images whose decryption was no label */
+    double label_agree;  /* leaker: its labels = the true labels (fraction of part_n) */
+    double ft_s;         /* fine-tuning seconds of this round */
+    double acc_key;      /* Algorithm 2 + Dec(sk_leaker), ML decoder, test set */
+    double acc_own;      /* owner codebook, ML slot's label */
+    double verif_slot;   /* test outputs decoded to a verification codeword */
+    double protect_acc;  /* round 0: eip_protect_run's test_acc_ml (else -1) */
+    double memorised;    /* verification instances decoded (ML) to their own c̄_i */
+    int64_t leaker;      /* licensee j who leaks (and attacks, for the leaker attacker) */
+    int64_t leaker_named;   /* trace of j's deployment: licensee named (0 = nobody) */
+    int64_t leaker_matched, leaker_total; /* its agreement on j's instances */
+    int64_t traced;      /* licensees k whose own deployment is traced to k, of P */
+    int64_t licensees;
+    int64_t foreign_named, foreign; /* foreign-key deployments naming somebody, of `foreign` */
+} eip_exp_removal_point;
+
+/* Protects `model` on train (group: EIP_CRYPTO_GROUP_*) and runs every
+ * attacker of cfg for cfg->parts rounds.  pts: receives a malloc'd array
+ * of (1 + parts) rows per attacker (*n_pts).  t_start: for progress. */
+eip_status eip_exp_removal_cell(const eip_exp_removal_config *cfg, eip_nn_ctx *nn, const char *model,
+                                const eip_exp_encryip_recipe *recipe, const eip_data_set *train,
+                                const eip_data_set *test, const char *dataset, int group,
+                                eip_exp_removal_point **pts, int64_t *n_pts, eip_error *err);
+
+/* removal.csv (one row per point), removal.md (one table per model x
+ * dataset, the paper's reading beside it), and per model x dataset
+ * removal_<model>_<dataset>_acc.png (Figure 6) and _verif.png (Figure 7). */
+eip_status eip_exp_removal_write(const eip_exp_removal_config *cfg, const eip_exp_removal_point *pts,
+                                 int64_t n, double wall_s, eip_error *err);
+
+/* Reads DIR/removal.csv back (strictly: header, 24 fields, names and
+ * ranges): *pts malloc'd [*n].  `experiment removal --merge` joins the
+ * points of runs split over processes and renders them with
+ * eip_exp_removal_write (the scale settings come from the caller's cfg). */
+eip_status eip_exp_removal_read(const char *dir, eip_exp_removal_point **pts, int64_t *n, eip_error *err);
+
+/* The whole grid (models x datasets x groups), outputs rewritten after each
+ * cell. */
+eip_status eip_exp_removal(const eip_exp_removal_config *cfg, eip_error *err);
 /* ======================================== end of EncryIP experiments === */
 
 #ifdef __cplusplus
