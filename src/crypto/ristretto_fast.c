@@ -324,6 +324,84 @@ int eip_rfast_dec_label(const eip_rfast_labels *l, const eip_scalar *a, const ei
     return 0;
 }
 
+/* ---- targeted verification: label points times a secret scalar ---------
+ * The linear-in-P check of targeted.c needs B_j (L_y / L_m)^v for every
+ * label y, with v secret and fresh per ciphertext: a comb table per label
+ * point (built once per targeting context) makes each of the z products a
+ * fixed-base multiplication (constant time, like the tables of g1, g2, h). */
+
+struct eip_rfast_ltab {
+    int32_t z;
+    decaf_255_precomputed_s **tab; /* [z], label y at index y */
+};
+
+eip_status eip_rfast_ltab_new(const eip_group *g, eip_rfast_ltab **out, eip_error *err)
+{
+    *out = NULL;
+    if (!eip_group_fast_dec(g) || g->z > EIP_RFAST_LABEL_SCAN)
+        return EIP_OK;
+    eip_rfast_ltab *t = calloc(1, sizeof *t);
+    if (t)
+        t->tab = calloc((size_t)g->z, sizeof *t->tab);
+    if (!t || !t->tab) {
+        free(t);
+        return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 label tables: out of memory");
+    }
+    t->z = g->z;
+    const size_t al = decaf_255_alignof_precomputed_s < sizeof(void *) ? sizeof(void *)
+                                                                       : decaf_255_alignof_precomputed_s;
+    const size_t bytes = (decaf_255_sizeof_precomputed_s + al - 1) / al * al;
+    for (int32_t y = 0; y < g->z; y++) {
+        eip_crypto_elem m;
+        decaf_255_point_t p;
+        g->ops->label_elem(g, y, &m);
+        t->tab[y] = aligned_alloc(al, bytes);
+        if (!t->tab[y] || !pt_decode(p, &m)) { /* from_hash output always decodes */
+            eip_rfast_ltab_free(t);
+            return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 label table %d: out of memory",
+                                 (int)y);
+        }
+        decaf_255_precompute(t->tab[y], p);
+        decaf_255_point_destroy(p);
+    }
+    *out = t;
+    return EIP_OK;
+}
+
+void eip_rfast_ltab_free(eip_rfast_ltab *t)
+{
+    if (!t)
+        return;
+    for (int32_t y = 0; t->tab && y < t->z; y++)
+        tab_free(t->tab[y]);
+    free(t->tab);
+    free(t);
+}
+
+/* out[y] = B (L_m / L_y)^v for y in 0..z-1 (B a valid point: the caller's
+ * g1^{b_j}).  Returns 1 if B does not decode (never for the caller's B). */
+int eip_rfast_ltab_shift(const eip_rfast_ltab *t, const eip_crypto_elem *b, const eip_scalar *v,
+                         int32_t m, eip_crypto_elem *out)
+{
+    decaf_255_point_t pb, vm, p;
+    if (!pt_decode(pb, b))
+        return 1;
+    decaf_255_scalar_t x;
+    sc_decode(x, v);
+    decaf_255_precomputed_scalarmul(vm, t->tab[m], x);
+    decaf_255_point_add(pb, pb, vm); /* B L_m^v */
+    for (int32_t y = 0; y < t->z; y++) {
+        decaf_255_precomputed_scalarmul(p, t->tab[y], x);
+        decaf_255_point_sub(p, pb, p);
+        decaf_255_point_encode(out[y].b, p);
+    }
+    decaf_255_scalar_destroy(x);
+    decaf_255_point_destroy(pb);
+    decaf_255_point_destroy(vm);
+    decaf_255_point_destroy(p);
+    return 0;
+}
+
 /* Called by key generation (cslite.c) and key loading (keyfile.c); lives
  * here, below both, so neither calls the other for it. */
 eip_status eip_pk_prepare(eip_crypto_pk_t *pk, eip_error *err)
