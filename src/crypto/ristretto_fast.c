@@ -55,29 +55,38 @@ static void tab_free(decaf_255_precomputed_s *t)
     free(t);
 }
 
+/* *out = comb table of point e: 0, or 1 out of memory, 2 e not a point. */
+static int tab_build(decaf_255_precomputed_s **out, const eip_crypto_elem *e)
+{
+    const size_t al = decaf_255_alignof_precomputed_s < sizeof(void *) ? sizeof(void *)
+                                                                       : decaf_255_alignof_precomputed_s;
+    const size_t bytes = (decaf_255_sizeof_precomputed_s + al - 1) / al * al;
+    decaf_255_point_t p;
+    *out = aligned_alloc(al, bytes);
+    if (!*out)
+        return 1;
+    if (!pt_decode(p, e))
+        return 2;
+    decaf_255_precompute(*out, p);
+    decaf_255_point_destroy(p);
+    return 0;
+}
+
 eip_status eip_rfast_new(const eip_crypto_pk_t *pk, eip_rfast **out, eip_error *err)
 {
     *out = NULL;
     eip_rfast *f = calloc(1, sizeof *f);
     if (!f)
         return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 tables: out of memory");
-    const size_t al = decaf_255_alignof_precomputed_s < sizeof(void *) ? sizeof(void *)
-                                                                       : decaf_255_alignof_precomputed_s;
-    const size_t bytes = (decaf_255_sizeof_precomputed_s + al - 1) / al * al;
     const eip_crypto_elem *base[3] = {&pk->g1, &pk->g2, &pk->h};
     for (int i = 0; i < 3; i++) {
-        decaf_255_point_t p;
-        f->tab[i] = aligned_alloc(al, bytes);
-        if (!f->tab[i]) {
+        const int bad = tab_build(&f->tab[i], base[i]);
+        if (bad) { /* a bad point: callers validated pk; never happens */
             eip_rfast_free(f);
-            return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 tables: out of memory");
+            return bad == 1 ? eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 tables: out of memory")
+                            : eip_error_set(err, EIP_ERR_CRYPTO,
+                                            "public key element %d is not a ristretto255 point", i);
         }
-        if (!pt_decode(p, base[i])) { /* callers validated pk; never happens */
-            eip_rfast_free(f);
-            return eip_error_set(err, EIP_ERR_CRYPTO, "public key element %d is not a ristretto255 point", i);
-        }
-        decaf_255_precompute(f->tab[i], p);
-        decaf_255_point_destroy(p);
     }
     *out = f;
     return EIP_OK;
@@ -348,21 +357,14 @@ eip_status eip_rfast_ltab_new(const eip_group *g, eip_rfast_ltab **out, eip_erro
         return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 label tables: out of memory");
     }
     t->z = g->z;
-    const size_t al = decaf_255_alignof_precomputed_s < sizeof(void *) ? sizeof(void *)
-                                                                       : decaf_255_alignof_precomputed_s;
-    const size_t bytes = (decaf_255_sizeof_precomputed_s + al - 1) / al * al;
     for (int32_t y = 0; y < g->z; y++) {
         eip_crypto_elem m;
-        decaf_255_point_t p;
         g->ops->label_elem(g, y, &m);
-        t->tab[y] = aligned_alloc(al, bytes);
-        if (!t->tab[y] || !pt_decode(p, &m)) { /* from_hash output always decodes */
+        if (tab_build(&t->tab[y], &m)) { /* from_hash output always decodes */
             eip_rfast_ltab_free(t);
             return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 label table %d: out of memory",
                                  (int)y);
         }
-        decaf_255_precompute(t->tab[y], p);
-        decaf_255_point_destroy(p);
     }
     *out = t;
     return EIP_OK;
