@@ -202,7 +202,7 @@ static eip_status cost_write(const eip_exp_encryip_cost_config *c, const cost_ro
                           r->name, (long long)r->p, q, (long long)r->k, (long long)r->verif_n,
                           (long long)r->verif_reps, (long long)r->images, est, r->setup_s, r->train_s,
                           r->max_s, (long long)r->rounds, ratio, pir, r->cpu_s, cpr, cpir, r->acc);
-        eip_expe_text_add(&csv, "%s,%lld,%lld,%lld,%lld,%lld,%lld,%.4f,%.3f,%.4f,%.4f,%.3f,%.4f,%.4f,%.6f\n", r->name,
+        eip_expe_text_add(&csv, "\"%s\",%lld,%lld,%lld,%lld,%lld,%lld,%.4f,%.3f,%.4f,%.4f,%.3f,%.4f,%.4f,%.6f\n", r->name,
                           (long long)r->p, (long long)r->q, (long long)r->k, (long long)r->verif_n,
                           (long long)r->verif_reps, (long long)r->images, r->setup_s, r->train_s,
                           ratio, pir, r->cpu_s, cpr, cpir, r->acc);
