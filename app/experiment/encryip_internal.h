@@ -26,6 +26,13 @@ typedef struct eip_expe_train {
     FILE *log;           /* progress (may be NULL) */
     char label[96];      /* progress prefix, e.g. "resnet18/mnist r1 paper" */
     double t_start;      /* grid start (for the overall ETA), 0 = none */
+    /* Process CPU seconds of training steps 2..n of every epoch (the
+     * evaluation between epochs and the first step after it left out):
+     * with one thread the compute of the step loop, which other jobs on a
+     * shared machine stretch in wall time but not in CPU time.  Reset by
+     * the caller. */
+    double cpu_s, cpu_mark;
+    int64_t cpu_steps;
 } eip_expe_train;
 
 /* A trainer for `model` on images shaped like `set` with recipe `rc`

@@ -31,9 +31,24 @@ static void fmt_time(char *buf, size_t cap, double s)
         snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)s % 60);
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void progress(void *ctx, const eip_train_progress *p)
 {
-    const eip_expe_train *t = ctx;
+    eip_expe_train *t = ctx;
+    if (!p->epoch_done) { /* after every step: count steps 2..n of the epoch */
+        const double now = cpu_now();
+        if (p->step > 0) {
+            t->cpu_s += now - t->cpu_mark;
+            t->cpu_steps++;
+        }
+        t->cpu_mark = now;
+    }
     if (!t->log || !p->epoch_done)
         return;
     char eta[32], el[64] = "";

@@ -156,6 +156,19 @@ eip_status eip_crypto_dec_label_batch(const eip_crypto_sk_t *sk, const eip_crypt
  * label). */
 eip_status eip_crypto_fake_for(const eip_crypto_master_t *m, int64_t j, int32_t label,
                                eip_crypto_rng_t *rng, eip_crypto_ct *c, eip_error *err);
+/* Many targeted ciphertexts from one master key: eip_crypto_fake_for costs
+ * O(P) per call (it builds this context); the context is built once in O(P)
+ * and each ciphertext then costs O(z), independent of P (the check needs
+ * no decryption under the other keys: src/crypto/targeted.c).  Same
+ * ciphertexts, same randomness drawn, as eip_crypto_fake_for.  m must
+ * outlive the context and keep its licensees (a licensee issued since:
+ * EIP_ERR_STATE). */
+typedef struct eip_crypto_targeting eip_crypto_targeting_t;
+eip_status eip_crypto_targeting_new(const eip_crypto_master_t *m, eip_crypto_targeting_t **out,
+                                    eip_error *err);
+void eip_crypto_targeting_free(eip_crypto_targeting_t *t);
+eip_status eip_crypto_targeting_fake_for(const eip_crypto_targeting_t *t, int64_t j, int32_t label,
+                                         eip_crypto_rng_t *rng, eip_crypto_ct *c, eip_error *err);
 
 /* ---- verification (section 4.4) ---------------------------------------- */
 

@@ -377,7 +377,10 @@ typedef struct eip_protect_accuracy {
                              codebook_ml <= key_ml <= codebook_ml + verif_slot */
 } eip_protect_accuracy;
 /* sk may be NULL (key figures = -1); owner_cb may be NULL (codebook_ml =
- * -1); sk of another public key is decrypted anyway (incorrect-key figure). */
+ * -1); sk of another public key is decrypted anyway (incorrect-key figure).
+ * ristretto255 with a key of m's public key: one SampDist + Dec per
+ * distinct codebook slot, and key_argmax = key_ml (the decoders pick the
+ * same slot and the decryption does not depend on SampDist's randomness). */
 eip_status eip_protect_decode_accuracy(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
                                        const eip_crypto_codebook_t *owner_cb, const eip_data_set *ds,
                                        eip_crypto_rng_t *rng, eip_protect_accuracy *acc,

@@ -318,8 +318,8 @@ eip_status eip_crypto_pk_ct_check(const eip_crypto_pk_t *pk, const eip_crypto_ct
 }
 
 /* m = u3 / (u1^a u2^b) */
-static void dec_raw(const eip_group *g, const eip_scalar *a, const eip_scalar *b,
-                    const eip_crypto_ct *c, eip_crypto_elem *m)
+void eip_dec_raw(const eip_group *g, const eip_scalar *a, const eip_scalar *b, const eip_crypto_ct *c,
+                 eip_crypto_elem *m)
 {
     if (eip_group_fast_dec(g)) {
         (void)eip_rfast_dec(a, b, c, m); /* c validated by the callers */
@@ -344,7 +344,7 @@ eip_status eip_crypto_dec(const eip_crypto_sk_t *sk, const eip_crypto_ct *c, eip
     eip_status s = ct_check(&sk->grp, c, "Dec", err); /* the paper's ⊥ */
     if (s)
         return s;
-    dec_raw(&sk->grp, &sk->a, &sk->b, c, m);
+    eip_dec_raw(&sk->grp, &sk->a, &sk->b, c, m);
     return EIP_OK;
 }
 
@@ -366,7 +366,7 @@ eip_status eip_crypto_dec_label(const eip_crypto_sk_t *sk, const eip_crypto_ct *
 
 /* r1 <- Z, r2 = r1 + d with d a unit (so r1 != r2; paper group: r2 - r1 is a
  * unit mod q-1 as the proof above needs). */
-static void fake_exponents(const eip_group *g, eip_crypto_rng_t *rng, eip_scalar *r1, eip_scalar *r2)
+void eip_fake_exponents(const eip_group *g, eip_crypto_rng_t *rng, eip_scalar *r1, eip_scalar *r2)
 {
     eip_scalar d;
     g->ops->sc_random(g, rng, r1, false);
@@ -381,7 +381,7 @@ eip_status eip_crypto_fake(const eip_crypto_pk_t *pk, eip_crypto_rng_t *rng, eip
 {
     const eip_group *g = &pk->grp;
     eip_scalar r1, r2;
-    fake_exponents(g, rng, &r1, &r2);
+    eip_fake_exponents(g, rng, &r1, &r2);
     const eip_rfast *f = eip_pk_fast(pk);
     if (f) { /* u1 as in Enc */
         g->ops->pow_g1(g, &c->u[0], &r1);
@@ -430,58 +430,7 @@ eip_status eip_sampdist_with(const eip_crypto_pk_t *pk, const eip_crypto_ct *in,
     return EIP_OK;
 }
 
-/* Verification ciphertext for licensee j: u1 = g1^r1, u2 = g2^r2 (r1 != r2),
- * u3 = m u1^{a_j} u2^{b_j}, so Dec(sk_j) = m and, by the ratio above,
- * Dec(sk_k) = m g1^{t (r2-r1)(b_j-b_k)} != m for k != j.  Resampled while
- * some other licensee's decryption happens to be a label. */
-eip_status eip_crypto_fake_for(const eip_crypto_master_t *mk, int64_t j, int32_t label,
-                               eip_crypto_rng_t *rng, eip_crypto_ct *c, eip_error *err)
-{
-    const eip_group *g = &mk->grp;
-    if (j < 1 || j > mk->count)
-        return eip_error_set(err, EIP_ERR_NOT_FOUND, "licensee %lld does not exist (1..%lld)",
-                             (long long)j, (long long)mk->count);
-    if (label < 0 || label >= g->z)
-        return eip_error_set(err, EIP_ERR_RANGE, "label %d out of range 0..%d", (int)label,
-                             (int)g->z - 1);
-    eip_crypto_elem m, x, y, g2;
-    eip_scalar aj, bj, ak, bk, r1, r2;
-    g->ops->label_elem(g, label, &m);
-    g->ops->pow_g1(g, &g2, &mk->t);
-    eip_master_derive(mk, j, &aj, &bj);
-    eip_status s = EIP_ERR_INFEASIBLE;
-    for (int attempt = 0; attempt < 1000 && s != EIP_OK; attempt++) {
-        fake_exponents(g, rng, &r1, &r2);
-        g->ops->pow_g1(g, &c->u[0], &r1);
-        g->ops->pow(g, &c->u[1], &g2, &r2);
-        g->ops->pow(g, &x, &c->u[0], &aj);
-        g->ops->pow(g, &y, &c->u[1], &bj);
-        g->ops->mul(g, &x, &x, &y);
-        g->ops->mul(g, &c->u[2], &m, &x);
-        s = EIP_OK;
-        for (int64_t k = 1; k <= mk->count && s == EIP_OK; k++) {
-            if (k == j)
-                continue;
-            eip_master_derive(mk, k, &ak, &bk);
-            dec_raw(g, &ak, &bk, c, &x);
-            if (g->ops->elem_label(g, &x) != EIP_CRYPTO_NOT_A_LABEL)
-                s = EIP_ERR_INFEASIBLE;
-        }
-    }
-    sodium_memzero(&aj, sizeof aj);
-    sodium_memzero(&bj, sizeof bj);
-    sodium_memzero(&ak, sizeof ak);
-    sodium_memzero(&bk, sizeof bk);
-    sodium_memzero(&r1, sizeof r1);
-    sodium_memzero(&r2, sizeof r2);
-    if (s)
-        return eip_error_set(err, s,
-                             "no verification ciphertext found for licensee %lld after 1000 tries: "
-                             "other keys always decrypt to a label (in the paper group with q=%u "
-                             "and %d classes nearly every element is a label)",
-                             (long long)j, g->q, (int)g->z);
-    return EIP_OK;
-}
+/* Targeted verification ciphertexts (eip_crypto_fake_for): targeted.c. */
 
 /* ---- verification (section 4.4) ---------------------------------------- */
 
@@ -494,7 +443,7 @@ eip_status eip_crypto_fake_decryptions(const eip_crypto_master_t *mk, const eip_
     eip_scalar a, b;
     for (int64_t j = 1; j <= mk->count; j++) {
         eip_master_derive(mk, j, &a, &b);
-        dec_raw(&mk->grp, &a, &b, c, &out[j - 1]);
+        eip_dec_raw(&mk->grp, &a, &b, c, &out[j - 1]);
     }
     sodium_memzero(&a, sizeof a);
     sodium_memzero(&b, sizeof b);

@@ -161,6 +161,20 @@ static void p_sc_mul(const eip_group *g, eip_scalar *r, const eip_scalar *a, con
     sc_set_u(r, (uint32_t)((uint64_t)sc_get_u(a) * sc_get_u(b) % g->n));
 }
 
+/* Inverse of a unit mod n = q-1 (extended Euclid); 0 for a non-unit. */
+static void p_sc_invert(const eip_group *g, eip_scalar *r, const eip_scalar *a)
+{
+    int64_t t0 = 0, t1 = 1, r0 = g->n, r1 = sc_get_u(a) % g->n;
+    while (r1) {
+        const int64_t qt = r0 / r1, tt = t0 - qt * t1, rr = r0 - qt * r1;
+        t0 = t1;
+        t1 = tt;
+        r0 = r1;
+        r1 = rr;
+    }
+    sc_set_u(r, r0 == 1 ? (uint32_t)((t0 % (int64_t)g->n + (int64_t)g->n) % (int64_t)g->n) : 0);
+}
+
 static void p_elem_random(const eip_group *g, eip_crypto_rng_t *rng, eip_crypto_elem *e)
 {
     eip_paper_set(e, 1 + eip_rng_uniform(rng, g->q - 1)); /* u3 <- Z_q^* */
@@ -219,6 +233,7 @@ const eip_group_ops eip_group_paper_ops = {
     .sc_add = p_sc_add,
     .sc_sub = p_sc_sub,
     .sc_mul = p_sc_mul,
+    .sc_invert = p_sc_invert,
     .elem_random = p_elem_random,
     .elem_put = p_elem_put,
     .elem_get = p_elem_get,

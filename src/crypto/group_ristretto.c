@@ -96,6 +96,13 @@ static void r_sc_mul(const eip_group *g, eip_scalar *r, const eip_scalar *a, con
     crypto_core_ristretto255_scalar_mul(r->b, a->b, b->b);
 }
 
+/* libsodium's inversion is a fixed addition chain: constant time. */
+static void r_sc_invert(const eip_group *g, eip_scalar *r, const eip_scalar *a)
+{
+    if (crypto_core_ristretto255_scalar_invert(r->b, a->b) != 0)
+        memset(r->b, 0, sizeof r->b); /* a = 0: not a unit */
+}
+
 static void r_elem_random(const eip_group *g, eip_crypto_rng_t *rng, eip_crypto_elem *e)
 {
     unsigned char h[crypto_core_ristretto255_HASHBYTES];
@@ -196,6 +203,7 @@ const eip_group_ops eip_group_ristretto_ops = {
     .sc_add = r_sc_add,
     .sc_sub = r_sc_sub,
     .sc_mul = r_sc_mul,
+    .sc_invert = r_sc_invert,
     .elem_random = r_elem_random,
     .elem_put = r_elem_put,
     .elem_get = r_elem_get,

@@ -44,6 +44,8 @@ typedef struct eip_group_ops {
     void (*sc_add)(const eip_group *g, eip_scalar *r, const eip_scalar *a, const eip_scalar *b);
     void (*sc_sub)(const eip_group *g, eip_scalar *r, const eip_scalar *a, const eip_scalar *b);
     void (*sc_mul)(const eip_group *g, eip_scalar *r, const eip_scalar *a, const eip_scalar *b);
+    /* r = 1/a for a unit a (zero otherwise). */
+    void (*sc_invert)(const eip_group *g, eip_scalar *r, const eip_scalar *a);
     /* Uniform element of the group (Fake's u3 ← Z_q^*). */
     void (*elem_random)(const eip_group *g, eip_crypto_rng_t *rng, eip_crypto_elem *e);
     /* Wire encodings; decoders reject non-canonical values. */
@@ -124,11 +126,40 @@ void eip_rfast_pts_free(eip_rfast_pts *p);
 /* out = SampDist of item i with randomness r (pk must have tables). */
 int eip_rfast_sampdist_pts(const eip_crypto_pk_t *pk, const eip_rfast_pts *p, int64_t i,
                            const eip_scalar *r, eip_crypto_ct *out);
+/* Targeted verification (targeted.c): comb tables of the z label points;
+ * *out = NULL (no error) unless ristretto255, not plain, z <= LABEL_SCAN. */
+typedef struct eip_rfast_ltab eip_rfast_ltab;
+eip_status eip_rfast_ltab_new(const eip_group *g, eip_rfast_ltab **out, eip_error *err);
+void eip_rfast_ltab_free(eip_rfast_ltab *t);
+/* out [z]: B (L_m / L_y)^v for every label y, encoded. */
+int eip_rfast_ltab_shift(const eip_rfast_ltab *t, const eip_crypto_elem *b, const eip_scalar *v,
+                         int32_t m, eip_crypto_elem *out);
 /* Dec through eip_rfast_dec? (ristretto255 and not plain) */
 static inline bool eip_group_fast_dec(const eip_group *g)
 {
     return g->ops->id == EIP_CRYPTO_GROUP_RISTRETTO255 && !g->plain;
 }
+
+/* cslite.c: m = u3 / (u1^a u2^b), c already validated; r1 <- Z, r2 = r1 + d,
+ * d a unit (Fake's exponents). */
+void eip_dec_raw(const eip_group *g, const eip_scalar *a, const eip_scalar *b, const eip_crypto_ct *c,
+                 eip_crypto_elem *m);
+void eip_fake_exponents(const eip_group *g, eip_crypto_rng_t *rng, eip_scalar *r1, eip_scalar *r2);
+
+/* targeted.c: the checks behind eip_crypto_targeting_fake_for (exposed for
+ * tests/crypto/test_targeted.c).  Both answer "does some licensee k != j
+ * decrypt c to one of targets [nt]?" (targets NULL: to any label).
+ * collides: from w = t (r2 - r1) and mj = Dec(sk_j, c) alone, linear in
+ * the number of targets (mlabel = mj's label for the fast path, or -1);
+ * collides_pairs: the all-pairs reference, P - 1 decryptions. */
+int eip_targeting_collides(const eip_crypto_targeting_t *t, int64_t j, const eip_crypto_elem *mj,
+                           int32_t mlabel, const eip_scalar *w, const eip_crypto_elem *targets,
+                           int32_t nt);
+int eip_targeting_collides_pairs(const eip_crypto_master_t *m, int64_t j, const eip_crypto_ct *c,
+                                 const eip_crypto_elem *targets, int32_t nt);
+/* c from (r1, r2) for licensee j and message m; *w = t (r2 - r1). */
+void eip_targeting_build(const eip_crypto_targeting_t *t, int64_t j, const eip_crypto_elem *m,
+                         const eip_scalar *r1, const eip_scalar *r2, eip_crypto_ct *c, eip_scalar *w);
 
 /* rng.c */
 void eip_rng_bytes(eip_crypto_rng_t *rng, unsigned char *buf, size_t len);

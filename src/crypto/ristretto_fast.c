@@ -55,29 +55,38 @@ static void tab_free(decaf_255_precomputed_s *t)
     free(t);
 }
 
+/* *out = comb table of point e: 0, or 1 out of memory, 2 e not a point. */
+static int tab_build(decaf_255_precomputed_s **out, const eip_crypto_elem *e)
+{
+    const size_t al = decaf_255_alignof_precomputed_s < sizeof(void *) ? sizeof(void *)
+                                                                       : decaf_255_alignof_precomputed_s;
+    const size_t bytes = (decaf_255_sizeof_precomputed_s + al - 1) / al * al;
+    decaf_255_point_t p;
+    *out = aligned_alloc(al, bytes);
+    if (!*out)
+        return 1;
+    if (!pt_decode(p, e))
+        return 2;
+    decaf_255_precompute(*out, p);
+    decaf_255_point_destroy(p);
+    return 0;
+}
+
 eip_status eip_rfast_new(const eip_crypto_pk_t *pk, eip_rfast **out, eip_error *err)
 {
     *out = NULL;
     eip_rfast *f = calloc(1, sizeof *f);
     if (!f)
         return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 tables: out of memory");
-    const size_t al = decaf_255_alignof_precomputed_s < sizeof(void *) ? sizeof(void *)
-                                                                       : decaf_255_alignof_precomputed_s;
-    const size_t bytes = (decaf_255_sizeof_precomputed_s + al - 1) / al * al;
     const eip_crypto_elem *base[3] = {&pk->g1, &pk->g2, &pk->h};
     for (int i = 0; i < 3; i++) {
-        decaf_255_point_t p;
-        f->tab[i] = aligned_alloc(al, bytes);
-        if (!f->tab[i]) {
+        const int bad = tab_build(&f->tab[i], base[i]);
+        if (bad) { /* a bad point: callers validated pk; never happens */
             eip_rfast_free(f);
-            return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 tables: out of memory");
+            return bad == 1 ? eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 tables: out of memory")
+                            : eip_error_set(err, EIP_ERR_CRYPTO,
+                                            "public key element %d is not a ristretto255 point", i);
         }
-        if (!pt_decode(p, base[i])) { /* callers validated pk; never happens */
-            eip_rfast_free(f);
-            return eip_error_set(err, EIP_ERR_CRYPTO, "public key element %d is not a ristretto255 point", i);
-        }
-        decaf_255_precompute(f->tab[i], p);
-        decaf_255_point_destroy(p);
     }
     *out = f;
     return EIP_OK;
@@ -321,6 +330,77 @@ int eip_rfast_dec_label(const eip_rfast_labels *l, const eip_scalar *a, const ei
     decaf_255_scalar_destroy(sa);
     decaf_255_scalar_destroy(sb);
     decaf_255_point_destroy(x);
+    return 0;
+}
+
+/* ---- targeted verification: label points times a secret scalar ---------
+ * The linear-in-P check of targeted.c needs B_j (L_y / L_m)^v for every
+ * label y, with v secret and fresh per ciphertext: a comb table per label
+ * point (built once per targeting context) makes each of the z products a
+ * fixed-base multiplication (constant time, like the tables of g1, g2, h). */
+
+struct eip_rfast_ltab {
+    int32_t z;
+    decaf_255_precomputed_s **tab; /* [z], label y at index y */
+};
+
+eip_status eip_rfast_ltab_new(const eip_group *g, eip_rfast_ltab **out, eip_error *err)
+{
+    *out = NULL;
+    if (!eip_group_fast_dec(g) || g->z > EIP_RFAST_LABEL_SCAN)
+        return EIP_OK;
+    eip_rfast_ltab *t = calloc(1, sizeof *t);
+    if (t)
+        t->tab = calloc((size_t)g->z, sizeof *t->tab);
+    if (!t || !t->tab) {
+        free(t);
+        return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 label tables: out of memory");
+    }
+    t->z = g->z;
+    for (int32_t y = 0; y < g->z; y++) {
+        eip_crypto_elem m;
+        g->ops->label_elem(g, y, &m);
+        if (tab_build(&t->tab[y], &m)) { /* from_hash output always decodes */
+            eip_rfast_ltab_free(t);
+            return eip_error_set(err, EIP_ERR_NOMEM, "ristretto255 label table %d: out of memory",
+                                 (int)y);
+        }
+    }
+    *out = t;
+    return EIP_OK;
+}
+
+void eip_rfast_ltab_free(eip_rfast_ltab *t)
+{
+    if (!t)
+        return;
+    for (int32_t y = 0; t->tab && y < t->z; y++)
+        tab_free(t->tab[y]);
+    free(t->tab);
+    free(t);
+}
+
+/* out[y] = B (L_m / L_y)^v for y in 0..z-1 (B a valid point: the caller's
+ * g1^{b_j}).  Returns 1 if B does not decode (never for the caller's B). */
+int eip_rfast_ltab_shift(const eip_rfast_ltab *t, const eip_crypto_elem *b, const eip_scalar *v,
+                         int32_t m, eip_crypto_elem *out)
+{
+    decaf_255_point_t pb, vm, p;
+    if (!pt_decode(pb, b))
+        return 1;
+    decaf_255_scalar_t x;
+    sc_decode(x, v);
+    decaf_255_precomputed_scalarmul(vm, t->tab[m], x);
+    decaf_255_point_add(pb, pb, vm); /* B L_m^v */
+    for (int32_t y = 0; y < t->z; y++) {
+        decaf_255_precomputed_scalarmul(p, t->tab[y], x);
+        decaf_255_point_sub(p, pb, p);
+        decaf_255_point_encode(out[y].b, p);
+    }
+    decaf_255_scalar_destroy(x);
+    decaf_255_point_destroy(pb);
+    decaf_255_point_destroy(vm);
+    decaf_255_point_destroy(p);
     return 0;
 }
 

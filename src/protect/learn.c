@@ -5,7 +5,7 @@
  *       encryption per label), [y] = Φ(c_y)      (eq. 1, 2)
  *       + V verification instances x̄_i labelled Φ(c̄_i): c̄_i <- Fake(pk)
  *       (paper group) or a targeted verification ciphertext (ristretto255,
- *       eip_crypto_fake_for: label m under licensee j only)
+ *       eip_crypto_targeting_fake_for: label m under licensee j only)
  *   6  [M] <- A({(x_i, [y_i])}) with the soft-label loss:
  *       paper group: K = 3q, block cross-entropy over (T1, T2, T3);
  *       ristretto255: K = codebook size, cross-entropy over slots.

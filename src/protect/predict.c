@@ -103,6 +103,39 @@ eip_status eip_protect_classify(eip_protect_model_t *m, const eip_crypto_sk_t *s
     return s;
 }
 
+/* lab [n]: label read with sk from the model's outputs y [n, K] through one
+ * SampDist + Dec per distinct codebook slot (ristretto255, sk of m's public
+ * key: Dec(sk, SampDist(c)) = Dec(sk, c) for every SampDist randomness, so
+ * each image's answer is its slot's). */
+static eip_status slot_labels(const eip_protect_model_t *m, const eip_crypto_sk_t *sk, const float *y,
+                              int64_t n, eip_crypto_rng_t *rng, int32_t *lab, eip_error *err)
+{
+    const int64_t ns = eip_crypto_codebook_size(m->cb);
+    int32_t *of = malloc((size_t)(ns > 0 ? ns : 1) * sizeof *of); /* [slots] label, or unset */
+    unsigned char *done = calloc((size_t)(ns > 0 ? ns : 1), 1);
+    eip_status s = EIP_OK;
+    if (!of || !done)
+        s = eip_error_set(err, EIP_ERR_NOMEM, "accuracy: out of memory");
+    for (int64_t i = 0; i < n && !s; i++) {
+        eip_crypto_ct c, cd;
+        int64_t sl = -1;
+        if ((s = eip_crypto_phi_inv(m->pk, m->cb, y + i * m->k, 1, m->dec, &c, &sl, err)))
+            break;
+        if (sl < 0 || sl >= ns) {
+            s = eip_error_set(err, EIP_ERR_STATE, "accuracy: image %lld decodes to no codebook slot",
+                              (long long)i);
+            break;
+        }
+        if (!done[sl] && !(s = eip_crypto_sampdist(m->pk, &c, rng, &cd, err)) &&
+            !(s = eip_crypto_dec_label(sk, &cd, &of[sl], err)))
+            done[sl] = 1;
+        lab[i] = of[sl];
+    }
+    free(of);
+    free(done);
+    return s;
+}
+
 eip_status eip_protect_decode_accuracy(eip_protect_model_t *m, const eip_crypto_sk_t *sk,
                                        const eip_crypto_codebook_t *owner_cb, const eip_data_set *ds,
                                        eip_crypto_rng_t *rng, eip_protect_accuracy *acc,
@@ -126,6 +159,15 @@ eip_status eip_protect_decode_accuracy(eip_protect_model_t *m, const eip_crypto_
     }
     if ((s = eip_protect_forward(m, ds->pixels, n, y, err)))
         goto done;
+    /* ristretto255: both decoders pick the arg-max slot (phi.c), and a key
+     * of this public key decrypts SampDist(c) to Dec(c) whatever the
+     * randomness (CS_lite correctness): the arg-max pass would repeat the ML
+     * pass exactly, and the ML pass needs one SampDist + Dec per distinct
+     * slot, not per image.  A key of another keygen reads a fresh random
+     * element per query; it gets both passes, every image. */
+    const int same_pass = eip_crypto_pk_group(m->pk) != EIP_CRYPTO_GROUP_PAPER && sk &&
+                          !memcmp(eip_crypto_sk_pk_id(sk), eip_crypto_pk_id(m->pk),
+                                  EIP_CRYPTO_PKID_BYTES);
     for (int pass = 0; pass < 2; pass++) {
         m->dec = pass == 0 ? EIP_CRYPTO_PHI_ML : EIP_CRYPTO_PHI_ARGMAX;
         if (m->dec == EIP_CRYPTO_PHI_ML && owner_cb) {
@@ -148,8 +190,13 @@ eip_status eip_protect_decode_accuracy(eip_protect_model_t *m, const eip_crypto_
         }
         if (!sk)
             continue;
-        if ((s = eip_protect_predict_outputs(m, y, n, rng, c, slot, err)) ||
-            (s = eip_protect_decrypt(m, sk, 0, c, n, lab, err)))
+        if (pass == 1 && same_pass) {
+            acc->key_argmax = acc->key_ml;
+            continue;
+        }
+        if (same_pass ? (s = slot_labels(m, sk, y, n, rng, lab, err))
+                      : ((s = eip_protect_predict_outputs(m, y, n, rng, c, slot, err)) ||
+                         (s = eip_protect_decrypt(m, sk, 0, c, n, lab, err))))
             goto done;
         int64_t right = 0, nal = 0;
         for (int64_t i = 0; i < n; i++) {

@@ -139,6 +139,7 @@ eip_status eip_protect_codewords_setup(const eip_protect_config *cfg, eip_protec
     eip_crypto_ct *ct = calloc((size_t)nid, sizeof *ct);
     int64_t *perm = malloc((size_t)nid * sizeof *perm), *inv = malloc((size_t)nid * sizeof *inv);
     eip_status s = EIP_OK;
+    eip_crypto_targeting_t *tg = NULL;
     if (!ct || !perm || !inv) {
         s = eip_error_set(err, EIP_ERR_NOMEM, "protect: out of memory");
         goto done;
@@ -159,6 +160,10 @@ eip_status eip_protect_codewords_setup(const eip_protect_config *cfg, eip_protec
     snprintf(out->verif.model, sizeof out->verif.model, "%s", out->id);
     eip_data_rng lab_r;
     eip_data_rng_seed(&lab_r, cfg->seed ^ 0x4c4142454cull /* "LABEL" */);
+    /* targeted: one context for all V = per * P instances, so the set-up is
+     * O(P + V z), not O(V P) (src/crypto/targeted.c) */
+    if (!paper && (s = eip_crypto_targeting_new(out->master, &tg, err)))
+        goto done;
     for (int64_t i = 0; i < v && !s; i++) {
         eip_crypto_ct *c = &ct[z + i];
         if (paper) {
@@ -190,7 +195,7 @@ eip_status eip_protect_codewords_setup(const eip_protect_config *cfg, eip_protec
             /* targeted: Dec(sk_j, c̄) = m, every other key: no label */
             const int64_t j = 1 + i / per;
             const int32_t m = (int32_t)eip_data_rng_below(&lab_r, (uint64_t)z);
-            if ((s = eip_crypto_fake_for(out->master, j, m, cfg->crypto_rng, c, err)))
+            if ((s = eip_crypto_targeting_fake_for(tg, j, m, cfg->crypto_rng, c, err)))
                 break;
             out->verif.kind[i] = EIP_KEYRING_VERIF_TARGETED;
             out->verif.licensee[i] = j;
@@ -218,6 +223,7 @@ eip_status eip_protect_codewords_setup(const eip_protect_config *cfg, eip_protec
     if (!s)
         s = eip_protect_codebook_clone(pk, out->codebook, 1, &out->deploy_codebook, err);
 done:
+    eip_crypto_targeting_free(tg);
     free(inv);
     if (s) {
         free(ct);

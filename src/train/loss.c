@@ -111,18 +111,39 @@ eip_status eip_train_loss_ce_hard(const float *logits,   /* [N, K] */
             return eip_error_set(err, EIP_ERR_RANGE, "cross-entropy: label[%lld] = %d not in [0, %lld)",
                                  (long long)i, (int)labels[i], (long long)k);
     const double scale = 1.0 / (double)n;
+    /* with a gradient, exp(x_j - m) is computed once (kept in e) and the
+     * softmax is e_j / s: one exp pass per row, not two (EncryIP's wide
+     * ristretto255 heads, K = z + V, make this the step's costliest loop) */
+    double ebuf[256], *e = !dlogits || k <= 256 ? ebuf : malloc((size_t)k * sizeof *e); /* [K] */
+    if (!e)
+        return eip_error_set(err, EIP_ERR_NOMEM, "cross-entropy: scratch [%lld]", (long long)k);
     double total = 0.0;
     for (int64_t i = 0; i < n; i++) {
         const float *x = logits + i * k; /* [K] */
         double m, lse;
-        seg_lse(x, k, &m, &lse);
-        total -= (double)x[labels[i]] - m - lse;
-        if (dlogits) {
-            float *g = dlogits + i * k; /* [K] */
-            for (int64_t j = 0; j < k; j++)
-                g[j] = (float)((exp((double)x[j] - m - lse) - (j == labels[i])) * scale);
+        if (!dlogits) {
+            seg_lse(x, k, &m, &lse);
+            total -= (double)x[labels[i]] - m - lse;
+            continue;
         }
+        m = -INFINITY;
+        for (int64_t j = 0; j < k; j++)
+            if (x[j] > m)
+                m = x[j];
+        double sum = 0.0;
+        for (int64_t j = 0; j < k; j++) {
+            e[j] = exp((double)x[j] - m);
+            sum += e[j];
+        }
+        lse = log(sum);
+        total -= (double)x[labels[i]] - m - lse;
+        float *g = dlogits + i * k; /* [K] */
+        const double f = scale / sum;
+        for (int64_t j = 0; j < k; j++)
+            g[j] = (float)(e[j] * f - (j == labels[i] ? scale : 0.0));
     }
+    if (e != ebuf)
+        free(e);
     *loss = (float)(total * scale);
     return EIP_OK;
 }
