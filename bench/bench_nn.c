@@ -42,10 +42,27 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU seconds of the whole process (all threads): beside the wall time, a
+ * figure a loaded machine disturbs less (threads waiting for a core are not
+ * counted; threads spinning at a barrier are). */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* Sorts v[n] and returns its median. */
+static double median(double *v, int64_t n)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* Runs one (model, mode) and prints its JSON line; returns 0 on success. */
@@ -75,7 +92,8 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
     float *dlogits = malloc((size_t)(b * a.k) * sizeof(float));   /* [B, K] */
     int32_t *y = malloc((size_t)b * sizeof(int32_t));             /* [B] */
     double *times = malloc((size_t)cfg->iters * sizeof(double));
-    if (!x || !logits || !dlogits || !y || !times) {
+    double *ctimes = malloc((size_t)cfg->iters * sizeof(double));
+    if (!x || !logits || !dlogits || !y || !times || !ctimes) {
         fprintf(stderr, "bench_nn: out of memory\n");
         return 1;
     }
@@ -101,7 +119,7 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
         return 1;
     }
     for (int64_t it = 0; it < cfg->warmup + cfg->iters; it++) {
-        double t0 = now_s();
+        double t0 = now_s(), c0 = cpu_s();
         eip_status s;
         if (train) {
             float loss;
@@ -118,12 +136,12 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
             fprintf(stderr, "bench_nn %s %s: %s\n", model, mode, err.msg);
             return 1;
         }
-        if (it >= cfg->warmup)
+        if (it >= cfg->warmup) {
             times[it - cfg->warmup] = now_s() - t0;
+            ctimes[it - cfg->warmup] = cpu_s() - c0;
+        }
     }
-    qsort(times, (size_t)cfg->iters, sizeof(double), cmp_double);
-    const double med = cfg->iters % 2 ? times[cfg->iters / 2]
-                                      : 0.5 * (times[cfg->iters / 2 - 1] + times[cfg->iters / 2]);
+    const double med = median(times, cfg->iters), cmed = median(ctimes, cfg->iters);
     const double ips = (double)b / med;
     const double fwd_gflop = (double)eip_nn_forward_flops(net) / 1e9;
     struct rusage ru;
@@ -131,12 +149,12 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
     printf("{\"engine\":\"encryip\",\"model\":\"%s\",\"mode\":\"%s\",\"images_per_s\":%.2f,"
            "\"peak_rss_mb\":%.1f,\"gflops\":%.2f,\"input\":\"%lldx%lldx%lld\",\"k\":%lld,"
            "\"width\":%g,\"batch\":%lld,\"threads\":%d,\"ms_per_iter_median\":%.3f,"
-           "\"ms_per_iter_min\":%.3f,\"ms_per_iter_max\":%.3f,\"iters\":%lld,\"warmup\":%lld,"
+           "\"ms_per_iter_min\":%.3f,\"ms_per_iter_max\":%.3f,\"cpu_ms_per_iter_median\":%.3f,\"iters\":%lld,\"warmup\":%lld,"
            "\"fwd_gflop_per_image\":%.4f,\"params\":%lld,\"precision\":\"%s\",\"isa\":\"%s\"}\n",
            model, mode, ips, (double)ru.ru_maxrss / 1024.0,
            ips * fwd_gflop * (train ? 3.0 : 1.0), (long long)a.c_in, (long long)a.h,
            (long long)a.w, (long long)a.k, cfg->width, (long long)b, ctx.threads, med * 1e3,
-           times[0] * 1e3, times[cfg->iters - 1] * 1e3, (long long)cfg->iters,
+           times[0] * 1e3, times[cfg->iters - 1] * 1e3, cmed * 1e3, (long long)cfg->iters,
            (long long)cfg->warmup, fwd_gflop, (long long)np, eip_nn_precision_name(cfg->precision),
            eip_nn_cpu_isa());
     fflush(stdout);
@@ -148,6 +166,7 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
     free(dlogits);
     free(y);
     free(times);
+    free(ctimes);
     return 0;
 }
 

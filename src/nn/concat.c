@@ -65,8 +65,9 @@ static eip_status concat_plan(void *layer, const eip_nn_plan_in *in, void **stat
     dnnl_memory_desc_t srcs[EIP_NN_MAX_IN];
     for (int j = 0; j < in->n_in; j++)
         srcs[j] = *in->in_md[j];
-    /* dst nChw16c when every input is nChw16c at a channel offset that is a
-     * multiple of 16 (oneDNN's `any` would pick plain NCHW, and every
+    /* dst blocked (nChw16c, or nChw8c with AVX2: eip_nn_act_block) when
+     * every input has that layout at a channel offset that is a multiple of
+     * the block (oneDNN's `any` would pick plain NCHW, and every
      * consumer would reorder it back).  Otherwise NHWC: an NHWC input means
      * its small-channel producer conv could not run blocked (conv.c), and a
      * blocked dst cut at an unaligned offset costs a `ref:any` concat and the
@@ -76,17 +77,19 @@ static eip_status concat_plan(void *layer, const eip_nn_plan_in *in, void **stat
      * converted by the concat's reorders (bf16: e.g. an f32 input node) */
     const dnnl_data_type_t dt = in->in_md[0]->data_type;
     dnnl_dims_t dd = {in->n, in->out_shape->c, in->out_shape->h, in->out_shape->w};
+    const dnnl_format_tag_t blk = eip_nn_act_block();
+    const int64_t bs = blk == dnnl_aBcd16b ? 16 : 8;
     int blocked = 1;
     int64_t off = 0;
     for (int j = 0; j < in->n_in && blocked; j++) {
         const eip_nn_shape *sh = in->in_shape[j];
         dnnl_dims_t d = {in->n, sh->c, sh->h, sh->w};
-        dnnl_memory_desc_t b16;
-        EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b16, 4, d, dt, dnnl_aBcd16b), nm, "concat src desc");
-        blocked = off % 16 == 0 && dnnl_memory_desc_equal(in->in_md[j], &b16);
+        dnnl_memory_desc_t bmd;
+        EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&bmd, 4, d, dt, blk), nm, "concat src desc");
+        blocked = off % bs == 0 && dnnl_memory_desc_equal(in->in_md[j], &bmd);
         off += sh->c;
     }
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dt, blocked ? dnnl_aBcd16b : dnnl_acdb),
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dt, blocked ? blk : dnnl_acdb),
                nm, "concat dst desc");
     dnnl_primitive_attr_t attr = NULL;
     EIP_NN_OK(eip_nn_attr_new(&attr, NULL, nm, "concat", err));

@@ -2,8 +2,9 @@
  * optional bias) over oneDNN's direct convolution.
  * Shapes: x [N, I, H, W] -> y [N, O, OH, OW], OH = (H + 2p - k) / s + 1
  * (floor); weight [O, I, k, k] (OIHW master copy), bias [O].
- * Activations are nChw16c (the layout oneDNN's AVX-512 kernels want) or
- * NHWC where nChw16c would get a reference kernel (conv_choose), the image
+ * Activations are blocked, nChw16c with AVX-512 or nChw8c with AVX2 (the
+ * layouts of oneDNN's direct kernels, eip_nn_act_block), or NHWC where the
+ * block would get a reference kernel (conv_choose), the image
  * input plain NCHW; weights use format `any` (OIhw16i16o, ...); the plain
  * master weights are reordered in when stale and diff weights are reordered
  * back with accumulation. */
@@ -87,8 +88,8 @@ static eip_status conv_pds_make(const conv_layer *L, const eip_nn_plan_in *in, i
     return eip_nn_pd_make(&p->bw, &cd, in->eng, p->f, NULL, nm, "convolution backward weights", err);
 }
 
-/* Activation layout.  Preferred: nChw16c (padded when C % 16 != 0), the
- * layout of oneDNN's AVX-512 direct kernels; the image input (plain, few
+/* Activation layout.  Preferred: the CPU's block (eip_nn_act_block; below
+ * for AVX-512: nChw16c, padded when C % 16 != 0); the image input (plain, few
  * channels) is read as `any`, which picks plain NCHW and the first-layer
  * kernel.  But with I < 16 input channels and k > 1 (measured: I = 4, 6, 8,
  * 12), oneDNN 2.6 routes an nChw16c src to its first-layer path, which wants
@@ -100,8 +101,9 @@ static eip_status conv_pds_make(const conv_layer *L, const eip_nn_plan_in *in, i
  * already NHWC tries NHWC first (no reorder, and the net stays NHWC after
  * the first small layer); so does an image conv with O < 16, whose consumer
  * would otherwise reorder its padded nChw16c output to NHWC.  On an AVX2-only
- * CPU nChw16c is always `ref` and the net runs NHWC (jit:avx2); nChw8c, the
- * AVX2 block, is the last resort. */
+ * CPU the block is nChw8c (jit:avx2; before 2026-12-02 the net ran NHWC
+ * there, since nChw16c has no AVX2 kernel) with the same NHWC fallback;
+ * nChw8c is also the last resort. */
 static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int train,
                               conv_pds *p, eip_error *err)
 {
@@ -114,11 +116,12 @@ static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int
     const int first = L->ci <= 4 && dnnl_memory_desc_equal(in->in_md[0], &plain_in);
     /* (with C = 1, oneDNN considers plain NCHW and NHWC equal: test `first` first) */
     const int nhwc_first = first ? L->co < 16 : dnnl_memory_desc_equal(in->in_md[0], &nhwc_in);
-    const dnnl_format_tag_t blk_src = first ? dnnl_format_tag_any : dnnl_aBcd16b;
+    const dnnl_format_tag_t blk = eip_nn_act_block();
+    const dnnl_format_tag_t blk_src = first ? dnnl_format_tag_any : blk;
     const dnnl_format_tag_t src[3] = {nhwc_first ? dnnl_acdb : blk_src, nhwc_first ? blk_src : dnnl_acdb,
                                       first ? dnnl_format_tag_any : dnnl_aBcd8b};
-    const dnnl_format_tag_t dst[3] = {nhwc_first ? dnnl_acdb : dnnl_aBcd16b,
-                                      nhwc_first ? dnnl_aBcd16b : dnnl_acdb, dnnl_aBcd8b};
+    const dnnl_format_tag_t dst[3] = {nhwc_first ? dnnl_acdb : blk, nhwc_first ? blk : dnnl_acdb,
+                                      dnnl_aBcd8b};
     /* oneDNN 2.6 jit_1x1 backward-weights with an NHWC src, stride > 1 and
      * I not a multiple of its channel block writes past its workspace: wrong
      * weight gradients or a crash (oneDNN issue 6035; measured here on AVX2:

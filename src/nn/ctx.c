@@ -50,6 +50,17 @@ int eip_nn_isa_has(int isa_mask)
     return (have & (unsigned)isa_mask) == (unsigned)isa_mask;
 }
 
+/* oneDNN 2.6's direct kernels work on channel blocks of the vector width:
+ * 16 floats with AVX-512 (nChw16c), 8 with AVX2 (nChw8c).  nChw16c has no
+ * AVX2 kernel at all (`ref:any`).  With AVX2 the engine used to run NHWC;
+ * nChw8c (what PyTorch's oneDNN convolutions use there) costs the same
+ * convolution time on a core of its own and less under cache pressure, and
+ * its batch normalisation is ~1.7x faster (docs/BENCHMARKS.md "AVX2 path"). */
+dnnl_format_tag_t eip_nn_act_block(void)
+{
+    return eip_nn_isa_has(dnnl_cpu_isa_avx512_core) ? dnnl_aBcd16b : dnnl_aBcd8b;
+}
+
 const char *eip_nn_cpu_isa(void)
 {
     switch (dnnl_get_effective_cpu_isa()) {

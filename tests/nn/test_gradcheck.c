@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "encryip/nn.h"
+#include "isa_cap.h"
 #include "test.h"
 
 static const struct {
@@ -85,6 +86,7 @@ static int check_tensor(const char *what, eip_nn_net_t *net, float *v, const flo
 
 int main(void)
 {
+    isa_cap_check();
     eip_nn_ctx ctx;
     eip_error err = {0};
     REQUIRE(eip_nn_ctx_init(&ctx, 2, &err) == EIP_OK, "%s", err.msg);

@@ -9,6 +9,7 @@
 
 #include "encryip/nn.h"
 #include "nnref.h"
+#include "isa_cap.h"
 #include "test.h"
 
 static const char *cases[] = {
@@ -101,6 +102,7 @@ static void run_case(eip_nn_ctx *ctx, const char *name)
 
 int main(void)
 {
+    isa_cap_check();
     eip_nn_ctx ctx;
     eip_error err = {0};
     REQUIRE(eip_nn_ctx_init(&ctx, 2, &err) == EIP_OK, "%s", err.msg);

@@ -16,6 +16,7 @@
 
 #include "encryip/nn.h"
 #include "nnref.h"
+#include "isa_cap.h"
 #include "test.h"
 
 /* GoogLeNet (docs/DESIGN.md "Training engine", "Thread count and ReLU
@@ -319,6 +320,7 @@ eval:
 
 int main(void)
 {
+    isa_cap_check();
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         eip_nn_ctx ctx;
         eip_error err = {0};
