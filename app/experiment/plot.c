@@ -344,7 +344,7 @@ eip_status eip_exp_plot_bars(const eip_exp_bars *p, eip_error *err)
     sb_str(&b, "plot '-' using 1:2:xtic(3) with boxes, '-' using 1:2:3 with labels offset 0,1\n");
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < p->n; i++) {
-            snprintf(num, sizeof num, pass ? "%d %.9g \"%.0f\"\n" : "%d %.9g ", i, p->values[i],
+            snprintf(num, sizeof num, pass ? "%d %.9g \"%.3g\"\n" : "%d %.9g ", i, p->values[i],
                      p->values[i]);
             sb_str(&b, num);
             if (!pass) {
