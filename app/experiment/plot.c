@@ -167,6 +167,9 @@ static eip_status sb_write(sbuf *b, const char *path, eip_error *err)
     return s;
 }
 
+/* gnuplot runner shared by the plots (defined at the end). */
+static eip_status gp_run(sbuf *b, const char *png_path, eip_error *err);
+
 eip_status eip_exp_table_write_csv(const eip_exp_table_t *t, const char *path, eip_error *err)
 {
     sbuf b = {0};
@@ -243,40 +246,6 @@ static void gp_str(sbuf *b, const char *s)
     sb_put(b, "'", 1);
 }
 
-/* Writes the script b to png_path + ".gp" and runs gnuplot on it (frees b). */
-static eip_status gp_run(sbuf *b, const char *png_path, eip_error *err)
-{
-    if (b->oom) {
-        free(b->p);
-        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", png_path);
-    }
-    size_t pl = strlen(png_path);
-    char *gp = malloc(pl + 4);
-    if (!gp) {
-        free(b->p);
-        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", png_path);
-    }
-    memcpy(gp, png_path, pl);
-    memcpy(gp + pl, ".gp", 4);
-    eip_status s = eip_io_write_atomic(gp, b->p, b->n, EIP_IO_MODE_PUBLIC, err);
-    free(b->p);
-    if (s == EIP_OK) {
-        /* The script path is ours (png_path + ".gp"); quote it for the shell. */
-        sbuf c = {0};
-        sb_str(&c, "gnuplot '");
-        for (const char *q = gp; *q; q++)
-            sb_str(&c, *q == '\'' ? "'\\''" : (char[2]){*q, 0});
-        sb_str(&c, "' 2>/dev/null");
-        int rc = c.oom ? -1 : system(c.p);
-        free(c.p);
-        if (rc != 0)
-            s = eip_error_set(err, EIP_ERR_IO, "%s: gnuplot failed (exit %d; is gnuplot installed?)",
-                              gp, rc);
-    }
-    free(gp);
-    return s;
-}
-
 eip_status eip_exp_plot_lines(const eip_exp_plot *p, eip_error *err)
 {
     if (p->n_series < 1)
@@ -312,6 +281,40 @@ eip_status eip_exp_plot_lines(const eip_exp_plot *p, eip_error *err)
         sb_str(&b, "e\n");
     }
     return gp_run(&b, p->png_path, err);
+}
+
+/* Writes the script b to png_path + ".gp" and runs gnuplot on it (frees b). */
+static eip_status gp_run(sbuf *b, const char *png_path, eip_error *err)
+{
+    if (b->oom) {
+        free(b->p);
+        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", png_path);
+    }
+    size_t pl = strlen(png_path);
+    char *gp = malloc(pl + 4);
+    if (!gp) {
+        free(b->p);
+        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", png_path);
+    }
+    memcpy(gp, png_path, pl);
+    memcpy(gp + pl, ".gp", 4);
+    eip_status s = eip_io_write_atomic(gp, b->p, b->n, EIP_IO_MODE_PUBLIC, err);
+    free(b->p);
+    if (s == EIP_OK) {
+        /* The script path is ours (png_path + ".gp"); quote it for the shell. */
+        sbuf c = {0};
+        sb_str(&c, "gnuplot '");
+        for (const char *q = gp; *q; q++)
+            sb_str(&c, *q == '\'' ? "'\\''" : (char[2]){*q, 0});
+        sb_str(&c, "' 2>/dev/null");
+        int rc = c.oom ? -1 : system(c.p);
+        free(c.p);
+        if (rc != 0)
+            s = eip_error_set(err, EIP_ERR_IO, "%s: gnuplot failed (exit %d; is gnuplot installed?)",
+                              gp, rc);
+    }
+    free(gp);
+    return s;
 }
 
 eip_status eip_exp_plot_bars(const eip_exp_bars *p, eip_error *err)
