@@ -33,7 +33,7 @@ RANK = {
     "crypto": 1, "data": 1, "ckpt": 1,
     "nn": 2,
     "keyring": 3, "train": 3,
-    "attack": 4, "advparams": 4,
+    "attack": 4, "advparams": 4, "baseline": 4,
     "protect": 5,
 }
 

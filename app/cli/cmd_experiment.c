@@ -373,6 +373,83 @@ int eip_cli_experiment_cost(int argc, char **argv)
     return EIP_EXIT_OK;
 }
 
+/* Figure 5 (issue 17 item 1): EncryIP against the PR, DeepIPR and EW
+ * baselines (app/experiment/baseline_fig5.c, docs/RESULTS.md "Figure 5"). */
+int eip_cli_experiment_fig5(int argc, char **argv)
+{
+    eip_exp_fig5_config c;
+    eip_exp_fig5_config_default(&c);
+    char model_def[sizeof c.model], dataset_def[sizeof c.dataset];
+    snprintf(model_def, sizeof model_def, "%s", c.model);
+    snprintf(dataset_def, sizeof dataset_def, "%s", c.dataset);
+    const char *model = NULL, *dataset = NULL, *out = NULL;
+    int64_t seed = 1;
+    bool no_plots = false;
+    eip_crypto_group_id group = (eip_crypto_group_id)c.group;
+    eip_cli_opt o[] = {
+        {.name = "model", .arg = "NAME", .str = &model, .def_doc = model_def,
+         .help = "zoo model: resnet18 or smallcnn (the baselines' layers are known for these)"},
+        {.name = "width", .arg = "W", .f64 = &c.width, .fmin = 1.0 / 64, .fmax = 4.0, .help = "width"},
+        {.name = "dataset", .arg = "NAME", .str = &dataset, .def_doc = dataset_def, .help = "dataset"},
+        {.name = "limit", .arg = "N", .i64 = &c.limit, .min = 0, .max = INT64_MAX,
+         .help = "N training images, seeded random choice (0 = all)"},
+        {.name = "test-limit", .arg = "N", .i64 = &c.test_limit, .min = 0, .max = INT64_MAX,
+         .help = "N test images, seeded random choice (0 = all)"},
+        {.name = "epochs", .arg = "E", .i64 = &c.epochs, .min = 1, .max = 1000,
+         .help = "epochs of every training"},
+        {.name = "batch", .arg = "B", .i64 = &c.batch, .min = 1, .max = 65536, .help = "batch size"},
+        {.name = "lr", .arg = "LR", .f64 = &c.lr, .fmin = 1e-9, .fmax = 10.0,
+         .help = "peak learning rate (SGD Nesterov, warm-up + cosine)"},
+        {.name = "wd", .arg = "WD", .f64 = &c.wd, .fmin = 0.0, .fmax = 1.0, .help = "weight decay"},
+        {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX, .def = "1",
+         .help = "seed (init, shuffling; the users' keys derive from it)"},
+        eip_cli_opt_threads(&c.threads),
+        eip_cli_opt_group(&group),
+        {.name = "pr-bits", .arg = "T", .i64 = &c.pr_bits, .min = 1, .max = 65536,
+         .help = "PR: watermark bits (<= Cin*kh*kw of the host layer)"},
+        {.name = "pr-lambda", .arg = "L", .f64 = &c.pr_lambda, .fmin = 1e-9, .fmax = 100.0,
+         .help = "PR: regulariser weight"},
+        {.name = "ew-triggers", .arg = "N", .i64 = &c.ew_triggers, .min = 1, .max = 100000,
+         .help = "EW: trigger images per user"},
+        {.name = "ew-reps", .arg = "R", .i64 = &c.ew_reps, .min = 1, .max = 100000,
+         .help = "EW: replicas of each trigger in the training set"},
+        {.name = "passport-size", .arg = "S", .i64 = &c.pp_size, .min = 1, .max = 512,
+         .help = "DeepIPR: passport height and width"},
+        {.name = "passport-lambda", .arg = "L", .f64 = &c.pp_lambda, .fmin = 0.0, .fmax = 100.0,
+         .help = "DeepIPR: sign-loss weight"},
+        {.name = "no-plots", .flag = &no_plots, .help = "skip the PNG (no gnuplot call)"},
+        {.name = "out", .arg = "DIR", .str = &out, .required = true,
+         .help = "output directory (created if missing)"},
+        {0},
+    };
+    const eip_cli_spec spec = {"experiment fig5", "--out DIR [options]", {o, NULL}};
+    const char *cmd = spec.cmd;
+    int rc = eip_cli_parse(&spec, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (model)
+        snprintf(c.model, sizeof c.model, "%s", model);
+    if (dataset)
+        snprintf(c.dataset, sizeof c.dataset, "%s", dataset);
+    c.seed = (uint64_t)seed;
+    c.group = (int)group;
+    c.plots = !no_plots;
+    c.out_dir = out;
+    if (!out_dir_make(cmd, c.out_dir))
+        return EIP_EXIT_IO;
+    char line[2048];
+    command_line("fig5", argc, argv, line, sizeof line);
+    c.command = line;
+    c.log = stderr;
+    eip_error err = {0};
+    eip_status s = eip_exp_fig5(&c, &err);
+    if (s)
+        return eip_cli_fail(cmd, s, &err);
+    printf("fig5: %s/fig5.md, %s/fig5.csv, %s/fig5_users.csv%s\n", c.out_dir, c.out_dir, c.out_dir,
+           c.plots ? ", fig5.png" : "");
+    return EIP_EXIT_OK;
+}
+
 int eip_cli_experiment_combined(int argc, char **argv)
 {
     eip_exp_combined_config c;

@@ -41,6 +41,7 @@ const eip_cli_command eip_cli_commands[] = {
     {"experiment table1", "EncryIP Table 1 + Figure 4 grid: original vs EncryIP, both groups", eip_cli_experiment_table1},
     {"experiment curves", "Figure 4 curves (CSV, PNG) from a table1 output directory", eip_cli_experiment_curves},
     {"experiment cost", "EncryIP training time vs original, P = 3 and P = 1000 (section 5.2)", eip_cli_experiment_cost},
+    {"experiment fig5", "Figure 5: training time of selling one model to 3 users vs PR, DeepIPR, EW", eip_cli_experiment_fig5},
     {"experiment combined", "EncryIP + AdvParams: stolen file, licensee, leaked deployment", eip_cli_experiment_combined},
     {"experiment removal", "Figures 6/7: consecutive fine-tuning of a protected model, accuracy + trace per round", eip_cli_experiment_removal},
     {NULL, NULL, NULL},

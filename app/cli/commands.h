@@ -51,6 +51,7 @@ int eip_cli_attack_relabel(int argc, char **argv);
 int eip_cli_experiment_table1(int argc, char **argv);
 int eip_cli_experiment_curves(int argc, char **argv);
 int eip_cli_experiment_cost(int argc, char **argv);
+int eip_cli_experiment_fig5(int argc, char **argv);
 int eip_cli_experiment_combined(int argc, char **argv);
 int eip_cli_experiment_removal(int argc, char **argv);
 int eip_cli_experiment_advparams(int argc, char **argv);

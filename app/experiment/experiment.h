@@ -65,6 +65,18 @@ typedef struct eip_exp_plot {
  * (pngcairo terminal, falling back to png). */
 eip_status eip_exp_plot_lines(const eip_exp_plot *p, eip_error *err);
 
+/* One bar per label (values >= 0), the value printed above each bar; the
+ * subtitle (may be NULL) goes on a second line under the title. */
+typedef struct eip_exp_bars {
+    const char *png_path;        /* output; the gnuplot script goes to png_path + ".gp" */
+    const char *title, *subtitle, *ylabel;
+    int n;
+    const char *const *labels;   /* [n] */
+    const double *values;        /* [n] */
+} eip_exp_bars;
+
+eip_status eip_exp_plot_bars(const eip_exp_bars *p, eip_error *err);
+
 /* ------------------------------------------------ AdvParams experiment */
 
 typedef struct eip_exp_advparams_config {
@@ -394,6 +406,35 @@ eip_status eip_exp_removal_read(const char *dir, eip_exp_removal_point **pts, in
 /* The whole grid (models x datasets x groups), outputs rewritten after each
  * cell. */
 eip_status eip_exp_removal(const eip_exp_removal_config *cfg, eip_error *err);
+/* Figure 5 (app/experiment/baseline_fig5.c, docs/RESULTS.md "Figure 5"):
+ * training time of selling one model to three users — Original (one
+ * training), EncryIP (one training, P = 3), PR and DeepIPR (one training
+ * per user), EW (one training with the three users' trigger sets) — plus
+ * each method's test accuracy and verification. */
+typedef struct eip_exp_fig5_config {
+    char model[EIP_EXP_ENCRYIP_NAME];  /* resnet18 or smallcnn (their layers are known) */
+    double width;
+    char dataset[EIP_EXP_ENCRYIP_NAME];
+    int64_t limit, test_limit, epochs, batch, threads;
+    double lr, wd;                     /* SGD Nesterov, warm-up + cosine */
+    uint64_t seed;
+    int group;                         /* EncryIP: EIP_CRYPTO_GROUP_* */
+    int64_t users;                     /* 3 */
+    int64_t verif_reps;                /* EncryIP replicas per verification instance (0 = automatic) */
+    int64_t pr_bits;                   /* T */
+    double pr_lambda;
+    int64_t ew_triggers, ew_reps;      /* per user; replicas in the training set */
+    int64_t pp_size;                   /* passport S */
+    double pp_lambda, pp_gamma0;
+    int plots;
+    const char *out_dir, *command;
+    FILE *log;
+} eip_exp_fig5_config;
+
+void eip_exp_fig5_config_default(eip_exp_fig5_config *c);
+/* Writes fig5.md, fig5.csv, fig5_users.csv and fig5.png into c->out_dir. */
+eip_status eip_exp_fig5(const eip_exp_fig5_config *c, eip_error *err);
+
 /* ======================================== end of EncryIP experiments === */
 
 #ifdef __cplusplus

@@ -167,6 +167,9 @@ static eip_status sb_write(sbuf *b, const char *path, eip_error *err)
     return s;
 }
 
+/* gnuplot runner shared by the plots (defined at the end). */
+static eip_status gp_run(sbuf *b, const char *png_path, eip_error *err);
+
 eip_status eip_exp_table_write_csv(const eip_exp_table_t *t, const char *path, eip_error *err)
 {
     sbuf b = {0};
@@ -332,20 +335,26 @@ eip_status eip_exp_plot_lines(const eip_exp_plot *p, eip_error *err)
         }
         sb_str(&b, "e\n");
     }
-    if (b.oom) {
-        free(b.p);
-        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", p->png_path);
+    return gp_run(&b, p->png_path, err);
+}
+
+/* Writes the script b to png_path + ".gp" and runs gnuplot on it (frees b). */
+static eip_status gp_run(sbuf *b, const char *png_path, eip_error *err)
+{
+    if (b->oom) {
+        free(b->p);
+        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", png_path);
     }
-    size_t pl = strlen(p->png_path);
+    size_t pl = strlen(png_path);
     char *gp = malloc(pl + 4);
     if (!gp) {
-        free(b.p);
-        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", p->png_path);
+        free(b->p);
+        return eip_error_set(err, EIP_ERR_NOMEM, "%s: out of memory", png_path);
     }
-    memcpy(gp, p->png_path, pl);
+    memcpy(gp, png_path, pl);
     memcpy(gp + pl, ".gp", 4);
-    eip_status s = eip_io_write_atomic(gp, b.p, b.n, EIP_IO_MODE_PUBLIC, err);
-    free(b.p);
+    eip_status s = eip_io_write_atomic(gp, b->p, b->n, EIP_IO_MODE_PUBLIC, err);
+    free(b->p);
     if (s == EIP_OK) {
         /* The script path is ours (png_path + ".gp"); quote it for the shell. */
         sbuf c = {0};
@@ -361,4 +370,50 @@ eip_status eip_exp_plot_lines(const eip_exp_plot *p, eip_error *err)
     }
     free(gp);
     return s;
+}
+
+eip_status eip_exp_plot_bars(const eip_exp_bars *p, eip_error *err)
+{
+    if (p->n < 1)
+        return eip_error_set(err, EIP_ERR_ARG, "%s: bar chart without bars", p->png_path);
+    char num[96];
+    sbuf b = {0};
+    sb_str(&b, "set terminal pngcairo size 900,600 noenhanced\nset output ");
+    gp_str(&b, p->png_path);
+    sb_str(&b, "\nset tmargin 6\nset title ");
+    gp_str(&b, p->title);
+    sb_str(&b, " offset 0,1\n");
+    if (p->subtitle) {
+        sb_str(&b, "set label 1 ");
+        gp_str(&b, p->subtitle);
+        sb_str(&b, " at graph 0.5, graph 1.06 center\n");
+    }
+    sb_str(&b, "set ylabel ");
+    gp_str(&b, p->ylabel);
+    double ymax = 0;
+    for (int i = 0; i < p->n; i++)
+        ymax = p->values[i] > ymax ? p->values[i] : ymax;
+    snprintf(num, sizeof num, "\nset yrange [0:%g]\n", ymax > 0 ? ymax * 1.15 : 1.0);
+    sb_str(&b, num);
+    sb_str(&b, "set style fill solid 0.6 border -1\nset boxwidth 0.6\nset grid ytics\nunset key\n"
+               "set xrange [-0.6:");
+    snprintf(num, sizeof num, "%g]\n", (double)p->n - 0.4);
+    sb_str(&b, num);
+    sb_str(&b, "plot '-' using 1:2:xtic(3) with boxes, '-' using 1:2:3 with labels offset 0,1\n");
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < p->n; i++) {
+            snprintf(num, sizeof num, pass ? "%d %.9g \"%.3g\"\n" : "%d %.9g ", i, p->values[i],
+                     p->values[i]);
+            sb_str(&b, num);
+            if (!pass) {
+                sb_str(&b, "\"");
+                for (const char *q = p->labels[i]; *q; q++)
+                    if (*q != '"')
+                        sb_put(&b, q, 1);
+                sb_str(&b, "\"\n");
+            }
+        }
+        sb_str(&b, "e\n");
+    }
+    return gp_run(&b, p->png_path, err);
 }

@@ -25,5 +25,6 @@
 #include "encryip/keyring.h"
 #include "encryip/protect.h"
 #include "encryip/advparams.h"
+#include "encryip/baseline.h"
 
 #endif

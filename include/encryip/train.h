@@ -236,6 +236,26 @@ typedef void (*eip_train_progress_fn)(void *ctx, const eip_train_progress *p);
  * correct answer is (plain argmax, or EncryIP decode + decrypt). */
 typedef eip_status (*eip_train_eval_fn)(void *ctx, double *accuracy, eip_error *err);
 
+/* Per-step hook: how a method that is more than a loss on the logits joins
+ * the loop (a regulariser on parameters, parameters derived from others),
+ * without a loop of its own.  Called with
+ *   EIP_TRAIN_HOOK_BEFORE_FORWARD  before every TRAIN forward and before the
+ *     per-epoch evaluation: the hook may rewrite parameters (e.g. derived
+ *     ones); the loop marks the net dirty afterwards;
+ *   EIP_TRAIN_HOOK_AFTER_BACKWARD  after the backward of a step, before the
+ *     optimiser: the hook may add gradient terms to eip_nn_grads (or move
+ *     gradients between parameters) and sets *extra_loss to the value of
+ *     the terms it added (0 if none), which is added to the step's loss.
+ * extra_loss is NULL in the BEFORE_FORWARD phase. */
+typedef enum eip_train_hook_phase {
+    EIP_TRAIN_HOOK_BEFORE_FORWARD = 0,
+    EIP_TRAIN_HOOK_AFTER_BACKWARD = 1
+} eip_train_hook_phase;
+
+typedef eip_status (*eip_train_step_hook_fn)(void *ctx, eip_train_hook_phase phase,
+                                             eip_nn_net_t *net, double *extra_loss,
+                                             eip_error *err);
+
 typedef struct eip_train_config {
     int64_t epochs;
     eip_train_optim_config optim;
@@ -247,6 +267,8 @@ typedef struct eip_train_config {
     void *progress_ctx;
     eip_train_eval_fn eval;       /* may be NULL: test_acc = -1 */
     void *eval_ctx;
+    eip_train_step_hook_fn step_hook; /* may be NULL */
+    void *step_hook_ctx;
 } eip_train_config;
 
 /* Per-epoch record kept for the caller (Figure 4 curves). */
@@ -332,6 +354,8 @@ typedef struct eip_train_fit_config {
     eip_train_eval_fn eval;           /* per-epoch accuracy instead of plain accuracy */
     void *eval_ctx;
     const char *csv_path;             /* per-epoch CSV or NULL */
+    eip_train_step_hook_fn step_hook; /* per-step hook (eip_train_config.step_hook) or NULL */
+    void *step_hook_ctx;
 } eip_train_fit_config;
 
 typedef struct eip_train_fit_result {

@@ -70,6 +70,10 @@ eip_status eip_train_fit(eip_nn_net_t *net, const eip_train_fit_config *cfg,
         tc.eval = eval_plain;
         tc.eval_ctx = &pe;
     }
+    if (cfg->step_hook) {
+        tc.step_hook = cfg->step_hook;
+        tc.step_hook_ctx = cfg->step_hook_ctx;
+    }
     const eip_train_targets hard = {EIP_TRAIN_TARGET_HARD, 0, 0, NULL};
     s = eip_train_run(net, loader, cfg->targets ? cfg->targets : &hard, &tc, &out->history, err);
     eip_data_loader_free(loader);

@@ -96,6 +96,21 @@ static eip_status csv_append(FILE *fp, const char *path, int64_t epoch, double l
     return EIP_OK;
 }
 
+/* The caller's per-step hook (eip_train_step_hook_fn); parameters it may
+ * have rewritten before a forward are re-read (mark_dirty). */
+static eip_status hook_call(const eip_train_config *cfg, eip_train_hook_phase phase,
+                            eip_nn_net_t *net, double *extra, eip_error *err)
+{
+    if (!cfg->step_hook)
+        return EIP_OK;
+    if (extra)
+        *extra = 0.0;
+    eip_status s = cfg->step_hook(cfg->step_hook_ctx, phase, net, extra, err);
+    if (s == EIP_OK && phase == EIP_TRAIN_HOOK_BEFORE_FORWARD)
+        eip_nn_mark_dirty(net);
+    return s;
+}
+
 typedef struct run_buffers {
     float *x;       /* [B, C, H, W] */
     int32_t *y;     /* [B] */
@@ -189,12 +204,16 @@ eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
             if (b == 0)
                 break;
             float loss = 0.0f;
+            double extra = 0.0;
             eip_nn_zero_grad(net);
-            if ((s = eip_nn_forward(net, rb.x, b, EIP_NN_TRAIN, rb.logits, err)) != EIP_OK ||
+            if ((s = hook_call(cfg, EIP_TRAIN_HOOK_BEFORE_FORWARD, net, NULL, err)) != EIP_OK ||
+                (s = eip_nn_forward(net, rb.x, b, EIP_NN_TRAIN, rb.logits, err)) != EIP_OK ||
                 (s = batch_loss(targets, rb.logits, rb.y, b, k, rb.tgt, &loss, rb.dlogits, err)) !=
                     EIP_OK ||
-                (s = eip_nn_backward(net, rb.dlogits, NULL, err)) != EIP_OK)
+                (s = eip_nn_backward(net, rb.dlogits, NULL, err)) != EIP_OK ||
+                (s = hook_call(cfg, EIP_TRAIN_HOOK_AFTER_BACKWARD, net, &extra, err)) != EIP_OK)
                 goto done;
+            loss += (float)extra;
             if (!isfinite(loss)) {
                 s = eip_error_set(err, EIP_ERR_STATE,
                                   "training diverged: loss is %f at epoch %lld step %lld "
@@ -221,7 +240,9 @@ eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
         }
         const double secs = eip_clock_seconds() - t0;
         double acc = -1.0;
-        if (cfg->eval && (s = cfg->eval(cfg->eval_ctx, &acc, err)) != EIP_OK)
+        /* the evaluation sees the parameters a hook derives from the final weights */
+        if ((s = hook_call(cfg, EIP_TRAIN_HOOK_BEFORE_FORWARD, net, NULL, err)) != EIP_OK ||
+            (cfg->eval && (s = cfg->eval(cfg->eval_ctx, &acc, err)) != EIP_OK))
             goto done;
         const double mean_loss = seen ? loss_sum / (double)seen : 0.0;
         if ((s = csv_append(csv, cfg->csv_path, epoch, mean_loss, acc, secs, lr, err)) != EIP_OK)
