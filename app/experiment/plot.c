@@ -313,7 +313,7 @@ eip_status eip_exp_plot_lines(const eip_exp_plot *p, eip_error *err)
     gp_str(&b, p->xlabel);
     sb_str(&b, "\nset ylabel ");
     gp_str(&b, p->ylabel);
-    sb_str(&b, "\nset grid\nset key outside below center horizontal\nset bmargin 6\n");
+    sb_str(&b, "\nset grid\nset key outside below center horizontal\n");
     if (p->x_integer && !p->logx)
         gp_integer_x(&b, p);
     if (p->logx)

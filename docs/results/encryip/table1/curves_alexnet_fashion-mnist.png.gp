@@ -5,7 +5,6 @@ set xlabel 'epoch'
 set ylabel 'test accuracy (fraction of test images)'
 set grid
 set key outside below center horizontal
-set bmargin 6
 set xtics 2
 set mxtics 1
 set format x '%.0f'
