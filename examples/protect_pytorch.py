@@ -159,9 +159,9 @@ def main():
     ap.add_argument("--honest", help="protect/finetune: plain weights traced as an honest suspect")
     ap.add_argument("--json", help="write the results here (rank 0)")
     ap.add_argument("--force", action="store_true", help="replace an existing bundle")
-    ap.add_argument("--epoch-eval", action="store_true",
-                    help="after every epoch: test accuracy (and memorisation) into the JSON; "
-                         "its time is left out of train_seconds")
+    ap.add_argument("--epoch-eval", type=int, default=0, metavar="N",
+                    help="after every epoch: test accuracy on the first N test images (and the "
+                         "memorisation check) into the JSON; its time is left out of train_seconds")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -180,16 +180,19 @@ def main():
     test_ds = ImageFolder(os.path.join(a.data, "test"), a.test_limit)
     shape, z = train_ds.images.shape[1:], len(train_ds.classes)
     res = {"mode": a.mode, "group": a.group, "world": world, "epochs": a.epochs, "seed": a.seed,
-           "train_images": len(train_ds), "test_images": len(test_ds), "threads": a.threads}
+           "train_images": len(train_ds), "test_images": len(test_ds), "threads": a.threads,
+           "batch": a.batch, "lr": a.lr, "width": a.width}
 
     if a.mode == "plain":
         model = FolderNet(shape[0], z, a.width)
         per_epoch = res.setdefault("test_acc_per_epoch", [])
+        if a.epoch_eval:
+            res["epoch_eval_images"] = min(a.epoch_eval, len(test_ds))
 
         def after_epoch(ep, m):      # not counted in train_seconds (measurement only)
             t0 = time.time()
-            per_epoch.append(float((logits_of(m, test_ds.images).argmax(1).numpy() ==
-                                    np.array(test_ds.targets)).mean()))
+            per_epoch.append(float((logits_of(m, test_ds.images[:a.epoch_eval]).argmax(1).numpy() ==
+                                    np.array(test_ds.targets[:a.epoch_eval])).mean()))
             res["eval_seconds"] = res.get("eval_seconds", 0.0) + time.time() - t0
             log("  test accuracy after epoch %d: %.4f" % (ep + 1, per_epoch[-1]))
         train(model, train_ds, F.cross_entropy, a.epochs, a.batch, a.lr, a.seed, world, rank, log,
@@ -221,6 +224,8 @@ def main():
             model.load_state_dict(torch.load(a.pretrained))        # the user's trained model
         model.head = nn.Linear(model.head.in_features, plan.outputs)   # encryip: head of width K
         res["replicas"] = ds.replicas
+        if a.epoch_eval:
+            res["epoch_eval_images"] = min(a.epoch_eval, len(test_ds))
         per_epoch = res.setdefault("per_epoch", [])
 
         def after_epoch(ep, m):      # memorised fraction and licensee 1's test accuracy (measurement)
@@ -230,8 +235,9 @@ def main():
             except encryip.NotMemorisedError as e:
                 mem = str(e)
             lab = encryip.Licensee(os.path.join(a.out, "keys", "licensee-1.key")).decrypt(
-                encryip.Deployment(a.out).confuse(logits_of(m, test_ds.images)))
-            per_epoch.append({"memorised": mem, "test_acc": float((lab == np.array(test_ds.targets)).mean())})
+                encryip.Deployment(a.out).confuse(logits_of(m, test_ds.images[:a.epoch_eval])))
+            per_epoch.append({"memorised": mem,
+                              "test_acc": float((lab == np.array(test_ds.targets[:a.epoch_eval])).mean())})
             res["eval_seconds"] = res.get("eval_seconds", 0.0) + time.time() - t0
             log("  after epoch %d: test accuracy %.4f, memorised %s" % (ep + 1, per_epoch[-1]["test_acc"], mem))
         train(model, ds, et.loss(plan), a.epochs, a.batch, a.lr, a.seed, world, rank, log,  # encryip
