@@ -105,8 +105,15 @@ if ddp and one:
             r["train_seconds"], r["wall_seconds"]))
 
 ft = load("finetune-*.json")
-ft1 = {k: dict(v, label="%d epoch%s, max lr %s" % (v["epochs"], "s" if v["epochs"] > 1 else "", "{:.0e}".format(v.get("lr", 1e-3)).replace("e-0", "e-")))
-       for k, v in load("finetune-*.json").items()}   # runs before 2026-12-02 recorded no lr: 1e-3
+
+
+def ft_label(r):
+    """'2 epochs, max lr 3e-3'; runs before 2026-12-02 recorded no lr (theirs was 1e-3)."""
+    lr = "{:.0e}".format(r.get("lr", 1e-3)).replace("e-0", "e-")
+    return "%d epoch%s, max lr %s" % (r["epochs"], "s" if r["epochs"] > 1 else "", lr)
+
+
+ft1 = {k: dict(v, label=ft_label(v)) for k, v in ft.items()}
 if ft:
     print()
     print("| protecting the trained plain model (seed 1) | epochs | test accuracy | change vs its plain "
