@@ -102,7 +102,7 @@ class FolderNet(nn.Module):
 
 # ---- training (the user's loop; DDP or not) -------------------------------------------
 
-def train(model, dataset, loss_fn, epochs, batch, lr, seed, world, rank, log):
+def train(model, dataset, loss_fn, epochs, batch, lr, seed, world, rank, log, after_epoch=None):
     sampler = torch.utils.data.distributed.DistributedSampler(
         dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed) if world > 1 else None
     g = torch.Generator()
@@ -126,6 +126,8 @@ def train(model, dataset, loss_fn, epochs, batch, lr, seed, world, rank, log):
             tot, n = tot + loss.item() * len(x), n + len(x)
         log("epoch %d/%d: loss %.4f (%.1f s, %d samples on rank %d)" % (ep + 1, epochs, tot / max(n, 1),
                                                                        time.time() - t0, n, rank))
+        if after_epoch is not None and rank == 0:
+            after_epoch(ep, model)
     return model
 
 
@@ -157,6 +159,9 @@ def main():
     ap.add_argument("--honest", help="protect/finetune: plain weights traced as an honest suspect")
     ap.add_argument("--json", help="write the results here (rank 0)")
     ap.add_argument("--force", action="store_true", help="replace an existing bundle")
+    ap.add_argument("--epoch-eval", type=int, default=0, metavar="N",
+                    help="after every epoch: test accuracy on the first N test images (and the "
+                         "memorisation check) into the JSON; its time is left out of train_seconds")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -175,12 +180,24 @@ def main():
     test_ds = ImageFolder(os.path.join(a.data, "test"), a.test_limit)
     shape, z = train_ds.images.shape[1:], len(train_ds.classes)
     res = {"mode": a.mode, "group": a.group, "world": world, "epochs": a.epochs, "seed": a.seed,
-           "train_images": len(train_ds), "test_images": len(test_ds), "threads": a.threads}
+           "train_images": len(train_ds), "test_images": len(test_ds), "threads": a.threads,
+           "batch": a.batch, "lr": a.lr, "width": a.width}
 
     if a.mode == "plain":
         model = FolderNet(shape[0], z, a.width)
-        train(model, train_ds, F.cross_entropy, a.epochs, a.batch, a.lr, a.seed, world, rank, log)
-        res["train_seconds"] = time.time() - t_start
+        per_epoch = res.setdefault("test_acc_per_epoch", [])
+        if a.epoch_eval:
+            res["epoch_eval_images"] = min(a.epoch_eval, len(test_ds))
+
+        def after_epoch(ep, m):      # not counted in train_seconds (measurement only)
+            t0 = time.time()
+            per_epoch.append(float((logits_of(m, test_ds.images[:a.epoch_eval]).argmax(1).numpy() ==
+                                    np.array(test_ds.targets[:a.epoch_eval])).mean()))
+            res["eval_seconds"] = res.get("eval_seconds", 0.0) + time.time() - t0
+            log("  test accuracy after epoch %d: %.4f" % (ep + 1, per_epoch[-1]))
+        train(model, train_ds, F.cross_entropy, a.epochs, a.batch, a.lr, a.seed, world, rank, log,
+              after_epoch if a.epoch_eval else None)
+        res["train_seconds"] = time.time() - t_start - res.get("eval_seconds", 0.0)
         if rank == 0:
             acc = float((logits_of(model, test_ds.images).argmax(1).numpy() ==
                          np.array(test_ds.targets)).mean())
@@ -206,8 +223,26 @@ def main():
         if a.mode == "finetune":
             model.load_state_dict(torch.load(a.pretrained))        # the user's trained model
         model.head = nn.Linear(model.head.in_features, plan.outputs)   # encryip: head of width K
-        train(model, ds, et.loss(plan), a.epochs, a.batch, a.lr, a.seed, world, rank, log)  # encryip
-        res["train_seconds"] = time.time() - t_start
+        res["replicas"] = ds.replicas
+        if a.epoch_eval:
+            res["epoch_eval_images"] = min(a.epoch_eval, len(test_ds))
+        per_epoch = res.setdefault("per_epoch", [])
+
+        def after_epoch(ep, m):      # memorised fraction and licensee 1's test accuracy (measurement)
+            t0 = time.time()
+            try:
+                mem = "%.3f" % et.check_memorised(m, plan)
+            except encryip.NotMemorisedError as e:
+                mem = str(e)
+            lab = encryip.Licensee(os.path.join(a.out, "keys", "licensee-1.key")).decrypt(
+                encryip.Deployment(a.out).confuse(logits_of(m, test_ds.images[:a.epoch_eval])))
+            per_epoch.append({"memorised": mem,
+                              "test_acc": float((lab == np.array(test_ds.targets[:a.epoch_eval])).mean())})
+            res["eval_seconds"] = res.get("eval_seconds", 0.0) + time.time() - t0
+            log("  after epoch %d: test accuracy %.4f, memorised %s" % (ep + 1, per_epoch[-1]["test_acc"], mem))
+        train(model, ds, et.loss(plan), a.epochs, a.batch, a.lr, a.seed, world, rank, log,  # encryip
+              after_epoch if a.epoch_eval else None)
+        res["train_seconds"] = time.time() - t_start - res.get("eval_seconds", 0.0)
         if rank == 0:
             try:
                 res["memorised"] = et.check_memorised(model, plan)  # encryip: fails loudly

@@ -24,6 +24,13 @@ def mem(r):
     return "%s/%s, check failed" % (m.group(1), m.group(2)) if m else "check failed"
 
 
+def epoch_mem(m):
+    """A per-epoch memorisation entry: the fraction, or the failed check's counts."""
+    import re
+    f = re.search(r"reproduces (\d+) of (\d+) instances for licensee (\d+)", m)
+    return "%s/%s for licensee %s" % f.groups() if f else m
+
+
 def mean_sd(xs):
     return (statistics.mean(xs), statistics.stdev(xs) if len(xs) > 1 else 0.0)
 
@@ -53,6 +60,38 @@ for g in ("paper", "ristretto255"):
         ", ".join(str(x) for x in leak), ", ".join(str(x) if x else "none" for x in hon),
         statistics.median(runs[k]["train_seconds"] for k in runs)))
 
+# per-epoch test accuracy (--epoch-eval): plain runs, and the seed-1 protected runs
+# (licensee 1's decrypted accuracy and the memorisation check after each epoch)
+pe = [(k, r) for k, r in sorted(load("*.json").items()) if r.get("test_acc_per_epoch") or r.get("per_epoch")]
+if pe:
+    n = max(len(r.get("test_acc_per_epoch") or r.get("per_epoch")) for _, r in pe)
+    print()
+    print("| test accuracy (first %d test images) after epoch | " % pe[0][1].get("epoch_eval_images", 0)
+          + " | ".join(str(i + 1) for i in range(n)) + " |")
+    print("|---|" + "---|" * n)
+    for k, r in pe:
+        if r.get("test_acc_per_epoch"):
+            cells = ["%.4f" % x for x in r["test_acc_per_epoch"]]
+        else:
+            cells = ["%.4f (mem. %s)" % (e["test_acc"], epoch_mem(e["memorised"])) for e in r["per_epoch"]]
+        print("| %s | %s |" % (k, " | ".join(cells + [""] * (n - len(cells)))))
+
+# DDP block (measure.sh since 2026-12-02): the same ristretto255 seed-1 run, back to back
+blk = load("ddp-*.json")
+if blk:
+    print()
+    print("| ristretto255, seed 1 | processes x threads | images x epochs | global batch | test accuracy | "
+          "memorised | leak traced | train s | wall s | wall vs 1 x 1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    ref = blk.get("ddp-1proc-1thread", {}).get("wall_seconds")
+    for name in ("ddp-1proc-1thread", "ddp-1proc-2threads", "ddp-2proc-1thread"):
+        r = blk.get(name)
+        if r:
+            print("| %s | %d x %d | %d x %d | %d | %.4f | %s | %s | %.0f | %.0f | %s |" % (
+                name, r["world"], r["threads"], r["train_images"], r["epochs"], r["world"] * r["batch"],
+                r["test_acc"], mem(r), r.get("trace_leak"), r["train_seconds"], r["wall_seconds"],
+                "%.2f" % (r["wall_seconds"] / ref) if ref else "—"))
+
 ddp = load("ddp2-*.json")
 one = load("ristretto255-s1.json")
 if ddp and one:
@@ -66,7 +105,15 @@ if ddp and one:
             r["train_seconds"], r["wall_seconds"]))
 
 ft = load("finetune-*.json")
-ft1 = {k: dict(v, label="1 epoch, max lr 1e-3") for k, v in load("finetune-*.json").items()}
+
+
+def ft_label(r):
+    """'2 epochs, max lr 3e-3'; runs before 2026-12-02 recorded no lr (theirs was 1e-3)."""
+    lr = "{:.0e}".format(r.get("lr", 1e-3)).replace("e-0", "e-")
+    return "%d epoch%s, max lr %s" % (r["epochs"], "s" if r["epochs"] > 1 else "", lr)
+
+
+ft1 = {k: dict(v, label=ft_label(v)) for k, v in ft.items()}
 if ft:
     print()
     print("| protecting the trained plain model (seed 1) | epochs | test accuracy | change vs its plain "
