@@ -331,16 +331,11 @@ eip_status eip_cli_images_input(const eip_cli_input_group *g, int32_t c, int32_t
                      : eip_data_images_input_load(in, ds, err)))
             return s;
     } else {
-        eip_data_set tr = {0}, te = {0};
-        if ((s = eip_data_load_by_name(name, g->data_dir, &tr, &te, err)))
+        /* only the split asked for: decoding Fashion-MNIST's 60,000 training images took
+         * ~1 s of a 10,000-image classify that needs the test split alone */
+        if ((s = eip_data_load_by_name(name, g->data_dir, g->split == 0 ? NULL : ds,
+                                       g->split == 0 ? ds : NULL, err)))
             return s;
-        if (g->split == 0) {
-            *ds = te;
-            eip_data_set_free(&tr);
-        } else {
-            *ds = tr;
-            eip_data_set_free(&te);
-        }
         if (g->limit > 0 && g->limit < ds->n) {
             eip_data_set sub;
             if ((s = eip_data_set_subset_first(ds, g->limit, &sub, err))) {

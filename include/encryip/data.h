@@ -272,7 +272,9 @@ eip_status eip_data_images_input_load(const char *path, eip_data_set *out, eip_e
 /* By name: "fashion-mnist", "mnist", "cifar10", "cifar100" (fine labels),
  * "gtsrb" (32x32).  dir NULL = the default dir (only for the first two).
  * Also "folder:DIR" (eip_data_folder_load) and "npy:PREFIX"
- * (eip_data_npy_load); dir is ignored for those. */
+ * (eip_data_npy_load); dir is ignored for those.  train or test may be NULL:
+ * that split is then not decoded (the folder and npy formats still read its
+ * listing / header, to check that the two splits agree). */
 eip_status eip_data_load_by_name(const char *dataset, const char *dir, eip_data_set *train,
                                  eip_data_set *test, eip_error *err);
 /* eip_data_load_by_name, then keeps `limit` training images (0 = all) by
