@@ -36,6 +36,16 @@ static bool out_dir_make(const char *cmd, const char *dir)
     return false;
 }
 
+/* Every driver's start: its output directory, and the command line it records in its tables. */
+static bool run_begin(const char *cmd, const char *sub, const char *dir, int argc, char **argv, char *line,
+                      size_t cap)
+{
+    if (!out_dir_make(cmd, dir))
+        return false;
+    command_line(sub, argc, argv, line, cap);
+    return true;
+}
+
 /* Comma list into names[max][EIP_EXP_ENCRYIP_NAME]. */
 static bool names_parse(const char *cmd, const char *flag, const char *s, char names[][EIP_EXP_ENCRYIP_NAME],
                         int max, int *n)
@@ -124,10 +134,9 @@ static int table1_merge(const char *cmd, const eip_cli_opt *o, const char **merg
     c->plots = !*no_plots;
     c->out_dir = out;
     c->merged_from = merge;
-    if (!out_dir_make(cmd, c->out_dir))
-        return EIP_EXIT_IO;
     char line[2048];
-    command_line("table1", argc, argv, line, sizeof line);
+    if (!run_begin(cmd, "table1", c->out_dir, argc, argv, line, sizeof line))
+        return EIP_EXIT_IO;
     c->command = line;
     c->log = stderr;
     eip_error err = {0};
@@ -251,10 +260,9 @@ int eip_cli_experiment_table1(int argc, char **argv)
         return EIP_EXIT_USAGE;
     c.plots = !no_plots;
     c.out_dir = out;
-    if (!out_dir_make(cmd, c.out_dir))
-        return EIP_EXIT_IO;
     char line[2048];
-    command_line("table1", argc, argv, line, sizeof line);
+    if (!run_begin(cmd, "table1", c.out_dir, argc, argv, line, sizeof line))
+        return EIP_EXIT_IO;
     c.command = line;
     c.log = stderr;
     eip_error err = {0};
@@ -359,10 +367,9 @@ int eip_cli_experiment_cost(int argc, char **argv)
         c.wd = wd;
     c.seed = (uint64_t)seed;
     c.out_dir = out;
-    if (!out_dir_make(cmd, c.out_dir))
-        return EIP_EXIT_IO;
     char line[2048];
-    command_line("cost", argc, argv, line, sizeof line);
+    if (!run_begin(cmd, "cost", c.out_dir, argc, argv, line, sizeof line))
+        return EIP_EXIT_IO;
     c.command = line;
     c.log = stderr;
     eip_error err = {0};
@@ -435,10 +442,9 @@ int eip_cli_experiment_fig5(int argc, char **argv)
     c.group = (int)group;
     c.plots = !no_plots;
     c.out_dir = out;
-    if (!out_dir_make(cmd, c.out_dir))
-        return EIP_EXIT_IO;
     char line[2048];
-    command_line("fig5", argc, argv, line, sizeof line);
+    if (!run_begin(cmd, "fig5", c.out_dir, argc, argv, line, sizeof line))
+        return EIP_EXIT_IO;
     c.command = line;
     c.log = stderr;
     eip_error err = {0};
@@ -509,10 +515,9 @@ int eip_cli_experiment_combined(int argc, char **argv)
     if (groups && !groups_parse(cmd, groups, &c.groups))
         return EIP_EXIT_USAGE;
     c.out_dir = out;
-    if (!out_dir_make(cmd, c.out_dir))
-        return EIP_EXIT_IO;
     char line[2048];
-    command_line("combined", argc, argv, line, sizeof line);
+    if (!run_begin(cmd, "combined", c.out_dir, argc, argv, line, sizeof line))
+        return EIP_EXIT_IO;
     c.command = line;
     c.log = stderr;
     eip_error err = {0};
@@ -755,10 +760,9 @@ int eip_cli_experiment_removal(int argc, char **argv)
     c.seed = (uint64_t)seed;
     c.plots = !no_plots;
     c.out_dir = out;
-    if (!out_dir_make(cmd, c.out_dir))
-        return EIP_EXIT_IO;
     char line[2048];
-    command_line("removal", argc, argv, line, sizeof line);
+    if (!run_begin(cmd, "removal", c.out_dir, argc, argv, line, sizeof line))
+        return EIP_EXIT_IO;
     c.command = line;
     c.log = stderr;
     eip_status s = merge ? removal_merge(&c, merge, &err) : eip_exp_removal(&c, &err);
