@@ -186,10 +186,24 @@ const eip_nn_tensor *eip_nn_tensor_find(const eip_nn_net_t *net, const char *nam
 /* Shapes: input sample [C, H, W], per-sample output size K. */
 void eip_nn_input_shape(const eip_nn_net_t *net, int64_t *c, int64_t *h, int64_t *w);
 int64_t eip_nn_output_size(const eip_nn_net_t *net);
+/* The context the net was built with (engine, stream, threads). */
+eip_nn_ctx *eip_nn_net_ctx(const eip_nn_net_t *net);
 /* The zoo arch this net was built from, or NULL for a config net. */
 const eip_nn_arch *eip_nn_net_arch(const eip_nn_net_t *net);
 /* The config text a config net was built from, or NULL for a zoo net. */
 const char *eip_nn_net_config_text(const eip_nn_net_t *net);
+
+/* Row softmax on plain row-major float arrays with oneDNN's vectorised,
+ * threaded kernels (the loss of a wide head: EncryIP's paper group at
+ * P = 1000 has 3 blocks of q = 1009 per image).  Shapes: x, p, logp
+ * [rows, width]; rows may differ between calls (at most max_rows). */
+typedef struct eip_nn_softmax eip_nn_softmax_t;
+eip_status eip_nn_softmax_init(eip_nn_softmax_t **out, eip_nn_ctx *ctx, int64_t max_rows,
+                               int64_t width, eip_error *err);
+/* p = softmax(x) and logp = log_softmax(x) per row; either may be NULL. */
+eip_status eip_nn_softmax_run(eip_nn_softmax_t *s, const float *x, int64_t rows, float *p,
+                              float *logp, eip_error *err);
+void eip_nn_softmax_free(eip_nn_softmax_t *s);
 
 /* Human-readable summary (one line per node, with shapes) into buf. */
 void eip_nn_net_describe(const eip_nn_net_t *net, char *buf, size_t cap);

@@ -310,6 +310,8 @@ int64_t eip_nn_output_size(const eip_nn_net_t *net)
     return eip_nn_shape_numel(&net->nodes[net->n_nodes - 1].shape);
 }
 
+eip_nn_ctx *eip_nn_net_ctx(const eip_nn_net_t *net) { return net->ctx; }
+
 const eip_nn_arch *eip_nn_net_arch(const eip_nn_net_t *net)
 {
     return net->has_arch ? &net->arch : NULL;

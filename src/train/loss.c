@@ -13,6 +13,9 @@
 
 #include "encryip/train.h"
 
+/* below this many logits a thread team costs more than it saves */
+#define PAR_MIN 32768
+
 static eip_status check_dims(const char *what, const void *logits, const void *targets,
                              int64_t n, int64_t k, eip_error *err)
 {
@@ -73,24 +76,46 @@ static double seg_soft(const float *x, const float *t, /* [W] */ int64_t w, doub
 }
 
 /* Rows of targets: row i of [N, K] is rows[i] (a target table row per
- * label id, EncryIP's confused labels; no per-image copy). */
+ * label id, EncryIP's confused labels; no per-image copy).
+ * Rows are independent: they run split over the OpenMP threads (the paper
+ * group's K = 3q head at P = 1000 makes this loop a third of a step, and a
+ * serial loop idles the other threads), each row's loss is kept and the
+ * rows are summed in order afterwards, so the result does not depend on
+ * the thread count. */
 static eip_status ce_block_rows(const float *logits, const float *const *rows, /* [N] of [K] */
                                 int64_t n, int64_t k, int64_t blocks, float *loss,
                                 float *dlogits, eip_error *err)
 {
     const int64_t q = k / blocks;
     const double scale = 1.0 / (double)n;
-    double ebuf[256], *e = q <= 256 ? ebuf : malloc((size_t)q * sizeof *e); /* [Q] */
-    if (!e)
-        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: scratch [%lld]", (long long)q);
+    double tbuf[256], *row_total = n <= 256 ? tbuf : malloc((size_t)n * sizeof *row_total); /* [N] */
+    if (!row_total)
+        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: row losses [%lld]", (long long)n);
+    int nomem = 0;
+#pragma omp parallel if (n * k >= PAR_MIN) reduction(| : nomem)
+    {
+        double ebuf[256], *e = q <= 256 ? ebuf : malloc((size_t)q * sizeof *e); /* [Q] */
+        nomem = e == NULL;
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < n; i++) {
+            double t = 0.0;
+            for (int64_t b = 0; b < blocks && e; b++) {
+                const int64_t off = i * k + b * q;
+                t += seg_soft(logits + off, rows[i] + b * q, q, scale,
+                              dlogits ? dlogits + off : NULL, e);
+            }
+            row_total[i] = t;
+        }
+        if (e != ebuf)
+            free(e);
+    }
     double total = 0.0;
     for (int64_t i = 0; i < n; i++)
-        for (int64_t b = 0; b < blocks; b++) {
-            const int64_t off = i * k + b * q;
-            total += seg_soft(logits + off, rows[i] + b * q, q, scale, dlogits ? dlogits + off : NULL, e);
-        }
-    if (e != ebuf)
-        free(e);
+        total += row_total[i];
+    if (row_total != tbuf)
+        free(row_total);
+    if (nomem)
+        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: scratch [%lld]", (long long)q);
     *loss = (float)(total * scale);
     return EIP_OK;
 }
@@ -214,6 +239,71 @@ eip_status eip_train_loss_ce_block_ids(const float *logits, /* [N, K] */
     if (rows != rbuf)
         free(rows);
     return st;
+}
+
+/* Soft-target segment from its softmax p and log-softmax lp: returns
+ * -sum_j t_j lp_j; gradient (p_j tsum - t_j) * scale into g if non-NULL.
+ * The loops have no calls and no branches, so they vectorise. */
+static double seg_soft_probs(const float *p, const float *lp, const float *t, /* [W] */ int64_t w,
+                             double scale, float *g /* [W] or NULL */)
+{
+    double tdot = 0.0, tsum = 0.0;
+    for (int64_t j = 0; j < w; j++) {
+        const float tj = t[j];
+        /* 0 * -inf (an underflowed log-probability) contributes 0 */
+        tdot -= tj != 0.0f ? (double)tj * (double)lp[j] : 0.0;
+        tsum += tj;
+    }
+    if (g) {
+        const float f = (float)(tsum * scale), sc = (float)scale;
+        for (int64_t j = 0; j < w; j++)
+            g[j] = p[j] * f - t[j] * sc;
+    }
+    return tdot;
+}
+
+eip_status eip_train_loss_ce_block_ids_probs(const float *p,    /* [N, K] */
+                                             const float *logp, /* [N, K] */
+                                             const float *table, /* [n_ids, K] */
+                                             int64_t n_ids, const int32_t *ids, /* [N] */
+                                             int64_t n, int64_t k, int64_t blocks, float *loss,
+                                             float *dlogits /* [N, K] or NULL */, eip_error *err)
+{
+    eip_status st = check_dims("soft cross-entropy", logp, table, n, k, err);
+    if (st != EIP_OK)
+        return st;
+    if (!loss || !ids || (dlogits && !p))
+        return eip_error_set(err, EIP_ERR_ARG, "soft cross-entropy: NULL loss, ids or probabilities");
+    if (blocks <= 0 || k % blocks != 0)
+        return eip_error_set(err, EIP_ERR_SHAPE,
+                             "block cross-entropy: K = %lld not divisible into %lld blocks",
+                             (long long)k, (long long)blocks);
+    for (int64_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= n_ids)
+            return eip_error_set(err, EIP_ERR_RANGE, "label id %d outside the target table", ids[i]);
+    const int64_t q = k / blocks;
+    const double scale = 1.0 / (double)n;
+    double tbuf[256], *row_total = n <= 256 ? tbuf : malloc((size_t)n * sizeof *row_total); /* [N] */
+    if (!row_total)
+        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: row losses [%lld]", (long long)n);
+#pragma omp parallel for schedule(static) if (n * k >= PAR_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        double t = 0.0;
+        const float *row = table + (int64_t)ids[i] * k; /* [K] */
+        for (int64_t b = 0; b < blocks; b++) {
+            const int64_t off = i * k + b * q;
+            t += seg_soft_probs(p ? p + off : NULL, logp + off, row + b * q, q, scale,
+                                dlogits ? dlogits + off : NULL);
+        }
+        row_total[i] = t;
+    }
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        total += row_total[i];
+    if (row_total != tbuf)
+        free(row_total);
+    *loss = (float)(total * scale);
+    return EIP_OK;
 }
 
 /* First index of the maximum; NaN never compares greater. */

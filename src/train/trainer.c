@@ -70,19 +70,59 @@ static eip_status targets_check(const eip_train_targets *t, int64_t k, int32_t n
     return eip_error_set(err, EIP_ERR_ARG, "training targets: unknown kind %d", (int)t->kind);
 }
 
+/* Blocks at least this wide get their softmax from oneDNN's vectorised
+ * kernel (eip_nn_softmax_t) and the loss from the probabilities; narrower
+ * ones (plain labels, P = 3) keep the double-precision loop, whose cost is
+ * negligible there and whose results the PyTorch references pin down. */
+#define WIDE_BLOCK 256
+
+typedef struct wide_loss {
+    eip_nn_softmax_t *sm; /* NULL: narrow blocks */
+    int64_t blocks;
+    float *p, *logp; /* [B, K] each */
+} wide_loss;
+
 /* loss + dlogits for one batch of label ids. */
-static eip_status batch_loss(const eip_train_targets *t, const float *logits, /* [B, K] */
-                             const int32_t *ids, /* [B] */ int64_t b, int64_t k,
-                             float *tgt, /* [B, K] scratch */ float *loss,
+static eip_status batch_loss(const eip_train_targets *t, wide_loss *wl,
+                             const float *logits, /* [B, K] */
+                             const int32_t *ids, /* [B] */ int64_t b, int64_t k, float *loss,
                              float *dlogits, /* [B, K] */ eip_error *err)
 {
     if (t->kind == EIP_TRAIN_TARGET_HARD)
         return eip_train_loss_ce_hard(logits, ids, b, k, loss, dlogits, err);
-    (void)tgt;
     /* soft = one block; the table rows are read in place (no per-image copy) */
-    return eip_train_loss_ce_block_ids(logits, t->table, t->n_ids, ids, b, k,
-                                       t->kind == EIP_TRAIN_TARGET_SOFT ? 1 : t->blocks, loss,
-                                       dlogits, err);
+    const int64_t blocks = t->kind == EIP_TRAIN_TARGET_SOFT ? 1 : t->blocks;
+    if (!wl->sm)
+        return eip_train_loss_ce_block_ids(logits, t->table, t->n_ids, ids, b, k, blocks, loss,
+                                           dlogits, err);
+    eip_status s = eip_nn_softmax_run(wl->sm, logits, b * blocks, wl->p, wl->logp, err);
+    if (s != EIP_OK)
+        return s;
+    return eip_train_loss_ce_block_ids_probs(wl->p, wl->logp, t->table, t->n_ids, ids, b, k, blocks,
+                                             loss, dlogits, err);
+}
+
+static eip_status wide_loss_init(wide_loss *wl, eip_nn_net_t *net, const eip_train_targets *t,
+                                 int64_t bmax, int64_t k, eip_error *err)
+{
+    memset(wl, 0, sizeof *wl);
+    if (t->kind == EIP_TRAIN_TARGET_HARD)
+        return EIP_OK;
+    wl->blocks = t->kind == EIP_TRAIN_TARGET_SOFT ? 1 : t->blocks;
+    if (k / wl->blocks < WIDE_BLOCK)
+        return EIP_OK;
+    wl->p = malloc((size_t)(bmax * k) * sizeof(float));
+    wl->logp = malloc((size_t)(bmax * k) * sizeof(float));
+    if (!wl->p || !wl->logp)
+        return eip_error_set(err, EIP_ERR_NOMEM, "training buffers: out of memory");
+    return eip_nn_softmax_init(&wl->sm, eip_nn_net_ctx(net), bmax * wl->blocks, k / wl->blocks, err);
+}
+
+static void wide_loss_free(wide_loss *wl)
+{
+    eip_nn_softmax_free(wl->sm);
+    free(wl->p);
+    free(wl->logp);
 }
 
 static eip_status csv_append(FILE *fp, const char *path, int64_t epoch, double loss, double acc,
@@ -116,8 +156,8 @@ typedef struct run_buffers {
     int32_t *y;     /* [B] */
     float *logits;  /* [B, K] */
     float *dlogits; /* [B, K] */
-    float *tgt;     /* [B, K] */
     uint8_t *mask;  /* [n_params] or NULL */
+    wide_loss wl;
 } run_buffers;
 
 static void run_buffers_free(run_buffers *rb)
@@ -126,8 +166,8 @@ static void run_buffers_free(run_buffers *rb)
     free(rb->y);
     free(rb->logits);
     free(rb->dlogits);
-    free(rb->tgt);
     free(rb->mask);
+    wide_loss_free(&rb->wl);
 }
 
 eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
@@ -162,13 +202,14 @@ eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
     rb.y = malloc((size_t)bmax * sizeof(int32_t));
     rb.logits = malloc((size_t)(bmax * k) * sizeof(float));
     rb.dlogits = malloc((size_t)(bmax * k) * sizeof(float));
-    rb.tgt = malloc((size_t)(bmax * k) * sizeof(float));
     eip_train_optim_t *opt = NULL;
     FILE *csv = NULL;
-    if (!rb.x || !rb.y || !rb.logits || !rb.dlogits || !rb.tgt) {
+    if (!rb.x || !rb.y || !rb.logits || !rb.dlogits) {
         s = eip_error_set(err, EIP_ERR_NOMEM, "training buffers: out of memory");
         goto done;
     }
+    if ((s = wide_loss_init(&rb.wl, net, targets, bmax, k, err)) != EIP_OK)
+        goto done;
     if ((s = decay_mask_build(net, cfg->decay_all, &rb.mask, err)) != EIP_OK)
         goto done;
     if ((s = eip_train_optim_init(&opt, &cfg->optim, np, err)) != EIP_OK)
@@ -208,7 +249,7 @@ eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
             eip_nn_zero_grad(net);
             if ((s = hook_call(cfg, EIP_TRAIN_HOOK_BEFORE_FORWARD, net, NULL, err)) != EIP_OK ||
                 (s = eip_nn_forward(net, rb.x, b, EIP_NN_TRAIN, rb.logits, err)) != EIP_OK ||
-                (s = batch_loss(targets, rb.logits, rb.y, b, k, rb.tgt, &loss, rb.dlogits, err)) !=
+                (s = batch_loss(targets, &rb.wl, rb.logits, rb.y, b, k, &loss, rb.dlogits, err)) !=
                     EIP_OK ||
                 (s = eip_nn_backward(net, rb.dlogits, NULL, err)) != EIP_OK ||
                 (s = hook_call(cfg, EIP_TRAIN_HOOK_AFTER_BACKWARD, net, &extra, err)) != EIP_OK)

@@ -5,8 +5,10 @@
  * Tier 2: central finite differences (computed in double from the library's loss) on
  *         small random inputs vs the analytic gradient. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "encryip/nn.h"
 #include "encryip/train.h"
 #include "ref_file.h"
 #include "test.h"
@@ -18,6 +20,14 @@ static double max_abs(const double *v, long n)
     double m = 0;
     for (long i = 0; i < n; i++)
         m = fmax(m, fabs(v[i]));
+    return m;
+}
+
+static double max_abs_f(const float *v, int64_t n)
+{
+    double m = 0;
+    for (int64_t i = 0; i < n; i++)
+        m = fmax(m, fabs((double)v[i]));
     return m;
 }
 
@@ -202,6 +212,75 @@ static void check_misc(void)
     CHECK(eip_train_argmax(nanrow, 1, 3, am, &err) == EIP_OK && am[0] == 2, "NaN never wins");
 }
 
+/* The wide-block path of the trainer (oneDNN softmax + log-softmax, then
+ * eip_train_loss_ce_block_ids_probs) against the double-precision loop, at
+ * the paper group's P = 1000 shape (3 blocks of q = 1009, 128 rows, plus a
+ * short last batch), logits spread over +-20 and one-hot or smoothed
+ * targets: loss within 1e-5 relative, every gradient within 1e-6 of
+ * max|grad| (float vs double rounding), the loss-only call equal. */
+static void check_probs_path(void)
+{
+    const int64_t q = 1009, blocks = 3, k = blocks * q, n_ids = 10, nmax = 128;
+    float *x = malloc((size_t)(nmax * k) * sizeof *x), *tab = calloc((size_t)(n_ids * k), sizeof *tab);
+    float *p = malloc((size_t)(nmax * k) * sizeof *p), *lp = malloc((size_t)(nmax * k) * sizeof *lp);
+    float *g0 = malloc((size_t)(nmax * k) * sizeof *g0), *g1 = malloc((size_t)(nmax * k) * sizeof *g1);
+    int32_t ids[128];
+    REQUIRE(x && tab && p && lp && g0 && g1, "probs path: out of memory");
+    uint64_t s = 77;
+    for (int64_t i = 0; i < nmax * k; i++)
+        x[i] = (float)(20.0 * rnd(&s));
+    for (int64_t c = 0; c < n_ids; c++)
+        for (int64_t b = 0; b < blocks; b++) {
+            if (c % 2) /* smoothed: 0.9 on one entry, the rest spread */
+                for (int64_t j = 0; j < q; j++)
+                    tab[c * k + b * q + j] = (float)(0.1 / (double)(q - 1));
+            tab[c * k + b * q + (c * 37 + b * 11) % q] = c % 2 ? 0.9f : 1.0f;
+        }
+    for (int64_t i = 0; i < nmax; i++)
+        ids[i] = (int32_t)((i * 7) % n_ids);
+    eip_nn_ctx ctx;
+    eip_error err = {0};
+    REQUIRE(eip_nn_ctx_init(&ctx, 2, &err) == EIP_OK, "ctx: %s", err.msg);
+    eip_nn_softmax_t *sm = NULL;
+    REQUIRE(eip_nn_softmax_init(&sm, &ctx, nmax * blocks, q, &err) == EIP_OK, "softmax: %s", err.msg);
+    const int64_t sizes[2] = {nmax, 37};
+    for (int t = 0; t < 2; t++) {
+        const int64_t n = sizes[t];
+        float l0 = 0, l1 = 0, l2 = 0;
+        REQUIRE(eip_train_loss_ce_block_ids(x, tab, n_ids, ids, n, k, blocks, &l0, g0, &err) == EIP_OK,
+                "double path: %s", err.msg);
+        REQUIRE(eip_nn_softmax_run(sm, x, n * blocks, p, lp, &err) == EIP_OK, "softmax run: %s", err.msg);
+        REQUIRE(eip_train_loss_ce_block_ids_probs(p, lp, tab, n_ids, ids, n, k, blocks, &l1, g1, &err) ==
+                    EIP_OK, "probs path: %s", err.msg);
+        REQUIRE(eip_train_loss_ce_block_ids_probs(NULL, lp, tab, n_ids, ids, n, k, blocks, &l2, NULL, &err) ==
+                    EIP_OK, "probs path, loss only: %s", err.msg);
+        CHECK(l1 == l2, "n = %lld: loss-only %.9g vs %.9g", (long long)n, l2, l1);
+        CHECK_CLOSE(l1, l0, 0, 1e-5, "n = %lld: probs-path loss %.9g vs double %.9g", (long long)n, l1, l0);
+        const double gmax = max_abs_f(g0, n * k);
+        double worst = 0;
+        for (int64_t i = 0; i < n * k; i++)
+            worst = fmax(worst, fabs((double)g1[i] - (double)g0[i]));
+        CHECK(worst <= 1e-6 * gmax, "n = %lld: gradient differs by %.3g (max |grad| %.3g)", (long long)n,
+              worst, gmax);
+        printf("probs path, n = %lld, K = 3 x %lld: loss %.9g vs %.9g, max grad diff %.2g of max|grad|\n",
+               (long long)n, (long long)q, l1, l0, worst / gmax);
+    }
+    /* misuse: more rows than planned, a bad id */
+    CHECK(eip_nn_softmax_run(sm, x, nmax * blocks + 1, p, lp, &err) == EIP_ERR_SHAPE, "rows > planned");
+    ids[3] = (int32_t)n_ids;
+    float l = 0;
+    CHECK(eip_train_loss_ce_block_ids_probs(p, lp, tab, n_ids, ids, 8, k, blocks, &l, g1, &err) ==
+              EIP_ERR_RANGE, "bad label id refused");
+    eip_nn_softmax_free(sm);
+    eip_nn_ctx_free(&ctx);
+    free(x);
+    free(tab);
+    free(p);
+    free(lp);
+    free(g0);
+    free(g1);
+}
+
 int main(void)
 {
     ref_file r;
@@ -214,5 +293,6 @@ int main(void)
         for (uint64_t seed = 1; seed <= 3; seed++)
             check_fd(kind, 0x9E3779B97F4A7C15ULL * seed);
     check_misc();
+    check_probs_path();
     TEST_MAIN_END();
 }
