@@ -69,13 +69,14 @@ eip_status eip_train_loss_ce_block_ids(const float *logits, /* [N, K] */
                                        int64_t n_ids, const int32_t *ids, /* [N] */
                                        int64_t n, int64_t k, int64_t blocks, float *loss,
                                        float *dlogits /* [N, K] or NULL */, eip_error *err);
-/* The same loss and gradient from each block's softmax and log-softmax,
- * computed beforehand (eip_nn_softmax_run on the logits viewed as
- * [N * blocks, Q]; float, vectorised): loss = -sum t log p, gradient
- * (p * sum t - t) / N; no exp here.  The trainer uses it for wide blocks. */
-eip_status eip_train_loss_ce_block_ids_probs(const float *p,    /* [N, K] */
-                                             const float *logp, /* [N, K] */
-                                             const float *table, /* [n_ids, K] */
+/* The same loss and gradient given each block's softmax p, computed
+ * beforehand (eip_nn_softmax_run on the logits viewed as [N * blocks, Q];
+ * float, vectorised): loss = -sum t log p with one log per block (see
+ * loss.c), gradient (p * sum t - t) / N, no exp here.  The trainer uses it
+ * for wide blocks. */
+eip_status eip_train_loss_ce_block_ids_probs(const float *logits, /* [N, K] */
+                                             const float *p,      /* [N, K] */
+                                             const float *table,  /* [n_ids, K] */
                                              int64_t n_ids, const int32_t *ids, /* [N] */
                                              int64_t n, int64_t k, int64_t blocks, float *loss,
                                              float *dlogits /* [N, K] or NULL */, eip_error *err);

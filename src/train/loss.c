@@ -241,38 +241,49 @@ eip_status eip_train_loss_ce_block_ids(const float *logits, /* [N, K] */
     return st;
 }
 
-/* Soft-target segment from its softmax p and log-softmax lp: returns
- * -sum_j t_j lp_j; gradient (p_j tsum - t_j) * scale into g if non-NULL.
- * The loops have no calls and no branches, so they vectorise. */
-static double seg_soft_probs(const float *p, const float *lp, const float *t, /* [W] */ int64_t w,
+/* Soft-target segment x from its softmax p: returns -sum_j t_j log p_j;
+ * gradient (p_j tsum - t_j) * scale into g if non-NULL.
+ * With c = log sum_j exp(x_j) (so log p_j = x_j - c):
+ *   -sum_j t_j log p_j = c tsum - sum_j t_j x_j,
+ * and c = max x - log(max p), since p is largest where x is and there
+ * p = 1 / sum_j exp(x_j - max x) >= 1/W (never underflows).  So one log per
+ * segment, no exp, no log-softmax pass; max is exact in any order and the
+ * two target sums are the only reassociated ones (omp simd reduction). */
+static double seg_soft_probs(const float *x, const float *p, const float *t, /* [W] */ int64_t w,
                              double scale, float *g /* [W] or NULL */)
 {
-    double tdot = 0.0, tsum = 0.0;
+    float xm = -INFINITY, pm = 0.0f;
+    double tx = 0.0, tsum = 0.0;
+#pragma omp simd reduction(max : xm, pm) reduction(+ : tx, tsum)
     for (int64_t j = 0; j < w; j++) {
-        const float tj = t[j];
-        /* 0 * -inf (an underflowed log-probability) contributes 0 */
-        tdot -= tj != 0.0f ? (double)tj * (double)lp[j] : 0.0;
-        tsum += tj;
+        const float tj = t[j], xj = x[j], pj = p[j];
+        xm = xj > xm ? xj : xm;
+        pm = pj > pm ? pj : pm;
+        const double txj = (double)tj * (double)xj;
+        tx += tj != 0.0f ? txj : 0.0; /* 0 * -inf contributes 0 */
+        tsum += (double)tj;
     }
     if (g) {
         const float f = (float)(tsum * scale), sc = (float)scale;
+#pragma omp simd
         for (int64_t j = 0; j < w; j++)
             g[j] = p[j] * f - t[j] * sc;
     }
-    return tdot;
+    const double c = (double)xm - log((double)pm);
+    return c * tsum - tx;
 }
 
-eip_status eip_train_loss_ce_block_ids_probs(const float *p,    /* [N, K] */
-                                             const float *logp, /* [N, K] */
-                                             const float *table, /* [n_ids, K] */
+eip_status eip_train_loss_ce_block_ids_probs(const float *logits, /* [N, K] */
+                                             const float *p,      /* [N, K] */
+                                             const float *table,  /* [n_ids, K] */
                                              int64_t n_ids, const int32_t *ids, /* [N] */
                                              int64_t n, int64_t k, int64_t blocks, float *loss,
                                              float *dlogits /* [N, K] or NULL */, eip_error *err)
 {
-    eip_status st = check_dims("soft cross-entropy", logp, table, n, k, err);
+    eip_status st = check_dims("soft cross-entropy", logits, table, n, k, err);
     if (st != EIP_OK)
         return st;
-    if (!loss || !ids || (dlogits && !p))
+    if (!loss || !ids || !p)
         return eip_error_set(err, EIP_ERR_ARG, "soft cross-entropy: NULL loss, ids or probabilities");
     if (blocks <= 0 || k % blocks != 0)
         return eip_error_set(err, EIP_ERR_SHAPE,
@@ -292,7 +303,7 @@ eip_status eip_train_loss_ce_block_ids_probs(const float *p,    /* [N, K] */
         const float *row = table + (int64_t)ids[i] * k; /* [K] */
         for (int64_t b = 0; b < blocks; b++) {
             const int64_t off = i * k + b * q;
-            t += seg_soft_probs(p ? p + off : NULL, logp + off, row + b * q, q, scale,
+            t += seg_soft_probs(logits + off, p + off, row + b * q, q, scale,
                                 dlogits ? dlogits + off : NULL);
         }
         row_total[i] = t;

@@ -79,7 +79,7 @@ static eip_status targets_check(const eip_train_targets *t, int64_t k, int32_t n
 typedef struct wide_loss {
     eip_nn_softmax_t *sm; /* NULL: narrow blocks */
     int64_t blocks;
-    float *p, *logp; /* [B, K] each */
+    float *p; /* [B, K] */
 } wide_loss;
 
 /* loss + dlogits for one batch of label ids. */
@@ -95,10 +95,10 @@ static eip_status batch_loss(const eip_train_targets *t, wide_loss *wl,
     if (!wl->sm)
         return eip_train_loss_ce_block_ids(logits, t->table, t->n_ids, ids, b, k, blocks, loss,
                                            dlogits, err);
-    eip_status s = eip_nn_softmax_run(wl->sm, logits, b * blocks, wl->p, wl->logp, err);
+    eip_status s = eip_nn_softmax_run(wl->sm, logits, b * blocks, wl->p, NULL, err);
     if (s != EIP_OK)
         return s;
-    return eip_train_loss_ce_block_ids_probs(wl->p, wl->logp, t->table, t->n_ids, ids, b, k, blocks,
+    return eip_train_loss_ce_block_ids_probs(logits, wl->p, t->table, t->n_ids, ids, b, k, blocks,
                                              loss, dlogits, err);
 }
 
@@ -112,8 +112,7 @@ static eip_status wide_loss_init(wide_loss *wl, eip_nn_net_t *net, const eip_tra
     if (k / wl->blocks < WIDE_BLOCK)
         return EIP_OK;
     wl->p = malloc((size_t)(bmax * k) * sizeof(float));
-    wl->logp = malloc((size_t)(bmax * k) * sizeof(float));
-    if (!wl->p || !wl->logp)
+    if (!wl->p)
         return eip_error_set(err, EIP_ERR_NOMEM, "training buffers: out of memory");
     return eip_nn_softmax_init(&wl->sm, eip_nn_net_ctx(net), bmax * wl->blocks, k / wl->blocks, err);
 }
@@ -122,7 +121,6 @@ static void wide_loss_free(wide_loss *wl)
 {
     eip_nn_softmax_free(wl->sm);
     free(wl->p);
-    free(wl->logp);
 }
 
 static eip_status csv_append(FILE *fp, const char *path, int64_t epoch, double loss, double acc,

@@ -212,12 +212,15 @@ static void check_misc(void)
     CHECK(eip_train_argmax(nanrow, 1, 3, am, &err) == EIP_OK && am[0] == 2, "NaN never wins");
 }
 
-/* The wide-block path of the trainer (oneDNN softmax + log-softmax, then
+/* The wide-block path of the trainer (oneDNN softmax, then
  * eip_train_loss_ce_block_ids_probs) against the double-precision loop, at
  * the paper group's P = 1000 shape (3 blocks of q = 1009, 128 rows, plus a
  * short last batch), logits spread over +-20 and one-hot or smoothed
- * targets: loss within 1e-5 relative, every gradient within 1e-6 of
- * max|grad| (float vs double rounding), the loss-only call equal. */
+ * targets, and one target logit 170 below its block's maximum (its float
+ * probability underflows to 0; the loss must stay finite and exact): loss
+ * within 1e-5 relative, every gradient within 1e-6 of max|grad| (float vs
+ * double rounding), the loss-only call equal; the log-softmax kernel
+ * agrees with log(softmax). */
 static void check_probs_path(void)
 {
     const int64_t q = 1009, blocks = 3, k = blocks * q, n_ids = 10, nmax = 128;
@@ -238,6 +241,8 @@ static void check_probs_path(void)
         }
     for (int64_t i = 0; i < nmax; i++)
         ids[i] = (int32_t)((i * 7) % n_ids);
+    x[0] = -150.0f; /* row 0 (id 0, one-hot at j = 0 of block 0): p underflows */
+    x[1] = 20.0f;
     eip_nn_ctx ctx;
     eip_error err = {0};
     REQUIRE(eip_nn_ctx_init(&ctx, 2, &err) == EIP_OK, "ctx: %s", err.msg);
@@ -250,10 +255,16 @@ static void check_probs_path(void)
         REQUIRE(eip_train_loss_ce_block_ids(x, tab, n_ids, ids, n, k, blocks, &l0, g0, &err) == EIP_OK,
                 "double path: %s", err.msg);
         REQUIRE(eip_nn_softmax_run(sm, x, n * blocks, p, lp, &err) == EIP_OK, "softmax run: %s", err.msg);
-        REQUIRE(eip_train_loss_ce_block_ids_probs(p, lp, tab, n_ids, ids, n, k, blocks, &l1, g1, &err) ==
+        REQUIRE(eip_train_loss_ce_block_ids_probs(x, p, tab, n_ids, ids, n, k, blocks, &l1, g1, &err) ==
                     EIP_OK, "probs path: %s", err.msg);
-        REQUIRE(eip_train_loss_ce_block_ids_probs(NULL, lp, tab, n_ids, ids, n, k, blocks, &l2, NULL, &err) ==
+        REQUIRE(eip_train_loss_ce_block_ids_probs(x, p, tab, n_ids, ids, n, k, blocks, &l2, NULL, &err) ==
                     EIP_OK, "probs path, loss only: %s", err.msg);
+        /* the log-softmax primitive against log(p) where p is not tiny: both kernels agree */
+        double lworst = 0;
+        for (int64_t i = 0; i < n * k; i++)
+            if (p[i] > 1e-30f)
+                lworst = fmax(lworst, fabs((double)lp[i] - log((double)p[i])));
+        CHECK(lworst < 1e-4, "n = %lld: log-softmax vs log(softmax) differ by %.3g", (long long)n, lworst);
         CHECK(l1 == l2, "n = %lld: loss-only %.9g vs %.9g", (long long)n, l2, l1);
         CHECK_CLOSE(l1, l0, 0, 1e-5, "n = %lld: probs-path loss %.9g vs double %.9g", (long long)n, l1, l0);
         const double gmax = max_abs_f(g0, n * k);
@@ -269,7 +280,7 @@ static void check_probs_path(void)
     CHECK(eip_nn_softmax_run(sm, x, nmax * blocks + 1, p, lp, &err) == EIP_ERR_SHAPE, "rows > planned");
     ids[3] = (int32_t)n_ids;
     float l = 0;
-    CHECK(eip_train_loss_ce_block_ids_probs(p, lp, tab, n_ids, ids, 8, k, blocks, &l, g1, &err) ==
+    CHECK(eip_train_loss_ce_block_ids_probs(x, p, tab, n_ids, ids, 8, k, blocks, &l, g1, &err) ==
               EIP_ERR_RANGE, "bad label id refused");
     eip_nn_softmax_free(sm);
     eip_nn_ctx_free(&ctx);
