@@ -69,13 +69,16 @@ static eip_status conv_pds_make(const conv_layer *L, const eip_nn_plan_in *in, i
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a), nm, "bias desc");
     const dnnl_memory_desc_t *bias_md = L->bias ? &b_md : NULL;
     dnnl_convolution_desc_t cd;
-    /* Inference of a 3x3 stride-1 conv with >= 16 channels in and out
-     * (smallcnn's and ResNet's body): oneDNN's Winograd F(4x4, 3x3) kernel
-     * where the CPU has one (AVX-512; 1.3-1.5x the direct kernel on
-     * smallcnn's layers; its outputs differ from direct convolution by
-     * float rounding only, ~1e-6 relative), else direct.  Not for 1-3 input
-     * channels (the image conv: 2.4x slower there) nor for training. */
+    /* Inference of a 3x3 stride-1 conv with >= 16 channels in and out and
+     * an output of at least one 4x4 tile (smallcnn's and ResNet's body):
+     * oneDNN's Winograd F(4x4, 3x3) kernel where the CPU has one (AVX-512;
+     * 1.3-1.5x the direct kernel on smallcnn's layers; its outputs differ
+     * from direct convolution by float rounding only, ~1e-6 relative),
+     * else direct.  Not for 1-3 input channels (the image conv: 2.4x slower
+     * there), smaller outputs (AlexNet's 3x3 and 1x1 maps: slower), nor
+     * for training. */
     if (!train && in->dt == dnnl_f32 && L->k == 3 && L->stride == 1 && L->ci >= 16 && L->co >= 16 &&
+        os->h >= 4 && os->w >= 4 &&
         dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_winograd,
                                            &src_any, &w_any, bias_md, &dst_any, st, pad,
                                            pad) == dnnl_success) {
