@@ -81,6 +81,16 @@ eip_status eip_train_loss_ce_block_ids_probs(const float *logits, /* [N, K] */
                                              int64_t n, int64_t k, int64_t blocks, float *loss,
                                              float *dlogits /* [N, K] or NULL */, eip_error *err);
 
+/* Hard-label cross-entropy from the softmax p of each row (computed
+ * beforehand, eip_nn_softmax_run; float, vectorised): loss -log p_y with
+ * one log per row, gradient (p - onehot(y)) / N.  The trainer uses it for
+ * wide outputs (ristretto255: K = z + one class per verification instance). */
+eip_status eip_train_loss_ce_hard_probs(const float *logits, /* [N, K] */
+                                        const float *p,      /* [N, K] */
+                                        const int32_t *labels, /* [N] */
+                                        int64_t n, int64_t k, float *loss,
+                                        float *dlogits /* [N, K] or NULL */, eip_error *err);
+
 /* Row-wise argmax (first maximum on ties, as torch.argmax on CPU; NaN never
  * wins). */
 eip_status eip_train_argmax(const float *x, /* [N, K] */ int64_t n, int64_t k,

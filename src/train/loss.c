@@ -317,6 +317,54 @@ eip_status eip_train_loss_ce_block_ids_probs(const float *logits, /* [N, K] */
     return EIP_OK;
 }
 
+eip_status eip_train_loss_ce_hard_probs(const float *logits, /* [N, K] */
+                                        const float *p,      /* [N, K] */
+                                        const int32_t *labels, /* [N] */
+                                        int64_t n, int64_t k, float *loss,
+                                        float *dlogits /* [N, K] or NULL */, eip_error *err)
+{
+    eip_status st = check_dims("cross-entropy", logits, labels, n, k, err);
+    if (st != EIP_OK)
+        return st;
+    if (!loss || !p)
+        return eip_error_set(err, EIP_ERR_ARG, "cross-entropy: NULL loss or probabilities");
+    for (int64_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= k)
+            return eip_error_set(err, EIP_ERR_RANGE, "cross-entropy: label[%lld] = %d not in [0, %lld)",
+                                 (long long)i, (int)labels[i], (long long)k);
+    const double scale = 1.0 / (double)n;
+    const float sc = (float)scale;
+    double tbuf[256], *row_total = n <= 256 ? tbuf : malloc((size_t)n * sizeof *row_total); /* [N] */
+    if (!row_total)
+        return eip_error_set(err, EIP_ERR_NOMEM, "cross-entropy: row losses [%lld]", (long long)n);
+#pragma omp parallel for schedule(static) if (n * k >= PAR_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        const float *x = logits + i * k, *pi = p + i * k; /* [K] each */
+        float xm = -INFINITY, pm = 0.0f;
+#pragma omp simd reduction(max : xm, pm)
+        for (int64_t j = 0; j < k; j++) {
+            xm = x[j] > xm ? x[j] : xm;
+            pm = pi[j] > pm ? pi[j] : pm;
+        }
+        /* -log p_y = c - x_y with c = max x - log(max p), as seg_soft_probs */
+        row_total[i] = (double)xm - log((double)pm) - (double)x[labels[i]];
+        if (dlogits) {
+            float *g = dlogits + i * k; /* [K] */
+#pragma omp simd
+            for (int64_t j = 0; j < k; j++)
+                g[j] = pi[j] * sc;
+            g[labels[i]] = pi[labels[i]] * sc - sc;
+        }
+    }
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        total += row_total[i];
+    if (row_total != tbuf)
+        free(row_total);
+    *loss = (float)(total * scale);
+    return EIP_OK;
+}
+
 /* First index of the maximum; NaN never compares greater. */
 static int32_t seg_argmax(const float *x, /* [W] */ int64_t w)
 {

@@ -70,10 +70,12 @@ static eip_status targets_check(const eip_train_targets *t, int64_t k, int32_t n
     return eip_error_set(err, EIP_ERR_ARG, "training targets: unknown kind %d", (int)t->kind);
 }
 
-/* Blocks at least this wide get their softmax from oneDNN's vectorised
- * kernel (eip_nn_softmax_t) and the loss from the probabilities; narrower
- * ones (plain labels, P = 3) keep the double-precision loop, whose cost is
- * negligible there and whose results the PyTorch references pin down. */
+/* Blocks (or, for hard labels, outputs) at least this wide get their
+ * softmax from oneDNN's vectorised kernel (eip_nn_softmax_t) and the loss
+ * from the probabilities: the paper group's K = 3q and ristretto255's
+ * K = z + V at P = 1000.  Narrower ones (plain labels, P = 3) keep the
+ * double-precision loop, whose cost is negligible there and whose results
+ * the PyTorch references pin down. */
 #define WIDE_BLOCK 256
 
 typedef struct wide_loss {
@@ -88,16 +90,18 @@ static eip_status batch_loss(const eip_train_targets *t, wide_loss *wl,
                              const int32_t *ids, /* [B] */ int64_t b, int64_t k, float *loss,
                              float *dlogits, /* [B, K] */ eip_error *err)
 {
-    if (t->kind == EIP_TRAIN_TARGET_HARD)
+    if (t->kind == EIP_TRAIN_TARGET_HARD && !wl->sm)
         return eip_train_loss_ce_hard(logits, ids, b, k, loss, dlogits, err);
     /* soft = one block; the table rows are read in place (no per-image copy) */
-    const int64_t blocks = t->kind == EIP_TRAIN_TARGET_SOFT ? 1 : t->blocks;
+    const int64_t blocks = t->kind == EIP_TRAIN_TARGET_BLOCK ? t->blocks : 1;
     if (!wl->sm)
         return eip_train_loss_ce_block_ids(logits, t->table, t->n_ids, ids, b, k, blocks, loss,
                                            dlogits, err);
     eip_status s = eip_nn_softmax_run(wl->sm, logits, b * blocks, wl->p, NULL, err);
     if (s != EIP_OK)
         return s;
+    if (t->kind == EIP_TRAIN_TARGET_HARD)
+        return eip_train_loss_ce_hard_probs(logits, wl->p, ids, b, k, loss, dlogits, err);
     return eip_train_loss_ce_block_ids_probs(logits, wl->p, t->table, t->n_ids, ids, b, k, blocks,
                                              loss, dlogits, err);
 }
@@ -106,9 +110,7 @@ static eip_status wide_loss_init(wide_loss *wl, eip_nn_net_t *net, const eip_tra
                                  int64_t bmax, int64_t k, eip_error *err)
 {
     memset(wl, 0, sizeof *wl);
-    if (t->kind == EIP_TRAIN_TARGET_HARD)
-        return EIP_OK;
-    wl->blocks = t->kind == EIP_TRAIN_TARGET_SOFT ? 1 : t->blocks;
+    wl->blocks = t->kind == EIP_TRAIN_TARGET_BLOCK ? t->blocks : 1;
     if (k / wl->blocks < WIDE_BLOCK)
         return EIP_OK;
     wl->p = malloc((size_t)(bmax * k) * sizeof(float));

@@ -292,6 +292,59 @@ static void check_probs_path(void)
     free(g1);
 }
 
+/* The same for hard labels over a wide output (ristretto255 at P = 1000:
+ * K = z + V = 1010 classes): eip_train_loss_ce_hard_probs against the
+ * double-precision eip_train_loss_ce_hard, one label 150 below its row's
+ * maximum (probability underflows). */
+static void check_hard_probs_path(void)
+{
+    const int64_t k = 1010, nmax = 128;
+    float *x = malloc((size_t)(nmax * k) * sizeof *x), *p = malloc((size_t)(nmax * k) * sizeof *p);
+    float *g0 = malloc((size_t)(nmax * k) * sizeof *g0), *g1 = malloc((size_t)(nmax * k) * sizeof *g1);
+    int32_t lab[128];
+    REQUIRE(x && p && g0 && g1, "hard probs path: out of memory");
+    uint64_t s = 99;
+    for (int64_t i = 0; i < nmax * k; i++)
+        x[i] = (float)(15.0 * rnd(&s));
+    for (int64_t i = 0; i < nmax; i++)
+        lab[i] = (int32_t)((i * 131 + 7) % k);
+    x[0 * k + lab[0]] = -150.0f;
+    eip_nn_ctx ctx;
+    eip_error err = {0};
+    REQUIRE(eip_nn_ctx_init(&ctx, 2, &err) == EIP_OK, "ctx: %s", err.msg);
+    eip_nn_softmax_t *sm = NULL;
+    REQUIRE(eip_nn_softmax_init(&sm, &ctx, nmax, k, &err) == EIP_OK, "softmax: %s", err.msg);
+    const int64_t sizes[2] = {nmax, 5};
+    for (int t = 0; t < 2; t++) {
+        const int64_t n = sizes[t];
+        float l0 = 0, l1 = 0, l2 = 0;
+        REQUIRE(eip_train_loss_ce_hard(x, lab, n, k, &l0, g0, &err) == EIP_OK, "double: %s", err.msg);
+        REQUIRE(eip_nn_softmax_run(sm, x, n, p, NULL, &err) == EIP_OK, "softmax run: %s", err.msg);
+        REQUIRE(eip_train_loss_ce_hard_probs(x, p, lab, n, k, &l1, g1, &err) == EIP_OK, "probs: %s", err.msg);
+        REQUIRE(eip_train_loss_ce_hard_probs(x, p, lab, n, k, &l2, NULL, &err) == EIP_OK, "loss only: %s",
+                err.msg);
+        CHECK(l1 == l2, "hard n = %lld: loss-only %.9g vs %.9g", (long long)n, l2, l1);
+        CHECK_CLOSE(l1, l0, 0, 1e-5, "hard n = %lld: probs-path loss %.9g vs double %.9g", (long long)n, l1, l0);
+        const double gmax = max_abs_f(g0, n * k);
+        double worst = 0;
+        for (int64_t i = 0; i < n * k; i++)
+            worst = fmax(worst, fabs((double)g1[i] - (double)g0[i]));
+        CHECK(worst <= 1e-6 * gmax, "hard n = %lld: gradient differs by %.3g (max |grad| %.3g)",
+              (long long)n, worst, gmax);
+        printf("hard probs path, n = %lld, K = %lld: loss %.9g vs %.9g, max grad diff %.2g of max|grad|\n",
+               (long long)n, (long long)k, l1, l0, worst / gmax);
+    }
+    lab[2] = (int32_t)k;
+    float l = 0;
+    CHECK(eip_train_loss_ce_hard_probs(x, p, lab, 4, k, &l, g1, &err) == EIP_ERR_RANGE, "bad label refused");
+    eip_nn_softmax_free(sm);
+    eip_nn_ctx_free(&ctx);
+    free(x);
+    free(p);
+    free(g0);
+    free(g1);
+}
+
 int main(void)
 {
     ref_file r;
@@ -305,5 +358,6 @@ int main(void)
             check_fd(kind, 0x9E3779B97F4A7C15ULL * seed);
     check_misc();
     check_probs_path();
+    check_hard_probs_path();
     TEST_MAIN_END();
 }
