@@ -18,6 +18,7 @@ struct eip_data_loader {
     int64_t *order; /* [N] dataset index of each epoch position */
     int64_t epoch;
     int64_t next_batch;
+    float lut[EIP_DATA_MAX_CHANNELS][256]; /* pixel value -> normalised float, per channel */
 };
 
 static uint64_t mix64(uint64_t z)
@@ -95,6 +96,12 @@ eip_status eip_data_loader_init(eip_data_loader **out, const eip_data_set *ds,
     }
     L->ds = ds;
     L->cfg = *cfg;
+    /* Same float operations as ToTensor (v / 255) then Normalize
+     * ((x - mean) / std), tabulated once per channel. */
+    for (int32_t c = 0; c < ds->c; c++)
+        for (int v = 0; v < 256; v++)
+            L->lut[c][v] = cfg->normalize ? eip_data_pixel_normalize((uint8_t)v, cfg->mean[c], cfg->std[c])
+                                          : (float)v / 255.0f;
     eip_data_loader_epoch_begin(L, 0);
     *out = L;
     return EIP_OK;
@@ -155,13 +162,7 @@ static void fill_one(const eip_data_loader *L, int64_t pos, float *dst)
             flip = (int32_t)(eip_data_rng_next(&r) >> 63);
     }
     for (int32_t c = 0; c < C; c++) {
-        /* Same float operations as ToTensor (v / 255) then Normalize
-         * ((x - mean) / std), tabulated once per channel. */
-        float lut[256];
-        for (int v = 0; v < 256; v++) {
-            lut[v] = cfg->normalize ? eip_data_pixel_normalize((uint8_t)v, cfg->mean[c], cfg->std[c])
-                                    : (float)v / 255.0f;
-        }
+        const float *lut = L->lut[c]; /* [256] */
         const uint8_t *plane = src + (size_t)c * (size_t)H * (size_t)W; /* [H, W] */
         float *out = dst + (size_t)c * (size_t)H * (size_t)W;           /* [H, W] */
         for (int32_t oy = 0; oy < H; oy++) {
@@ -187,6 +188,9 @@ eip_status eip_data_loader_batch(const eip_data_loader *L, int64_t batch, float 
     int64_t B = L->cfg.batch_size, start = batch * B;
     int64_t rows = L->ds->n - start < B ? L->ds->n - start : B;
     size_t img = eip_data_set_image_bytes(L->ds);
+    /* images are independent (augmentation seeded by position): split over
+     * the OpenMP threads, which would otherwise wait for this loop */
+#pragma omp parallel for schedule(static) if (rows * (int64_t)img >= 65536)
     for (int64_t i = 0; i < rows; i++) {
         fill_one(L, start + i, x + (size_t)i * img);
         y[i] = L->ds->labels[L->order[start + i]];
