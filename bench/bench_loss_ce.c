@@ -65,16 +65,19 @@ static timing t_since(double w0, clock_t c0, int64_t reps)
 
 int main(int argc, char **argv)
 {
-    const int64_t n = 128, q = argc > 1 ? atoll(argv[1]) : 11, reps = argc > 2 ? atoll(argv[2]) : 5000;
-    const int threads = argc > 3 ? atoi(argv[3]) : 1;
-    const int64_t k = 3 * q, n_ids = 10;
-    if (q < 2 || q > 100000 || reps < 1 || threads < 1 || threads > 256) {
-        fprintf(stderr, "usage: bench_loss_ce [q >= 2 [reps >= 1 [threads 1..256]]]\n");
+    const int64_t n = 128;
+    int64_t q = 11, reps = 5000, threads = 1;
+    eip_error err = {0};
+    if (argc > 4 || (argc > 1 && eip_parse_i64("q", argv[1], 2, 100000, &q, &err) != EIP_OK) ||
+        (argc > 2 && eip_parse_i64("reps", argv[2], 1, INT64_MAX, &reps, &err) != EIP_OK) ||
+        (argc > 3 && eip_parse_i64("threads", argv[3], 1, 256, &threads, &err) != EIP_OK)) {
+        fprintf(stderr, "bench_loss_ce: %s\nusage: bench_loss_ce [q >= 2 [reps >= 1 [threads 1..256]]]\n",
+                err.msg[0] ? err.msg : "too many arguments");
         return 2;
     }
+    const int64_t k = 3 * q, n_ids = 10;
     eip_nn_ctx ctx;
-    eip_error err = {0};
-    if (eip_nn_ctx_init(&ctx, threads, &err) != EIP_OK) { /* sets the OpenMP thread count */
+    if (eip_nn_ctx_init(&ctx, (int)threads, &err) != EIP_OK) { /* sets the OpenMP thread count */
         fprintf(stderr, "bench_loss_ce: %s\n", err.msg);
         return 1;
     }
@@ -134,7 +137,7 @@ int main(int argc, char **argv)
            "\"old_us\":%.2f,\"fused_us\":%.2f,\"probs_us\":%.2f,"
            "\"old_cpu_us\":%.2f,\"fused_cpu_us\":%.2f,\"probs_cpu_us\":%.2f,"
            "\"probs_speedup_vs_fused\":%.2f,\"isa\":\"%s\",\"finite\":%d}\n",
-           (long long)n, (long long)q, (long long)k, threads, t_old.wall * 1e6, t_fused.wall * 1e6,
+           (long long)n, (long long)q, (long long)k, (int)threads, t_old.wall * 1e6, t_fused.wall * 1e6,
            t_probs.wall * 1e6, t_old.cpu * 1e6, t_fused.cpu * 1e6, t_probs.cpu * 1e6,
            t_fused.wall / t_probs.wall, eip_nn_cpu_isa(), isfinite(sink) ? 1 : 0);
     eip_nn_softmax_free(sm);

@@ -30,6 +30,86 @@ static eip_status check_dims(const char *what, const void *logits, const void *t
     return EIP_OK;
 }
 
+/* K splits into `blocks` equal blocks. */
+static eip_status check_blocks(int64_t k, int64_t blocks, eip_error *err)
+{
+    if (blocks <= 0 || k % blocks != 0)
+        return eip_error_set(err, EIP_ERR_SHAPE,
+                             "block cross-entropy: K = %lld not divisible into %lld blocks",
+                             (long long)k, (long long)blocks);
+    return EIP_OK;
+}
+
+/* rows[i] = table row of ids[i] (EncryIP's confused label of each label
+ * id, read in place: no per-image copy); an id outside [0, n_ids) ->
+ * EIP_ERR_RANGE. */
+static eip_status rows_of_ids(const float *table, /* [n_ids, K] */ int64_t n_ids,
+                              const int32_t *ids, /* [N] */ int64_t n, int64_t k,
+                              const float **rows /* [N] */, eip_error *err)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (ids[i] < 0 || ids[i] >= n_ids)
+            return eip_error_set(err, EIP_ERR_RANGE, "label id %d outside the target table", ids[i]);
+        rows[i] = table + (int64_t)ids[i] * k;
+    }
+    return EIP_OK;
+}
+
+/* Per-row losses [N], kept so that the threaded loops sum them in row
+ * order afterwards (the result does not depend on the thread count); a
+ * stack buffer up to 256 rows. */
+typedef struct row_losses {
+    double buf[256];
+    double *v; /* [N] */
+} row_losses;
+
+static eip_status row_losses_init(row_losses *r, int64_t n, eip_error *err)
+{
+    r->v = n <= 256 ? r->buf : malloc((size_t)n * sizeof *r->v);
+    return r->v ? EIP_OK
+                : eip_error_set(err, EIP_ERR_NOMEM, "cross-entropy: row losses [%lld]", (long long)n);
+}
+
+/* sum of the N row losses, in row order; frees the buffer */
+static double row_losses_sum(row_losses *r, int64_t n)
+{
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        total += r->v[i];
+    if (r->v != r->buf)
+        free(r->v);
+    return total;
+}
+
+/* Hard labels in [0, K). */
+static eip_status check_labels(const int32_t *labels, /* [N] */ int64_t n, int64_t k, eip_error *err)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= k)
+            return eip_error_set(err, EIP_ERR_RANGE, "cross-entropy: label[%lld] = %d not in [0, %lld)",
+                                 (long long)i, (int)labels[i], (long long)k);
+    return EIP_OK;
+}
+
+/* A row-pointer array [N]: a stack buffer up to 256 rows. */
+typedef struct row_ptrs {
+    const float *buf[256];
+    const float **v; /* [N] */
+} row_ptrs;
+
+static eip_status row_ptrs_init(row_ptrs *r, int64_t n, eip_error *err)
+{
+    r->v = n <= 256 ? r->buf : malloc((size_t)n * sizeof *r->v);
+    return r->v ? EIP_OK
+                : eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: rows [%lld]", (long long)n);
+}
+
+static void row_ptrs_free(row_ptrs *r)
+{
+    if (r->v != r->buf)
+        free(r->v);
+}
+
 /* max and log(sum exp(x - max)) of one segment. */
 static void seg_lse(const float *x, /* [W] */ int64_t w, double *mx, double *lse)
 {
@@ -88,9 +168,11 @@ static eip_status ce_block_rows(const float *logits, const float *const *rows, /
 {
     const int64_t q = k / blocks;
     const double scale = 1.0 / (double)n;
-    double tbuf[256], *row_total = n <= 256 ? tbuf : malloc((size_t)n * sizeof *row_total); /* [N] */
-    if (!row_total)
-        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: row losses [%lld]", (long long)n);
+    row_losses rl;
+    eip_status st = row_losses_init(&rl, n, err);
+    if (st != EIP_OK)
+        return st;
+    double *row_total = rl.v; /* [N] */
     int nomem = 0;
 #pragma omp parallel if (n * k >= PAR_MIN) reduction(| : nomem)
     {
@@ -109,11 +191,7 @@ static eip_status ce_block_rows(const float *logits, const float *const *rows, /
         if (e != ebuf)
             free(e);
     }
-    double total = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        total += row_total[i];
-    if (row_total != tbuf)
-        free(row_total);
+    const double total = row_losses_sum(&rl, n);
     if (nomem)
         return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: scratch [%lld]", (long long)q);
     *loss = (float)(total * scale);
@@ -131,10 +209,8 @@ eip_status eip_train_loss_ce_hard(const float *logits,   /* [N, K] */
         return st;
     if (!loss)
         return eip_error_set(err, EIP_ERR_ARG, "cross-entropy: NULL loss output");
-    for (int64_t i = 0; i < n; i++)
-        if (labels[i] < 0 || labels[i] >= k)
-            return eip_error_set(err, EIP_ERR_RANGE, "cross-entropy: label[%lld] = %d not in [0, %lld)",
-                                 (long long)i, (int)labels[i], (long long)k);
+    if ((st = check_labels(labels, n, k, err)) != EIP_OK)
+        return st;
     const double scale = 1.0 / (double)n;
     /* with a gradient, exp(x_j - m) is computed once (kept in e) and the
      * softmax is e_j / s: one exp pass per row, not two (EncryIP's wide
@@ -193,19 +269,13 @@ eip_status eip_train_loss_ce_block(const float *logits,  /* [N, K] = [N, B * Q] 
         return st;
     if (!loss)
         return eip_error_set(err, EIP_ERR_ARG, "soft cross-entropy: NULL loss output");
-    if (blocks <= 0 || k % blocks != 0)
-        return eip_error_set(err, EIP_ERR_SHAPE,
-                             "block cross-entropy: K = %lld not divisible into %lld blocks",
-                             (long long)k, (long long)blocks);
-    const float *rbuf[256] = {0};
-    const float **rows = n <= 256 ? rbuf : malloc((size_t)n * sizeof *rows); /* [N] */
-    if (!rows)
-        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: rows [%lld]", (long long)n);
+    row_ptrs rows;
+    if ((st = check_blocks(k, blocks, err)) != EIP_OK || (st = row_ptrs_init(&rows, n, err)) != EIP_OK)
+        return st;
     for (int64_t i = 0; i < n; i++)
-        rows[i] = targets + i * k;
-    st = ce_block_rows(logits, rows, n, k, blocks, loss, dlogits, err);
-    if (rows != rbuf)
-        free(rows);
+        rows.v[i] = targets + i * k;
+    st = ce_block_rows(logits, rows.v, n, k, blocks, loss, dlogits, err);
+    row_ptrs_free(&rows);
     return st;
 }
 
@@ -220,24 +290,12 @@ eip_status eip_train_loss_ce_block_ids(const float *logits, /* [N, K] */
         return st;
     if (!loss || !ids)
         return eip_error_set(err, EIP_ERR_ARG, "soft cross-entropy: NULL loss output or ids");
-    if (blocks <= 0 || k % blocks != 0)
-        return eip_error_set(err, EIP_ERR_SHAPE,
-                             "block cross-entropy: K = %lld not divisible into %lld blocks",
-                             (long long)k, (long long)blocks);
-    const float *rbuf[256] = {0};
-    const float **rows = n <= 256 ? rbuf : malloc((size_t)n * sizeof *rows); /* [N] */
-    if (!rows)
-        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: rows [%lld]", (long long)n);
-    for (int64_t i = 0; i < n && st == EIP_OK; i++) {
-        if (ids[i] < 0 || ids[i] >= n_ids)
-            st = eip_error_set(err, EIP_ERR_RANGE, "label id %d outside the target table", ids[i]);
-        else
-            rows[i] = table + (int64_t)ids[i] * k;
-    }
-    if (st == EIP_OK)
-        st = ce_block_rows(logits, rows, n, k, blocks, loss, dlogits, err);
-    if (rows != rbuf)
-        free(rows);
+    row_ptrs rows;
+    if ((st = check_blocks(k, blocks, err)) != EIP_OK || (st = row_ptrs_init(&rows, n, err)) != EIP_OK)
+        return st;
+    if ((st = rows_of_ids(table, n_ids, ids, n, k, rows.v, err)) == EIP_OK)
+        st = ce_block_rows(logits, rows.v, n, k, blocks, loss, dlogits, err);
+    row_ptrs_free(&rows);
     return st;
 }
 
@@ -285,35 +343,31 @@ eip_status eip_train_loss_ce_block_ids_probs(const float *logits, /* [N, K] */
         return st;
     if (!loss || !ids || !p)
         return eip_error_set(err, EIP_ERR_ARG, "soft cross-entropy: NULL loss, ids or probabilities");
-    if (blocks <= 0 || k % blocks != 0)
-        return eip_error_set(err, EIP_ERR_SHAPE,
-                             "block cross-entropy: K = %lld not divisible into %lld blocks",
-                             (long long)k, (long long)blocks);
-    for (int64_t i = 0; i < n; i++)
-        if (ids[i] < 0 || ids[i] >= n_ids)
-            return eip_error_set(err, EIP_ERR_RANGE, "label id %d outside the target table", ids[i]);
+    row_ptrs rows;
+    row_losses rl;
+    if ((st = check_blocks(k, blocks, err)) != EIP_OK || (st = row_ptrs_init(&rows, n, err)) != EIP_OK)
+        return st;
+    if ((st = rows_of_ids(table, n_ids, ids, n, k, rows.v, err)) != EIP_OK ||
+        (st = row_losses_init(&rl, n, err)) != EIP_OK) {
+        row_ptrs_free(&rows);
+        return st;
+    }
     const int64_t q = k / blocks;
     const double scale = 1.0 / (double)n;
-    double tbuf[256], *row_total = n <= 256 ? tbuf : malloc((size_t)n * sizeof *row_total); /* [N] */
-    if (!row_total)
-        return eip_error_set(err, EIP_ERR_NOMEM, "block cross-entropy: row losses [%lld]", (long long)n);
+    double *row_total = rl.v;          /* [N] */
+    const float *const *row = rows.v; /* [N] of [K] */
 #pragma omp parallel for schedule(static) if (n * k >= PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         double t = 0.0;
-        const float *row = table + (int64_t)ids[i] * k; /* [K] */
         for (int64_t b = 0; b < blocks; b++) {
             const int64_t off = i * k + b * q;
-            t += seg_soft_probs(logits + off, p + off, row + b * q, q, scale,
+            t += seg_soft_probs(logits + off, p + off, row[i] + b * q, q, scale,
                                 dlogits ? dlogits + off : NULL);
         }
         row_total[i] = t;
     }
-    double total = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        total += row_total[i];
-    if (row_total != tbuf)
-        free(row_total);
-    *loss = (float)(total * scale);
+    row_ptrs_free(&rows);
+    *loss = (float)(row_losses_sum(&rl, n) * scale);
     return EIP_OK;
 }
 
@@ -328,15 +382,14 @@ eip_status eip_train_loss_ce_hard_probs(const float *logits, /* [N, K] */
         return st;
     if (!loss || !p)
         return eip_error_set(err, EIP_ERR_ARG, "cross-entropy: NULL loss or probabilities");
-    for (int64_t i = 0; i < n; i++)
-        if (labels[i] < 0 || labels[i] >= k)
-            return eip_error_set(err, EIP_ERR_RANGE, "cross-entropy: label[%lld] = %d not in [0, %lld)",
-                                 (long long)i, (int)labels[i], (long long)k);
+    if ((st = check_labels(labels, n, k, err)) != EIP_OK)
+        return st;
     const double scale = 1.0 / (double)n;
     const float sc = (float)scale;
-    double tbuf[256], *row_total = n <= 256 ? tbuf : malloc((size_t)n * sizeof *row_total); /* [N] */
-    if (!row_total)
-        return eip_error_set(err, EIP_ERR_NOMEM, "cross-entropy: row losses [%lld]", (long long)n);
+    row_losses rl;
+    if ((st = row_losses_init(&rl, n, err)) != EIP_OK)
+        return st;
+    double *row_total = rl.v; /* [N] */
 #pragma omp parallel for schedule(static) if (n * k >= PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         const float *x = logits + i * k, *pi = p + i * k; /* [K] each */
@@ -356,11 +409,7 @@ eip_status eip_train_loss_ce_hard_probs(const float *logits, /* [N, K] */
             g[labels[i]] = pi[labels[i]] * sc - sc;
         }
     }
-    double total = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        total += row_total[i];
-    if (row_total != tbuf)
-        free(row_total);
+    const double total = row_losses_sum(&rl, n);
     *loss = (float)(total * scale);
     return EIP_OK;
 }

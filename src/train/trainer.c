@@ -80,7 +80,7 @@ static eip_status targets_check(const eip_train_targets *t, int64_t k, int32_t n
 
 typedef struct wide_loss {
     eip_nn_softmax_t *sm; /* NULL: narrow blocks */
-    int64_t blocks;
+    int64_t blocks;       /* BLOCK targets: their block count; else 1 */
     float *p; /* [B, K] */
 } wide_loss;
 
@@ -93,7 +93,7 @@ static eip_status batch_loss(const eip_train_targets *t, wide_loss *wl,
     if (t->kind == EIP_TRAIN_TARGET_HARD && !wl->sm)
         return eip_train_loss_ce_hard(logits, ids, b, k, loss, dlogits, err);
     /* soft = one block; the table rows are read in place (no per-image copy) */
-    const int64_t blocks = t->kind == EIP_TRAIN_TARGET_BLOCK ? t->blocks : 1;
+    const int64_t blocks = wl->blocks;
     if (!wl->sm)
         return eip_train_loss_ce_block_ids(logits, t->table, t->n_ids, ids, b, k, blocks, loss,
                                            dlogits, err);

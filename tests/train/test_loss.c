@@ -31,6 +31,14 @@ static double max_abs_f(const float *v, int64_t n)
     return m;
 }
 
+static double max_diff_f(const float *a, const float *b, int64_t n)
+{
+    double m = 0;
+    for (int64_t i = 0; i < n; i++)
+        m = fmax(m, fabs((double)a[i] - (double)b[i]));
+    return m;
+}
+
 /* Compares one loss case from the reference file. kind: 0 hard, 1 soft, 2 block. */
 static void check_ref_case(const ref_file *r, const char *name, int kind)
 {
@@ -267,10 +275,7 @@ static void check_probs_path(void)
         CHECK(lworst < 1e-4, "n = %lld: log-softmax vs log(softmax) differ by %.3g", (long long)n, lworst);
         CHECK(l1 == l2, "n = %lld: loss-only %.9g vs %.9g", (long long)n, l2, l1);
         CHECK_CLOSE(l1, l0, 0, 1e-5, "n = %lld: probs-path loss %.9g vs double %.9g", (long long)n, l1, l0);
-        const double gmax = max_abs_f(g0, n * k);
-        double worst = 0;
-        for (int64_t i = 0; i < n * k; i++)
-            worst = fmax(worst, fabs((double)g1[i] - (double)g0[i]));
+        const double gmax = max_abs_f(g0, n * k), worst = max_diff_f(g1, g0, n * k);
         CHECK(worst <= 1e-6 * gmax, "n = %lld: gradient differs by %.3g (max |grad| %.3g)", (long long)n,
               worst, gmax);
         printf("probs path, n = %lld, K = 3 x %lld: loss %.9g vs %.9g, max grad diff %.2g of max|grad|\n",
@@ -325,10 +330,7 @@ static void check_hard_probs_path(void)
                 err.msg);
         CHECK(l1 == l2, "hard n = %lld: loss-only %.9g vs %.9g", (long long)n, l2, l1);
         CHECK_CLOSE(l1, l0, 0, 1e-5, "hard n = %lld: probs-path loss %.9g vs double %.9g", (long long)n, l1, l0);
-        const double gmax = max_abs_f(g0, n * k);
-        double worst = 0;
-        for (int64_t i = 0; i < n * k; i++)
-            worst = fmax(worst, fabs((double)g1[i] - (double)g0[i]));
+        const double gmax = max_abs_f(g0, n * k), worst = max_diff_f(g1, g0, n * k);
         CHECK(worst <= 1e-6 * gmax, "hard n = %lld: gradient differs by %.3g (max |grad| %.3g)",
               (long long)n, worst, gmax);
         printf("hard probs path, n = %lld, K = %lld: loss %.9g vs %.9g, max grad diff %.2g of max|grad|\n",
