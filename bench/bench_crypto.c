@@ -19,31 +19,10 @@
 #include "crypto/internal.h"
 #include "encryip/crypto.h"
 
+#include "bench_util.h"
+
 #define REPEATS 11
 #define BATCH 2000
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* CPU time of this thread: on a machine shared with other jobs it leaves out
- * the time the thread waits for a core (wall time is used for the
- * multi-threaded batch lines) */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 typedef struct bench_ctx {
     eip_crypto_pk_t *pk;
@@ -115,14 +94,14 @@ static void measure2(bench_ctx *x, op_fn f, int iters, double sec[2])
     for (int r = 0; r < REPEATS; r++)
         for (int p = 0; p < 2; p++) {
             set_plain(x, p == 0);
-            double t0 = cpu_now();
+            double t0 = bench_thread_cpu_s();
             for (int i = 0; i < iters; i++)
                 f(x);
-            t[p][r] = (cpu_now() - t0) / iters;
+            t[p][r] = (bench_thread_cpu_s() - t0) / iters;
         }
     set_plain(x, false);
     for (int p = 0; p < 2; p++) {
-        qsort(t[p], REPEATS, sizeof t[p][0], cmp_d);
+        qsort(t[p], REPEATS, sizeof t[p][0], bench_cmp_double);
         sec[p] = t[p][REPEATS / 2];
     }
 }
@@ -139,16 +118,16 @@ static void measure_batch(bench_ctx *x, int dec, int threads, eip_crypto_ct *buf
             set_plain(x, p == 0);
             for (int i = 0; i < BATCH; i++)
                 buf[i] = x->c;
-            double t0 = threads == 1 ? cpu_now() : now();
+            double t0 = threads == 1 ? bench_thread_cpu_s() : bench_wall_s();
             eip_status s = dec ? eip_crypto_dec_label_batch(x->sk, buf, BATCH, threads, lab, &err)
                                : eip_crypto_sampdist_batch(x->pk, buf, BATCH, NULL, threads, buf, &err);
-            t[p][r] = ((threads == 1 ? cpu_now() : now()) - t0) / BATCH;
+            t[p][r] = ((threads == 1 ? bench_thread_cpu_s() : bench_wall_s()) - t0) / BATCH;
             if (s)
                 fprintf(stderr, "bench_crypto: %s\n", err.msg);
         }
     set_plain(x, false);
     for (int p = 0; p < 2; p++) {
-        qsort(t[p], REPEATS, sizeof t[p][0], cmp_d);
+        qsort(t[p], REPEATS, sizeof t[p][0], bench_cmp_double);
         sec[p] = t[p][REPEATS / 2];
     }
 }

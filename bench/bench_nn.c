@@ -24,6 +24,8 @@
 #include "encryip/train.h"
 #include "util/parse.h"
 
+#include "bench_util.h"
+
 typedef struct bench_cfg {
     int threads;
     int64_t batch, warmup, iters;
@@ -34,36 +36,6 @@ typedef struct bench_cfg {
     int n_modes;
     eip_nn_precision precision;
 } bench_cfg;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* CPU seconds of the whole process (all threads): beside the wall time, a
- * figure a loaded machine disturbs less (threads waiting for a core are not
- * counted; threads spinning at a barrier are). */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts v[n] and returns its median. */
-static double median(double *v, int64_t n)
-{
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* Runs one (model, mode) and prints its JSON line; returns 0 on success. */
 static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
@@ -119,7 +91,7 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
         return 1;
     }
     for (int64_t it = 0; it < cfg->warmup + cfg->iters; it++) {
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = bench_wall_s(), c0 = bench_cpu_s();
         eip_status s;
         if (train) {
             float loss;
@@ -137,11 +109,11 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
             return 1;
         }
         if (it >= cfg->warmup) {
-            times[it - cfg->warmup] = now_s() - t0;
-            ctimes[it - cfg->warmup] = cpu_s() - c0;
+            times[it - cfg->warmup] = bench_wall_s() - t0;
+            ctimes[it - cfg->warmup] = bench_cpu_s() - c0;
         }
     }
-    const double med = median(times, cfg->iters), cmed = median(ctimes, cfg->iters);
+    const double med = bench_median(times, cfg->iters), cmed = bench_median(ctimes, cfg->iters);
     const double ips = (double)b / med;
     const double fwd_gflop = (double)eip_nn_forward_flops(net) / 1e9;
     struct rusage ru;

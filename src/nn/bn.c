@@ -23,6 +23,7 @@ typedef struct bn_layer {
 
 typedef struct bn_state {
     eip_nn_prim fwd, bwd;
+    int folded;             /* INFER: folded into the conv before it; an alias, nothing to run */
     unsigned flags;
     int global;             /* use_global_stats */
     int train_prop;         /* forward_training (workspace kept) */
@@ -56,6 +57,11 @@ static eip_status bn_plan(void *layer, const eip_nn_plan_in *in, void **state,
     if (!s)
         return eip_error_set(err, EIP_ERR_NOMEM, "layer %s: plan", nm);
     *state = s;
+    if (in->folded) { /* the conv computes this node's output (eip_nn_fold) */
+        s->folded = 1;
+        out->out_md = *in->in_md[0];
+        return EIP_OK;
+    }
     s->global = in->kind != EIP_NN_PK_TRAIN;
     s->train_prop = in->kind != EIP_NN_PK_INFER;
     s->flags = dnnl_use_scale | dnnl_use_shift | (L->relu ? dnnl_fuse_norm_relu : 0) |
@@ -111,6 +117,8 @@ static eip_status bn_forward(void *layer, void *state, const eip_nn_exec *ex, ei
 {
     bn_layer *L = layer;
     bn_state *s = state;
+    if (s->folded)
+        return EIP_OK;
     EIP_NN_OK(bn_bind(L, s, ex, err));
     dnnl_exec_arg_t a[8] = {{DNNL_ARG_SRC, ex->src[0]}, {DNNL_ARG_DST, ex->dst},
                             {DNNL_ARG_SCALE, s->scale}, {DNNL_ARG_SHIFT, s->shift},
@@ -174,8 +182,16 @@ static void bn_init(void *layer, float *params, float *bufs, int64_t *counters, 
 
 static void bn_free(void *layer) { free(layer); }
 
+static int bn_fold_info(const void *layer, eip_nn_fold *f)
+{
+    const bn_layer *L = layer;
+    *f = (eip_nn_fold){L->w_off, L->b_off, L->rm_off, L->rv_off, L->eps, L->relu};
+    return 1;
+}
+
 static const eip_nn_layer_vt bn_vt = {
-    "bn", bn_plan, bn_forward, bn_backward, bn_state_free, bn_init, NULL, bn_free, 0, NULL,
+    "bn", bn_plan, bn_forward, bn_backward, bn_state_free, bn_init, NULL, bn_free, 0, NULL, 0,
+    bn_fold_info, 0,
 };
 
 eip_status eip_nn_bn_add(eip_nn_net_t *net, const char *name, int in, int relu, int *id,

@@ -157,7 +157,7 @@ static void concat_free(void *layer) { free(layer); }
 
 static const eip_nn_layer_vt concat_vt = {
     "concat", concat_plan, concat_forward, concat_backward, concat_state_free, NULL, NULL,
-    concat_free, 0, NULL,
+    concat_free, 0, NULL, 0, NULL, 0,
 };
 
 eip_status eip_nn_concat_add(eip_nn_net_t *net, const char *name, const int *in, int n_in,

@@ -458,7 +458,12 @@ void eip_nn_adapt_free(eip_nn_adapt *a)
 
 void eip_nn_wstate_free(void *state)
 {
-    eip_nn_wstate *s = state;
+    eip_nn_wstate_clear(state);
+    free(state);
+}
+
+void eip_nn_wstate_clear(eip_nn_wstate *s)
+{
     if (!s)
         return;
     eip_nn_prim_free(&s->fwd);
@@ -470,5 +475,4 @@ void eip_nn_wstate_free(void *state)
     eip_nn_wgrad_free(&s->gw);
     eip_nn_mem_free(&s->bias);
     eip_nn_mem_free(&s->dbias);
-    free(s);
 }

@@ -113,7 +113,7 @@ static void dropout_free(void *layer) { free(layer); }
 
 static const eip_nn_layer_vt dropout_vt = {
     "dropout", dropout_plan, dropout_forward, dropout_backward, dropout_state_free, NULL,
-    dropout_reseed, dropout_free, 0, NULL,
+    dropout_reseed, dropout_free, 0, NULL, 0, NULL, 0,
 };
 
 eip_status eip_nn_dropout_add(eip_nn_net_t *net, const char *name, int in, double p, int *id,

@@ -73,7 +73,7 @@ static eip_status relu_backward(void *layer, void *state, const eip_nn_exec *ex,
 static void nop_free(void *layer) { free(layer); }
 
 static const eip_nn_layer_vt relu_vt = {
-    "relu", relu_plan, relu_forward, relu_backward, relu_state_free, NULL, NULL, nop_free, 0, NULL,
+    "relu", relu_plan, relu_forward, relu_backward, relu_state_free, NULL, NULL, nop_free, 0, NULL, 0, NULL, 0,
 };
 
 eip_status eip_nn_relu_add(eip_nn_net_t *net, const char *name, int in, int *id, eip_error *err)
@@ -206,7 +206,7 @@ static eip_status sum_backward(void *layer, void *state, const eip_nn_exec *ex, 
 }
 
 static const eip_nn_layer_vt sum_vt = {
-    "add", sum_plan, sum_forward, sum_backward, sum_state_free, NULL, NULL, nop_free, 0, NULL,
+    "add", sum_plan, sum_forward, sum_backward, sum_state_free, NULL, NULL, nop_free, 0, NULL, 0, NULL, 0,
 };
 
 eip_status eip_nn_sum_add(eip_nn_net_t *net, const char *name, int a, int b, int relu,

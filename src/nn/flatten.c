@@ -71,7 +71,7 @@ static void flatten_free(void *layer) { free(layer); }
 
 static const eip_nn_layer_vt flatten_vt = {
     "flatten", flatten_plan, flatten_forward, flatten_backward, flatten_state_free, NULL, NULL,
-    flatten_free, 0, NULL,
+    flatten_free, 0, NULL, 0, NULL, 0,
 };
 
 eip_status eip_nn_flatten_add(eip_nn_net_t *net, const char *name, int in, int *id, eip_error *err)

@@ -142,7 +142,7 @@ static int64_t linear_macs(const void *layer, const eip_nn_shape *out)
 
 static const eip_nn_layer_vt linear_vt = {
     "linear", linear_plan, linear_forward, linear_backward, eip_nn_wstate_free, linear_init, NULL,
-    linear_free, 1, linear_macs,
+    linear_free, 1, linear_macs, 1, NULL, 0,
 };
 
 eip_status eip_nn_linear_add(eip_nn_net_t *net, const char *name, int in, int64_t out_f,

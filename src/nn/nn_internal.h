@@ -52,6 +52,22 @@ typedef struct eip_nn_wbuf {
     struct eip_nn_wbuf *next;
 } eip_nn_wbuf;
 
+/* Inference plans on CPUs without AVX-512 fold a batch norm (+ its ReLU)
+ * into the convolution that feeds it (exec.c offers the pairs: fp32, the
+ * conv's only consumer is the BN; the conv takes the fold unless it runs
+ * Winograd, whose bias + ReLU epilogue costs more than the BN pass it
+ * saves; with AVX-512 even the direct kernels' epilogue does, so nothing is
+ * offered there).  The conv then computes
+ * y = relu?(conv(x, W s) + (b - mean) s + beta) with s = gamma /
+ * sqrt(var + eps) per output channel, and the BN node is an alias of the
+ * conv's output: one pass over the activations less. */
+typedef struct eip_nn_fold {
+    int64_t g_off, b_off; /* params: gamma, beta [C] */
+    int64_t m_off, v_off; /* bufs: running mean, running variance [C] */
+    float eps;
+    int relu;
+} eip_nn_fold;
+
 /* What the net tells a layer when planning. */
 typedef struct eip_nn_plan_in {
     dnnl_engine_t eng;
@@ -65,6 +81,8 @@ typedef struct eip_nn_plan_in {
     eip_nn_wbuf **wcache; /* the net's shared weight buffers */
     dnnl_data_type_t dt;  /* arithmetic of conv / linear (f32, or bf16 = mixed precision);
                              other layers follow their producer's data type */
+    const eip_nn_fold *fold; /* conv: the BN it may fold in (NULL: none); see fold_taken */
+    int folded;              /* BN: folded into its producer; plan an alias */
 } eip_nn_plan_in;
 
 /* What a layer's plan tells the net. */
@@ -73,6 +91,7 @@ typedef struct eip_nn_plan_out {
     size_t ws_bytes;           /* arena workspace, live from forward to own backward */
     size_t scratch_bytes;      /* max oneDNN scratchpad of the layer's primitives */
     size_t wdiff_bytes;        /* shared diff-weights scratch needed by backward */
+    int fold_taken;            /* conv: plan_in.fold was folded in (else the BN stays a layer) */
 } eip_nn_plan_out;
 
 /* What the net hands a layer when executing. */
@@ -112,6 +131,13 @@ typedef struct eip_nn_layer_vt {
     /* Multiply-adds per sample for an output of shape `out` (NULL: not
      * counted — only conv and linear are, as in docs/BENCHMARKS.md). */
     int64_t (*macs)(const void *layer, const eip_nn_shape *out);
+    /* forward only writes dst, backward reads ddst and never dst: as the
+     * net's last node, dst and ddst may be the caller's plain arrays (no
+     * output copy each way; exec.c) */
+    int out_alias;
+    /* BN: describes the fold (eip_nn_fold) and returns 1; NULL elsewhere */
+    int (*fold_info)(const void *layer, eip_nn_fold *f);
+    int fold_into; /* conv: accepts plan_in.fold */
 } eip_nn_layer_vt;
 
 typedef struct eip_nn_node {
@@ -142,7 +168,7 @@ struct eip_nn_net {
     float *bufs;     /* [n_bufs] */
     int64_t *counters; /* [n_counters] */
     int finalized;
-    uint64_t param_version; /* bumped by mark_dirty / init / load */
+    uint64_t param_version; /* bumped by mark_dirty / init / load / TRAIN forwards (BN running stats) */
     eip_nn_arch arch; int has_arch;
     char *config_text;
     /* execution */
@@ -392,6 +418,8 @@ typedef struct eip_nn_wstate {
 } eip_nn_wstate;
 
 void eip_nn_wstate_free(void *state);
+/* Releases what s holds, not s itself (a wstate inside another state). */
+void eip_nn_wstate_clear(eip_nn_wstate *s);
 
 /* Rounds a byte count up to the arena alignment. */
 static inline size_t eip_nn_align(size_t b) { return (b + EIP_NN_ALIGN - 1) / EIP_NN_ALIGN * EIP_NN_ALIGN; }

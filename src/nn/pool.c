@@ -93,7 +93,7 @@ static eip_status pool_backward(void *layer, void *state, const eip_nn_exec *ex,
 static void pool_free(void *layer) { free(layer); }
 
 static const eip_nn_layer_vt pool_vt = {
-    "pool", pool_plan, pool_forward, pool_backward, pool_state_free, NULL, NULL, pool_free, 0, NULL,
+    "pool", pool_plan, pool_forward, pool_backward, pool_state_free, NULL, NULL, pool_free, 0, NULL, 0, NULL, 0,
 };
 
 static eip_status pool_add(eip_nn_net_t *net, const char *name, int in, eip_nn_pool_alg alg,

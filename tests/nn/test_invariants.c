@@ -122,6 +122,54 @@ static void plan_cache(eip_nn_ctx *ctx)
     eip_nn_net_free(net);
 }
 
+/* Inference plans fold BN (+ReLU) into the conv before it (exec.c
+ * fold_pairs); EVAL_GRAD plans do not.  Both must give the same outputs to
+ * float rounding, with running statistics moved off their defaults by TRAIN
+ * forwards; a TRAIN forward (new running statistics, no mark_dirty) and an
+ * edit of a BN weight + mark_dirty must both be seen by the cached folded
+ * weights. */
+static void bn_fold(eip_nn_ctx *ctx, const char *name, int64_t c, int64_t h, double width, int max_folds)
+{
+    eip_nn_net_t *net = zoo(ctx, name, c, h, width);
+    eip_error err = {0};
+    const int64_t n = 6, per = c * h * h;
+    float *x = malloc((size_t)(n * per) * sizeof *x);
+    float inf[60], ref[60], t[60];
+    REQUIRE(x, "out of memory");
+    CHECK(eip_nn_eval_folds(net, n) == -1, "%s: no EVAL plan yet", name);
+    fill(x, n * per, 21);
+    for (int i = 0; i < 3; i++) /* running stats away from (0, 1) */
+        REQUIRE(eip_nn_forward(net, x, n, EIP_NN_TRAIN, t, &err) == EIP_OK, "%s", err.msg);
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) /* new running statistics only */
+            REQUIRE(eip_nn_forward(net, x, n, EIP_NN_TRAIN, t, &err) == EIP_OK, "%s", err.msg);
+        if (round == 2) { /* an edited BN weight */
+            const eip_nn_tensor *g = eip_nn_tensor_find(net, !strcmp(name, "smallcnn") ? "bn2.weight" : "bn1.weight");
+            REQUIRE(g, "%s: BN weight missing", name);
+            eip_nn_params(net, NULL)[g->offset + 1] *= -2.0f;
+            eip_nn_mark_dirty(net);
+        }
+        REQUIRE(eip_nn_forward(net, x, n, EIP_NN_EVAL, inf, &err) == EIP_OK, "%s", err.msg);
+        REQUIRE(eip_nn_forward(net, x, n, EIP_NN_EVAL_GRAD, ref, &err) == EIP_OK, "%s", err.msg);
+        /* AVX-512: no folding (not faster there); AVX2 (nn_invariants_avx2): every BN
+         * (no Winograd on AVX2, and each conv feeds its BN alone) */
+        const int folds = eip_nn_eval_folds(net, n), want = !strncmp(eip_nn_cpu_isa(), "avx512", 6) ? 0 : max_folds;
+        CHECK(folds == want, "%s: %d batch norms folded, want %d (ISA %s)", name, folds, want, eip_nn_cpu_isa());
+        double md = 0, mx = 0;
+        for (int i = 0; i < n * 10; i++) {
+            md = fmax(md, fabs((double)inf[i] - (double)ref[i]));
+            mx = fmax(mx, fabs((double)ref[i]));
+        }
+        CHECK(mx > 0 && md <= 1e-4 * mx, "%s round %d: folded inference differs from BN by %g (max |y| %g)", name,
+              round, md, mx);
+        if (round == 0)
+            printf("%-9s %d of %d BN folded into conv (ISA %s): eval outputs within %.2g of %.2g\n", name, folds,
+                   max_folds, eip_nn_cpu_isa(), md, mx);
+    }
+    free(x);
+    eip_nn_net_free(net);
+}
+
 static void save_load(eip_nn_ctx *ctx)
 {
     eip_error err = {0};
@@ -231,6 +279,8 @@ int main(void)
     half_batches(&ctx, "resnet18", 3, 32, EIP_NN_EVAL_GRAD);
     half_batches(&ctx, "smallcnn", 1, 28, EIP_NN_EVAL_GRAD);
     plan_cache(&ctx);
+    bn_fold(&ctx, "smallcnn", 1, 28, 0.5, 4);
+    bn_fold(&ctx, "resnet18", 3, 32, 0.125, 20);
     save_load(&ctx);
     dropout(&ctx);
     eip_nn_ctx_free(&ctx);
