@@ -150,6 +150,54 @@ static int table1_merge(const char *cmd, const eip_cli_opt *o, const char **merg
 
 static const char *const optim_names[] = {"sgd", "adamw", NULL};
 
+/* The run settings that experiment cost, fig5 and combined share, declared
+ * once: --model --width --dataset --limit [--test-limit] --epochs --batch
+ * --seed.  The values go to the command's config (apply); the defaults
+ * shown are the config's. */
+typedef struct exp_run_opts {
+    const char *model, *dataset; /* NULL: not given */
+    char model_def[EIP_EXP_ENCRYIP_NAME], dataset_def[EIP_EXP_ENCRYIP_NAME];
+    int64_t seed;
+    eip_cli_opt opts[9]; /* {0}-terminated */
+} exp_run_opts;
+
+/* test_limit NULL: no --test-limit; model_help / seed_help NULL: "zoo model" / "seed" */
+static void exp_run_opts_init(exp_run_opts *r, const char *model_def, const char *dataset_def,
+                              const char *model_help, const char *seed_help, double *width, int64_t *limit,
+                              int64_t *test_limit, int64_t *epochs, int64_t *batch)
+{
+    memset(r, 0, sizeof *r);
+    r->seed = 1;
+    snprintf(r->model_def, sizeof r->model_def, "%s", model_def);
+    snprintf(r->dataset_def, sizeof r->dataset_def, "%s", dataset_def);
+    eip_cli_opt *o = r->opts;
+    *o++ = (eip_cli_opt){.name = "model", .arg = "NAME", .str = &r->model, .def_doc = r->model_def,
+                         .help = model_help ? model_help : "zoo model"};
+    *o++ = (eip_cli_opt){.name = "width", .arg = "W", .f64 = width, .fmin = 1.0 / 64, .fmax = 4.0, .help = "width"};
+    *o++ = (eip_cli_opt){.name = "dataset", .arg = "NAME", .str = &r->dataset, .def_doc = r->dataset_def,
+                         .help = "dataset"};
+    *o++ = (eip_cli_opt){.name = "limit", .arg = "N", .i64 = limit, .min = 0, .max = INT64_MAX,
+                         .help = "N training images, seeded random choice (0 = all)"};
+    if (test_limit)
+        *o++ = (eip_cli_opt){.name = "test-limit", .arg = "N", .i64 = test_limit, .min = 0, .max = INT64_MAX,
+                             .help = "N test images, seeded random choice (0 = all)"};
+    *o++ = (eip_cli_opt){.name = "epochs", .arg = "E", .i64 = epochs, .min = 1, .max = 1000,
+                         .help = "epochs of every training"};
+    *o++ = (eip_cli_opt){.name = "batch", .arg = "B", .i64 = batch, .min = 1, .max = 65536, .help = "batch size"};
+    *o++ = (eip_cli_opt){.name = "seed", .arg = "S", .i64 = &r->seed, .min = 0, .max = INT64_MAX, .def = "1",
+                         .help = seed_help ? seed_help : "seed"};
+}
+
+/* The given --model / --dataset and the seed into the config's fields. */
+static void exp_run_opts_apply(const exp_run_opts *r, char *model, char *dataset, uint64_t *seed)
+{
+    if (r->model)
+        snprintf(model, EIP_EXP_ENCRYIP_NAME, "%s", r->model);
+    if (r->dataset)
+        snprintf(dataset, EIP_EXP_ENCRYIP_NAME, "%s", r->dataset);
+    *seed = (uint64_t)r->seed;
+}
+
 int eip_cli_experiment_table1(int argc, char **argv)
 {
     eip_exp_encryip_config c;
@@ -301,28 +349,18 @@ int eip_cli_experiment_cost(int argc, char **argv)
 {
     eip_exp_encryip_cost_config c;
     eip_exp_encryip_cost_config_default(&c);
-    char model_def[sizeof c.model], dataset_def[sizeof c.dataset];
-    snprintf(model_def, sizeof model_def, "%s", c.model);
-    snprintf(dataset_def, sizeof dataset_def, "%s", c.dataset);
-    const char *model = NULL, *dataset = NULL, *out = NULL;
+    exp_run_opts run;
+    exp_run_opts_init(&run, c.model, c.dataset, NULL, NULL, &c.width, &c.limit, NULL, &c.epochs, &c.batch);
+    const char *out = NULL;
     int optim = -1;
     double lr = 0, wd = 0;
-    int64_t seed = 1;
     eip_cli_opt o[] = {
-        {.name = "model", .arg = "NAME", .str = &model, .def_doc = model_def, .help = "zoo model"},
-        {.name = "width", .arg = "W", .f64 = &c.width, .fmin = 1.0 / 64, .fmax = 4.0, .help = "width"},
-        {.name = "dataset", .arg = "NAME", .str = &dataset, .def_doc = dataset_def, .help = "dataset"},
-        {.name = "limit", .arg = "N", .i64 = &c.limit, .min = 0, .max = INT64_MAX,
-         .help = "N training images, seeded random choice (0 = all)"},
-        {.name = "epochs", .arg = "E", .i64 = &c.epochs, .min = 1, .max = 1000, .help = "epochs"},
-        {.name = "batch", .arg = "B", .i64 = &c.batch, .min = 1, .max = 65536, .help = "batch size"},
         {.name = "optim", .arg = "NAME", .choice = &optim, .choices = optim_names,
          .def_doc = "the model's table1 recipe; alexnet adamw", .help = "sgd (Nesterov) or adamw"},
         {.name = "lr", .arg = "LR", .f64 = &lr, .fmin = 1e-9, .fmax = 10.0,
          .def_doc = "the recipe's, 0.05 sgd / 0.003 alexnet", .help = "peak learning rate"},
         {.name = "wd", .arg = "WD", .f64 = &wd, .fmin = 0.0, .fmax = 1.0,
          .def_doc = "the recipe's, 5e-4 sgd / 0.01 alexnet", .help = "weight decay"},
-        {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX, .def = "1", .help = "seed"},
         eip_cli_opt_threads(&c.threads),
         eip_cli_opt_precision(&c.precision),
         {.name = "p-small", .arg = "P", .i64 = &c.p_small, .min = 1, .max = 100000,
@@ -340,13 +378,13 @@ int eip_cli_experiment_cost(int argc, char **argv)
         {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
         {0},
     };
-    const eip_cli_spec spec = {"experiment cost", "--out DIR [options]", {o, NULL}};
+    const eip_cli_spec spec = {"experiment cost", "--out DIR [options]", {run.opts, o, NULL}};
     const char *cmd = spec.cmd;
     int rc = eip_cli_parse(&spec, argc, argv);
     if (rc >= 0)
         return rc;
-    if (model) {
-        snprintf(c.model, sizeof c.model, "%s", model);
+    exp_run_opts_apply(&run, c.model, c.dataset, &c.seed);
+    if (run.model) { /* the model brings its table1 recipe */
         const eip_exp_encryip_recipe rd = eip_exp_encryip_recipe_default(c.model);
         c.optim = rd.optim;
         c.lr = rd.lr;
@@ -359,13 +397,10 @@ int eip_cli_experiment_cost(int argc, char **argv)
         c.lr = rd.lr;
         c.wd = rd.wd;
     }
-    if (dataset)
-        snprintf(c.dataset, sizeof c.dataset, "%s", dataset);
     if (eip_cli_given(&spec, &lr))
         c.lr = lr;
     if (eip_cli_given(&spec, &wd))
         c.wd = wd;
-    c.seed = (uint64_t)seed;
     c.out_dir = out;
     char line[2048];
     if (!run_begin(cmd, "cost", c.out_dir, argc, argv, line, sizeof line))
@@ -386,30 +421,18 @@ int eip_cli_experiment_fig5(int argc, char **argv)
 {
     eip_exp_fig5_config c;
     eip_exp_fig5_config_default(&c);
-    char model_def[sizeof c.model], dataset_def[sizeof c.dataset];
-    snprintf(model_def, sizeof model_def, "%s", c.model);
-    snprintf(dataset_def, sizeof dataset_def, "%s", c.dataset);
-    const char *model = NULL, *dataset = NULL, *out = NULL;
-    int64_t seed = 1;
+    exp_run_opts run;
+    exp_run_opts_init(&run, c.model, c.dataset,
+                      "zoo model: resnet18 or smallcnn (the baselines' layers are known for these)",
+                      "seed (init, shuffling; the users' keys derive from it)", &c.width, &c.limit, &c.test_limit,
+                      &c.epochs, &c.batch);
+    const char *out = NULL;
     bool no_plots = false;
     eip_crypto_group_id group = (eip_crypto_group_id)c.group;
     eip_cli_opt o[] = {
-        {.name = "model", .arg = "NAME", .str = &model, .def_doc = model_def,
-         .help = "zoo model: resnet18 or smallcnn (the baselines' layers are known for these)"},
-        {.name = "width", .arg = "W", .f64 = &c.width, .fmin = 1.0 / 64, .fmax = 4.0, .help = "width"},
-        {.name = "dataset", .arg = "NAME", .str = &dataset, .def_doc = dataset_def, .help = "dataset"},
-        {.name = "limit", .arg = "N", .i64 = &c.limit, .min = 0, .max = INT64_MAX,
-         .help = "N training images, seeded random choice (0 = all)"},
-        {.name = "test-limit", .arg = "N", .i64 = &c.test_limit, .min = 0, .max = INT64_MAX,
-         .help = "N test images, seeded random choice (0 = all)"},
-        {.name = "epochs", .arg = "E", .i64 = &c.epochs, .min = 1, .max = 1000,
-         .help = "epochs of every training"},
-        {.name = "batch", .arg = "B", .i64 = &c.batch, .min = 1, .max = 65536, .help = "batch size"},
         {.name = "lr", .arg = "LR", .f64 = &c.lr, .fmin = 1e-9, .fmax = 10.0,
          .help = "peak learning rate (SGD Nesterov, warm-up + cosine)"},
         {.name = "wd", .arg = "WD", .f64 = &c.wd, .fmin = 0.0, .fmax = 1.0, .help = "weight decay"},
-        {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX, .def = "1",
-         .help = "seed (init, shuffling; the users' keys derive from it)"},
         eip_cli_opt_threads(&c.threads),
         eip_cli_opt_group(&group),
         {.name = "pr-bits", .arg = "T", .i64 = &c.pr_bits, .min = 1, .max = 65536,
@@ -429,16 +452,12 @@ int eip_cli_experiment_fig5(int argc, char **argv)
          .help = "output directory (created if missing)"},
         {0},
     };
-    const eip_cli_spec spec = {"experiment fig5", "--out DIR [options]", {o, NULL}};
+    const eip_cli_spec spec = {"experiment fig5", "--out DIR [options]", {run.opts, o, NULL}};
     const char *cmd = spec.cmd;
     int rc = eip_cli_parse(&spec, argc, argv);
     if (rc >= 0)
         return rc;
-    if (model)
-        snprintf(c.model, sizeof c.model, "%s", model);
-    if (dataset)
-        snprintf(c.dataset, sizeof c.dataset, "%s", dataset);
-    c.seed = (uint64_t)seed;
+    exp_run_opts_apply(&run, c.model, c.dataset, &c.seed);
     c.group = (int)group;
     c.plots = !no_plots;
     c.out_dir = out;
@@ -460,25 +479,15 @@ int eip_cli_experiment_combined(int argc, char **argv)
 {
     eip_exp_combined_config c;
     eip_exp_combined_config_default(&c);
-    char model_def[sizeof c.model], dataset_def[sizeof c.dataset];
-    snprintf(model_def, sizeof model_def, "%s", c.model);
-    snprintf(dataset_def, sizeof dataset_def, "%s", c.dataset);
+    exp_run_opts run;
+    exp_run_opts_init(&run, c.model, c.dataset, NULL, NULL, &c.width, &c.limit, &c.test_limit, &c.epochs,
+                      &c.batch);
     eip_cli_adv_group adv;
     eip_cli_adv_group_init(&adv, true,
                            EIP_CLI_ADV_BUDGET | EIP_CLI_ADV_IMAGES | EIP_CLI_ADV_LAYERS | EIP_CLI_ADV_TRIALS |
                                EIP_CLI_ADV_OBJECTIVE);
-    const char *model = NULL, *dataset = NULL, *groups = NULL, *out = NULL;
-    int64_t seed = 1;
+    const char *groups = NULL, *out = NULL;
     eip_cli_opt o[] = {
-        {.name = "model", .arg = "NAME", .str = &model, .def_doc = model_def, .help = "zoo model"},
-        {.name = "width", .arg = "W", .f64 = &c.width, .fmin = 1.0 / 64, .fmax = 4.0, .help = "width"},
-        {.name = "dataset", .arg = "NAME", .str = &dataset, .def_doc = dataset_def, .help = "dataset"},
-        {.name = "limit", .arg = "N", .i64 = &c.limit, .min = 0, .max = INT64_MAX,
-         .help = "N training images, seeded random choice (0 = all)"},
-        {.name = "test-limit", .arg = "N", .i64 = &c.test_limit, .min = 0, .max = INT64_MAX,
-         .help = "N test images, seeded random choice (0 = all)"},
-        {.name = "epochs", .arg = "E", .i64 = &c.epochs, .min = 1, .max = 1000, .help = "epochs"},
-        {.name = "batch", .arg = "B", .i64 = &c.batch, .min = 1, .max = 65536, .help = "batch size"},
         {.name = "lr", .arg = "LR", .f64 = &c.lr, .fmin = 1e-9, .fmax = 10.0,
          .help = "peak learning rate, SGD Nesterov, cosine"},
         {.name = "wd", .arg = "WD", .f64 = &c.wd, .fmin = 0.0, .fmax = 1.0, .help = "weight decay"},
@@ -489,7 +498,6 @@ int eip_cli_experiment_combined(int argc, char **argv)
          .def_doc = "paper 24, ristretto255 16", .help = "paper: Fakes; ristretto255: per licensee"},
         {.name = "groups", .arg = "LIST", .str = &groups, .def_doc = "paper,ristretto255",
          .help = "paper,ristretto255 or one of them"},
-        {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX, .def = "1", .help = "seed"},
         {.name = "crypto-seed", .arg = "S", .i64 = &c.crypto_seed, .min = 0, .max = INT64_MAX / 2,
          .def_doc = "CSPRNG", .help = "keys and ciphertexts from seed S: reproducible, NOT secret"},
         eip_cli_opt_threads(&c.threads),
@@ -497,16 +505,12 @@ int eip_cli_experiment_combined(int argc, char **argv)
         {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
         {0},
     };
-    const eip_cli_spec spec = {"experiment combined", "--out DIR [options]", {o, adv.opts, NULL}};
+    const eip_cli_spec spec = {"experiment combined", "--out DIR [options]", {run.opts, o, adv.opts, NULL}};
     const char *cmd = spec.cmd;
     int rc = eip_cli_parse(&spec, argc, argv);
     if (rc >= 0)
         return rc;
-    if (model)
-        snprintf(c.model, sizeof c.model, "%s", model);
-    if (dataset)
-        snprintf(c.dataset, sizeof c.dataset, "%s", dataset);
-    c.seed = (uint64_t)seed;
+    exp_run_opts_apply(&run, c.model, c.dataset, &c.seed);
     c.budget = adv.budget;
     c.enc_images = adv.images;
     c.trials = adv.trials;
