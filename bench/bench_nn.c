@@ -69,12 +69,7 @@ static int run_one(const bench_cfg *cfg, const char *model, const char *mode)
         fprintf(stderr, "bench_nn: out of memory\n");
         return 1;
     }
-    /* One fixed pseudo-random batch (data loading is not measured). */
-    uint64_t st = 0x9e3779b97f4a7c15ull;
-    for (int64_t i = 0; i < b * sample; i++) {
-        st = st * 6364136223846793005ull + 1442695040888963407ull;
-        x[i] = (float)((double)(st >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-    }
+    bench_fill_pm1(x, b * sample); /* one fixed batch (data loading is not measured) */
     for (int64_t i = 0; i < b; i++)
         y[i] = (int32_t)(i % a.k);
 

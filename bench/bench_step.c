@@ -254,11 +254,7 @@ int main(int argc, char **argv)
     int32_t *y = malloc((size_t)c.batch * sizeof(int32_t));                 /* [B] */
     if (!x || !y)
         return 1;
-    uint64_t st = 0x9e3779b97f4a7c15ull;
-    for (int64_t i = 0; i < c.batch * c.c * c.h * c.w; i++) {
-        st = st * 6364136223846793005ull + 1442695040888963407ull;
-        x[i] = (float)((double)(st >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-    }
+    bench_fill_pm1(x, c.batch * c.c * c.h * c.w);
     for (int64_t i = 0; i < c.batch; i++)
         y[i] = (int32_t)(i % c.classes);
     head hp, he;

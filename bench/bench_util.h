@@ -38,4 +38,15 @@ static inline double bench_median(double *v, int64_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* x[0 .. n) = a fixed pseudo-random sequence in [-1, 1) (the benchmarks'
+ * input batch: the same numbers in every run, data loading not measured) */
+static inline void bench_fill_pm1(float *x, int64_t n)
+{
+    uint64_t st = 0x9e3779b97f4a7c15ull;
+    for (int64_t i = 0; i < n; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = (float)((double)(st >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+    }
+}
+
 #endif

@@ -164,10 +164,9 @@ int64_t eip_nn_param_count(const eip_nn_net_t *net);
 int64_t eip_nn_forward_flops(const eip_nn_net_t *net);
 /* Batch norms that EVAL forwards of batch size n fold into the convolution
  * feeding them (fp32 on CPUs without AVX-512, where it is faster: W s and
- * (b - mean) s + beta, s = gamma / sqrt(var + eps), ReLU as a post-op; not
- * into Winograd convolutions; outputs equal the unfolded ones to float
- * rounding); 0 where nothing folds, -1 if no EVAL forward of that size has
- * been planned. */
+ * (b - mean) s + beta, s = gamma / sqrt(var + eps), ReLU as a post-op;
+ * outputs equal the unfolded ones to float rounding); 0 where nothing
+ * folds, -1 if no EVAL forward of that size has been planned. */
 int eip_nn_eval_folds(const eip_nn_net_t *net, int64_t n);
 
 /* Per-tensor views in PyTorch state_dict order. */

@@ -37,13 +37,6 @@ static void conv_pds_free(conv_pds *p)
         }
 }
 
-static int conv_pds_wino(const conv_pds *p)
-{
-    const char *impl = NULL;
-    return p->f && dnnl_primitive_desc_query(p->f, dnnl_query_impl_info_str, 0, &impl) == dnnl_success &&
-           impl && strstr(impl, "wino") != NULL;
-}
-
 /* with_bd = 0 for the image conv: its backward-data only runs when the caller
  * asks for the input gradient (never in training), and with a plain 1-3
  * channel src it is `ref:any` (as it always was); counting it would move e.g.
@@ -53,34 +46,11 @@ static int conv_pds_ref(const conv_pds *p, int with_bd)
     return eip_nn_pd_is_ref(p->f) || (with_bd && eip_nn_pd_is_ref(p->bd)) || eip_nn_pd_is_ref(p->bw);
 }
 
-static eip_status conv_pds_make_po(const conv_layer *L, const eip_nn_plan_in *in, int train,
-                                   dnnl_format_tag_t src_tag, dnnl_format_tag_t dst_tag,
-                                   const_dnnl_post_ops_t po, conv_pds *p, eip_error *err);
-
-/* Descriptors for activations src_tag -> dst_tag (weights `any`; a folded
- * BN's ReLU as an eltwise post-op). */
+/* Descriptors for activations src_tag -> dst_tag (weights `any`; po: a
+ * folded BN's ReLU, or NULL). */
 static eip_status conv_pds_make(const conv_layer *L, const eip_nn_plan_in *in, int train,
-                                dnnl_format_tag_t src_tag, dnnl_format_tag_t dst_tag, conv_pds *p,
-                                eip_error *err)
-{
-    dnnl_post_ops_t relu = NULL; /* a folded BN's ReLU */
-    if (in->fold && in->fold->relu) {
-        EIP_NN_TRY(dnnl_post_ops_create(&relu), in->name, "post-ops");
-        dnnl_status_t ds = dnnl_post_ops_append_eltwise(relu, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
-        if (ds != dnnl_success) {
-            dnnl_post_ops_destroy(relu);
-            return eip_nn_dnnl_check(ds, in->name, "post-ops", err);
-        }
-    }
-    eip_status s = conv_pds_make_po(L, in, train, src_tag, dst_tag, relu, p, err);
-    if (relu)
-        dnnl_post_ops_destroy(relu);
-    return s;
-}
-
-static eip_status conv_pds_make_po(const conv_layer *L, const eip_nn_plan_in *in, int train,
-                                   dnnl_format_tag_t src_tag, dnnl_format_tag_t dst_tag,
-                                   const_dnnl_post_ops_t po, conv_pds *p, eip_error *err)
+                                dnnl_format_tag_t src_tag, dnnl_format_tag_t dst_tag,
+                                const_dnnl_post_ops_t po, conv_pds *p, eip_error *err)
 {
     const char *nm = in->name;
     const eip_nn_shape *os = in->out_shape;
@@ -154,7 +124,7 @@ static eip_status conv_pds_make_po(const conv_layer *L, const eip_nn_plan_in *in
  * there, since nChw16c has no AVX2 kernel) with the same NHWC fallback;
  * nChw8c is also the last resort. */
 static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int train,
-                              conv_pds *p, eip_error *err)
+                              const_dnnl_post_ops_t po, conv_pds *p, eip_error *err)
 {
     const char *nm = in->name;
     dnnl_memory_desc_t plain_in, nhwc_in;
@@ -184,7 +154,7 @@ static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int
             continue;
         conv_pds cand;
         eip_error e = {0};
-        eip_status s = conv_pds_make(L, in, train, src[c], dst[c], &cand, &e);
+        eip_status s = conv_pds_make(L, in, train, src[c], dst[c], po, &cand, &e);
         if (s == EIP_OK && !conv_pds_ref(&cand, !first)) {
             conv_pds_free(&keep);
             *p = cand;
@@ -261,30 +231,34 @@ static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
     *state = cs;
     eip_nn_wstate *s = &cs->w;
     s->train = in->kind != EIP_NN_PK_INFER;
-    conv_pds p;
-    eip_nn_plan_in plain_in = *in; /* without the fold */
-    plain_in.fold = NULL;
-    EIP_NN_OK(conv_choose(L, &plain_in, s->train, &p, err));
-    /* A BN offered for folding is taken unless the conv runs Winograd: its
-     * bias + ReLU epilogue cost more than the BN pass (ResNet-18's 64x64
-     * convs on 32x32 maps: 18.0 -> 21.5 ms per batch of 128, the BN ~2.5 ms) */
-    if (in->fold && !s->train && !conv_pds_wino(&p)) {
-        conv_pds_free(&p);
+    dnnl_memory_desc_t w_user, b_md;
+    dnnl_dims_t wd = {L->co, L->ci, L->k, L->k};
+    dnnl_dims_t bd = {L->co};
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_user, 4, wd, dnnl_f32, dnnl_oihw), nm, "weights desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a), nm, "bias desc");
+    dnnl_post_ops_t relu = NULL; /* a folded BN's ReLU */
+    if (in->fold && !s->train) {
         cs->fold = 1;
         cs->f = *in->fold;
         cs->wf = malloc((size_t)(L->co * L->ci * L->k * L->k) * sizeof(float));
         cs->bf = malloc((size_t)L->co * sizeof(float));
         if (!cs->wf || !cs->bf)
             return eip_error_set(err, EIP_ERR_NOMEM, "layer %s: folded weights", nm);
-        EIP_NN_OK(conv_choose(L, in, s->train, &p, err));
-        out->fold_taken = 1;
+        if (cs->f.relu) {
+            EIP_NN_TRY(dnnl_post_ops_create(&relu), nm, "post-ops");
+            dnnl_status_t ds = dnnl_post_ops_append_eltwise(relu, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+            if (ds != dnnl_success) {
+                dnnl_post_ops_destroy(relu);
+                return eip_nn_dnnl_check(ds, nm, "post-ops", err);
+            }
+        }
     }
-    dnnl_memory_desc_t w_user, b_md;
-    dnnl_dims_t wd = {L->co, L->ci, L->k, L->k};
-    dnnl_dims_t bd = {L->co};
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_user, 4, wd, dnnl_f32, dnnl_oihw), nm, "weights desc");
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a), nm, "bias desc");
-
+    conv_pds p;
+    eip_status cst = conv_choose(L, in, s->train, relu, &p, err);
+    if (relu)
+        dnnl_post_ops_destroy(relu);
+    if (cst != EIP_OK)
+        return cst;
     /* the state owns the descriptors from here (freed with it on error) */
     s->fwd.pd = p.f;
     s->bwd_d.pd = p.bd;

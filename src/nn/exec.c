@@ -211,15 +211,22 @@ static eip_status plan_make(eip_nn_net_t *net, int64_t n, eip_nn_pkind kind, eip
     }
     /* BN folding pays on AVX2 CPUs (direct kernels: -2.5..-5.7% of ResNet-18 inference,
      * oneDNN capped at AVX2); with AVX-512 the folded convolutions' bias + ReLU epilogue
-     * cost what the BN pass did (measured: no net change), so the BN stays a layer there */
+     * cost what the BN pass did (Winograd ones more), so the BN stays a layer there */
     if (!grad && p->dt == dnnl_f32 && !eip_nn_isa_has(dnnl_cpu_isa_avx512_core))
         fold_pairs(net, alias, folds_into, fold);
     s = eip_nn_md_for_shape(&p->md[0], n, &net->nodes[0].shape, dnnl_f32, err);
     for (int i = 1; i < nn && s == EIP_OK; i++) {
         eip_nn_node *nd = &net->nodes[i];
-        eip_nn_plan_in pin = {eng,      n,        kind,       nd->n_in,
-                              {0},      {0},      &nd->shape, nd->name,
-                              &net->wbufs, p->dt, folds_into[i] ? &fold[i] : NULL, alias[i] != 0};
+        eip_nn_plan_in pin = {.eng = eng,
+                              .n = n,
+                              .kind = kind,
+                              .n_in = nd->n_in,
+                              .out_shape = &nd->shape,
+                              .name = nd->name,
+                              .wcache = &net->wbufs,
+                              .dt = p->dt,
+                              .fold = folds_into[i] ? &fold[i] : NULL,
+                              .folded = alias[i] != 0};
         for (int j = 0; j < nd->n_in; j++) {
             pin.in_md[j] = &p->md[nd->in[j]];
             pin.in_shape[j] = &net->nodes[nd->in[j]].shape;
@@ -232,10 +239,6 @@ static eip_status plan_make(eip_nn_net_t *net, int64_t n, eip_nn_pkind kind, eip
         if (s != EIP_OK) {
             eip_error_prefix(err, "planning batch %lld: ", (long long)n);
             break;
-        }
-        if (folds_into[i] && !po.fold_taken) { /* the conv declined: its BN stays a layer */
-            alias[folds_into[i]] = 0;
-            folds_into[i] = 0;
         }
         p->n_folds += folds_into[i] != 0;
         p->md[i] = po.out_md;

@@ -53,11 +53,10 @@ typedef struct eip_nn_wbuf {
 } eip_nn_wbuf;
 
 /* Inference plans on CPUs without AVX-512 fold a batch norm (+ its ReLU)
- * into the convolution that feeds it (exec.c offers the pairs: fp32, the
- * conv's only consumer is the BN; the conv takes the fold unless it runs
- * Winograd, whose bias + ReLU epilogue costs more than the BN pass it
- * saves; with AVX-512 even the direct kernels' epilogue does, so nothing is
- * offered there).  The conv then computes
+ * into the convolution that feeds it (exec.c picks the pairs: fp32, the
+ * conv's only consumer is the BN; with AVX-512 the conv's bias + ReLU
+ * epilogue costs what the BN pass saves, so nothing folds there, and
+ * oneDNN 2.6 has Winograd only there).  The conv then computes
  * y = relu?(conv(x, W s) + (b - mean) s + beta) with s = gamma /
  * sqrt(var + eps) per output channel, and the BN node is an alias of the
  * conv's output: one pass over the activations less. */
@@ -81,7 +80,7 @@ typedef struct eip_nn_plan_in {
     eip_nn_wbuf **wcache; /* the net's shared weight buffers */
     dnnl_data_type_t dt;  /* arithmetic of conv / linear (f32, or bf16 = mixed precision);
                              other layers follow their producer's data type */
-    const eip_nn_fold *fold; /* conv: the BN it may fold in (NULL: none); see fold_taken */
+    const eip_nn_fold *fold; /* conv: the BN to fold in (NULL: none) */
     int folded;              /* BN: folded into its producer; plan an alias */
 } eip_nn_plan_in;
 
@@ -91,7 +90,6 @@ typedef struct eip_nn_plan_out {
     size_t ws_bytes;           /* arena workspace, live from forward to own backward */
     size_t scratch_bytes;      /* max oneDNN scratchpad of the layer's primitives */
     size_t wdiff_bytes;        /* shared diff-weights scratch needed by backward */
-    int fold_taken;            /* conv: plan_in.fold was folded in (else the BN stays a layer) */
 } eip_nn_plan_out;
 
 /* What the net hands a layer when executing. */
