@@ -77,9 +77,9 @@ static eip_status concat_plan(void *layer, const eip_nn_plan_in *in, void **stat
      * converted by the concat's reorders (bf16: e.g. an f32 input node) */
     const dnnl_data_type_t dt = in->in_md[0]->data_type;
     dnnl_dims_t dd = {in->n, in->out_shape->c, in->out_shape->h, in->out_shape->w};
-    const dnnl_format_tag_t blk = eip_nn_act_block();
+    const dnnl_format_tag_t blk = eip_nn_act_block(dt);
     const int64_t bs = blk == dnnl_aBcd16b ? 16 : 8;
-    int blocked = 1;
+    int blocked = blk != dnnl_acdb; /* (bf16 on AMX: the net runs NHWC) */
     int64_t off = 0;
     for (int j = 0; j < in->n_in && blocked; j++) {
         const eip_nn_shape *sh = in->in_shape[j];

@@ -134,12 +134,15 @@ static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&nhwc_in, 4, sd, pdt, dnnl_acdb), nm, "src desc");
     const int first = L->ci <= 4 && dnnl_memory_desc_equal(in->in_md[0], &plain_in);
     /* (with C = 1, oneDNN considers plain NCHW and NHWC equal: test `first` first) */
-    const int nhwc_first = first ? L->co < 16 : dnnl_memory_desc_equal(in->in_md[0], &nhwc_in);
-    const dnnl_format_tag_t blk = eip_nn_act_block();
-    const dnnl_format_tag_t blk_src = first ? dnnl_format_tag_any : blk;
-    const dnnl_format_tag_t src[3] = {nhwc_first ? dnnl_acdb : blk_src, nhwc_first ? blk_src : dnnl_acdb,
+    const dnnl_format_tag_t blk = eip_nn_act_block(in->dt);
+    const int nhwc_first = blk == dnnl_acdb ||
+                           (first ? L->co < 16 : dnnl_memory_desc_equal(in->in_md[0], &nhwc_in));
+    /* the other layout tried: the block, or for bf16 on AMX (NHWC first) nChw16c */
+    const dnnl_format_tag_t alt = blk == dnnl_acdb ? dnnl_aBcd16b : blk;
+    const dnnl_format_tag_t alt_src = first ? dnnl_format_tag_any : alt;
+    const dnnl_format_tag_t src[3] = {nhwc_first ? dnnl_acdb : alt_src, nhwc_first ? alt_src : dnnl_acdb,
                                       first ? dnnl_format_tag_any : dnnl_aBcd8b};
-    const dnnl_format_tag_t dst[3] = {nhwc_first ? dnnl_acdb : blk, nhwc_first ? blk : dnnl_acdb,
+    const dnnl_format_tag_t dst[3] = {nhwc_first ? dnnl_acdb : alt, nhwc_first ? alt : dnnl_acdb,
                                       dnnl_aBcd8b};
     /* oneDNN 2.6 jit_1x1 backward-weights with an NHWC src, stride > 1 and
      * I not a multiple of its channel block writes past its workspace: wrong

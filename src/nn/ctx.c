@@ -55,9 +55,15 @@ int eip_nn_isa_has(int isa_mask)
  * AVX2 kernel at all (`ref:any`).  With AVX2 the engine used to run NHWC;
  * nChw8c (what PyTorch's oneDNN convolutions use there) costs the same
  * convolution time on a core of its own and less under cache pressure, and
- * its batch normalisation is ~1.7x faster (docs/BENCHMARKS.md "AVX2 path"). */
-dnnl_format_tag_t eip_nn_act_block(void)
+ * its batch normalisation is ~1.7x faster (docs/BENCHMARKS.md "AVX2 path").
+ * bf16 on a CPU with AMX: oneDNN 2.6's AMX convolutions (brg:avx512_core_amx)
+ * take NHWC only; on nChw16c it runs the AVX-512 bf16 kernels, which made
+ * bf16 ResNet-18 0.39x fp32 in inference instead of 2.3x (docs/BENCHMARKS.md
+ * "AMX"). */
+dnnl_format_tag_t eip_nn_act_block(dnnl_data_type_t dt)
 {
+    if (dt == dnnl_bf16 && eip_nn_isa_has(dnnl_cpu_isa_avx512_core_amx))
+        return dnnl_acdb;
     return eip_nn_isa_has(dnnl_cpu_isa_avx512_core) ? dnnl_aBcd16b : dnnl_aBcd8b;
 }
 

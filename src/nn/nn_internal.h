@@ -320,9 +320,10 @@ static inline uint16_t eip_nn_f32_to_bf16(float f)
 }
 /* 1 if oneDNN's effective ISA includes isa_mask (a dnnl_cpu_isa_t). */
 int eip_nn_isa_has(int isa_mask);
-/* Blocked activation layout for this CPU: nChw16c (aBcd16b) with AVX-512,
- * nChw8c (aBcd8b) otherwise (docs/DESIGN.md "Layouts"). */
-dnnl_format_tag_t eip_nn_act_block(void);
+/* Preferred activation layout for this CPU and arithmetic dt: nChw16c
+ * (aBcd16b) with AVX-512, nChw8c (aBcd8b) otherwise; NHWC (acdb) for bf16
+ * where oneDNN has AMX (docs/DESIGN.md "Layouts"). */
+dnnl_format_tag_t eip_nn_act_block(dnnl_data_type_t dt);
 
 /* Weight helper for conv / linear: the master copy (plain, in the param
  * block) is reordered into the primitive's layout when stale (a shared
