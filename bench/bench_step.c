@@ -261,9 +261,11 @@ int main(int argc, char **argv)
     eip_status s = head_init(&hp, &c, 0, &err);
     if (!s)
         s = head_init(&he, &c, 1, &err);
+    const unsigned fpenv = eip_nn_denormals_flush_begin(); /* as eip_train_run does */
     for (int64_t it = -c.warmup; it < c.iters && !s; it++)
         if (!(c.heads & 1) || !(s = head_step(&hp, &c, 0, x, y, it, &err)))
             s = c.heads & 2 ? head_step(&he, &c, 1, x, y, it, &err) : EIP_OK;
+    eip_nn_denormals_flush_end(fpenv);
     if (s) {
         fprintf(stderr, "bench_step: %s\n", err.msg);
         return 1;

@@ -169,6 +169,16 @@ int64_t eip_nn_forward_flops(const eip_nn_net_t *net);
  * folds, -1 if no EVAL forward of that size has been planned. */
 int eip_nn_eval_folds(const eip_nn_net_t *net, int64_t n);
 
+/* Flush denormal floats to zero (FTZ + DAZ) on the calling thread and on
+ * every thread of the OpenMP pool the engine computes on, until _end; returns
+ * the calling thread's previous control word, which _end puts back on all of
+ * them.  Denormals late in training cost microcode assists on Intel CPUs
+ * (a wide EncryIP head trained 4x slower by epoch 3); eip_train_run and the
+ * prediction loops hold this mode while they compute.  x86 only (elsewhere
+ * both do nothing). */
+unsigned eip_nn_denormals_flush_begin(void);
+void eip_nn_denormals_flush_end(unsigned saved);
+
 /* Per-tensor views in PyTorch state_dict order. */
 typedef enum eip_nn_tensor_kind {
     EIP_NN_TENSOR_PARAM = 0,  /* offset into params / grads */

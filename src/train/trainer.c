@@ -197,6 +197,8 @@ eip_status eip_train_run(eip_nn_net_t *net, eip_data_loader *loader,
     float *params = eip_nn_params(net, &np);
     float *grads = eip_nn_grads(net, NULL);
 
+    /* denormals cost microcode assists late in training (nn.h) */
+    const unsigned fpenv = eip_nn_denormals_flush_begin();
     run_buffers rb = {0};
     rb.x = malloc((size_t)(bmax * sample) * sizeof(float));
     rb.y = malloc((size_t)bmax * sizeof(int32_t));
@@ -309,6 +311,7 @@ done:
         s = eip_error_set(err, EIP_ERR_IO, "%s: cannot close the training log", cfg->csv_path);
     eip_train_optim_free(opt);
     run_buffers_free(&rb);
+    eip_nn_denormals_flush_end(fpenv);
     if (s != EIP_OK && history)
         eip_train_history_free(history);
     return s;
@@ -330,12 +333,14 @@ eip_status eip_train_predict(eip_nn_net_t *net, const eip_data_set *ds, const fl
     if (!x)
         return eip_error_set(err, EIP_ERR_NOMEM, "prediction buffer: out of memory");
     eip_status s = EIP_OK;
+    const unsigned fpenv = eip_nn_denormals_flush_begin();
     for (int64_t i0 = 0; i0 < ds->n && s == EIP_OK; i0 += batch) {
         int64_t b = ds->n - i0 < batch ? ds->n - i0 : batch;
         const uint8_t *px = ds->pixels + i0 * sample;
         eip_data_normalize(px, b, (int32_t)c, hw, mean, std, x);
         s = eip_nn_forward(net, x, b, EIP_NN_EVAL, out + i0 * k, err);
     }
+    eip_nn_denormals_flush_end(fpenv);
     free(x);
     return s;
 }

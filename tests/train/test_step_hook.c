@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "encryip/train.h"
+#include "fpenv_probe.h"
 #include "test.h"
 
 typedef struct hook_state {
     int64_t before, after, fail_at;
+    int64_t keeps; /* calls that saw denormals kept (eip_train_run flushes them) */
     double extra;
     const char *zero;   /* parameter tensor set to 0 before every forward (or NULL) */
     const char *push;   /* parameter tensor whose gradient gets +1 (or NULL) */
@@ -22,6 +24,7 @@ static eip_status hook(void *ctx, eip_train_hook_phase phase, eip_nn_net_t *net,
 {
     hook_state *h = ctx;
     float *p = eip_nn_params(net, NULL), *g = eip_nn_grads(net, NULL);
+    h->keeps += fp_keeps_denormals() != 0;
     if (phase == EIP_TRAIN_HOOK_BEFORE_FORWARD) {
         CHECK(extra == NULL, "BEFORE_FORWARD gets an extra-loss pointer");
         h->before++;
@@ -94,9 +97,14 @@ int main(void)
     eip_nn_net_t *n0 = NULL, *n1 = NULL;
     REQUIRE(run(&ctx, &ds, NULL, &r0, &n0, &err) == EIP_OK, "%s", err.msg);
     /* counting hook with a constant extra loss: same training, loss + 1.5 */
-    hook_state h = {0, 0, -1, 1.5, NULL, NULL};
+    hook_state h = {0, 0, -1, 0, 1.5, NULL, NULL};
     REQUIRE(run(&ctx, &ds, &h, &r1, &n1, &err) == EIP_OK, "%s", err.msg);
     CHECK(h.after == steps * epochs, "AFTER_BACKWARD called %lld times", (long long)h.after);
+#if defined(__x86_64__) || defined(__i386__)
+    /* training flushes denormals (nn.h) and gives the caller its mode back */
+    CHECK(h.keeps == 0, "%lld hook calls ran with denormals kept", (long long)h.keeps);
+#endif
+    CHECK(fp_keeps_denormals() == 3, "after training: denormals mode %d, want 3", fp_keeps_denormals());
     CHECK(h.before == steps * epochs + epochs, "BEFORE_FORWARD called %lld times", (long long)h.before);
     for (int64_t e = 0; e < epochs; e++)
         CHECK_CLOSE(r1.history.train_loss[e], r0.history.train_loss[e] + 1.5, 1e-5, 0,
@@ -110,7 +118,7 @@ int main(void)
 
     /* rewriting parameters before the forward: fc2.bias stays 0 to the end
      * (and the final evaluation sees it); pushing a gradient moves fc1.bias */
-    hook_state hz = {0, 0, -1, 0.0, "fc2.bias", "fc1.bias"};
+    hook_state hz = {0, 0, -1, 0, 0.0, "fc2.bias", "fc1.bias"};
     REQUIRE(run(&ctx, &ds, &hz, &r1, &n1, &err) == EIP_OK, "%s", err.msg);
     const eip_nn_tensor *b2 = eip_nn_tensor_find(n1, "fc2.bias"), *b1 = eip_nn_tensor_find(n1, "fc1.bias");
     p1 = eip_nn_params(n1, NULL);
@@ -126,10 +134,11 @@ int main(void)
     eip_nn_net_free(n1);
 
     /* an error from the hook stops the run with its message */
-    hook_state hf = {0, 0, 3, 0.0, NULL, NULL};
+    hook_state hf = {0, 0, 3, 0, 0.0, NULL, NULL};
     CHECK(run(&ctx, &ds, &hf, &r1, &n1, &err) == EIP_ERR_STATE, "hook failure not returned");
     CHECK(strstr(err.msg, "planted failure at step 3") != NULL, "message: %s", err.msg);
     CHECK(hf.after == 3, "run went on after the failure (%lld)", (long long)hf.after);
+    CHECK(fp_keeps_denormals() == 3, "after a failed run: denormals mode %d, want 3", fp_keeps_denormals());
     eip_train_fit_result_free(&r1);
     eip_nn_net_free(n1);
 
