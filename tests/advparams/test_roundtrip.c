@@ -176,7 +176,7 @@ int main(void)
     adv_fixture_init(&f);
     const zoo_case cases[] = {
         {"smallcnn", 0.5, 2000, 2, 128, 4},
-        {"resnet18", 0.25, 1500, 1, 64, 2},
+        {"resnet18", 0.25, 1500, 1, 128, 2},
         {"alexnet", 0.25, 2000, 2, 128, 4},
         {"googlenet", 0.125, 2000, 2, 64, 2},
     };

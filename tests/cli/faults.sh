@@ -85,7 +85,13 @@ printf '1\n2\n3\n' > "$tmp/l.txt"
 # ---- issue killed at random moments: every key handed out stays unique ----
 # (issue saves the updated master key before writing the new key, so a kill
 # never leaves a key whose b could be issued again; docs/DESIGN.md)
-cp -a "$tmp/keys" "$tmp/ik"
+# (q = 101: room for 100 licensees, so that however many of the 30 killed
+# runs finish, the last issue still has a b to draw; q = 11 of $tmp/keys has
+# room for 10 and a fast machine finishes 7 of the 30)
+"$bin" keygen --classes 10 --licensees 3 --group paper --q 101 --seed 4 --out "$tmp/ik" >/dev/null 2>&1 ||
+    fail "keygen for issue"
+"$bin" encrypt-labels --pk "$tmp/ik/public.key" --labels "$tmp/l.txt" --out "$tmp/ik-l.ct" 2>/dev/null ||
+    fail "encrypt-labels for issue"
 for i in $(seq 1 30); do
     "$bin" issue --master "$tmp/ik/master.key" --pk "$tmp/ik/public.key" --out "$tmp/ik/new-$i.key" \
         >/dev/null 2>&1 &
@@ -101,7 +107,7 @@ ls "$tmp"/ik/master.key.tmp.* >/dev/null 2>&1 && fail "issue: master key tempora
 ok=1
 for k in "$tmp"/ik/new-*.key "$tmp/ik/final.key"; do
     [[ -f "$k" ]] || continue
-    "$bin" decrypt --key "$k" --in "$tmp/l.ct" --expect "$tmp/l.txt" >/dev/null 2>&1 || { ok=0; fail "issued $k does not decrypt"; }
+    "$bin" decrypt --key "$k" --in "$tmp/ik-l.ct" --expect "$tmp/l.txt" >/dev/null 2>&1 || { ok=0; fail "issued $k does not decrypt"; }
 done
 dups=$(for k in "$tmp"/ik/new-*.key "$tmp/ik/final.key"; do [[ -f "$k" ]] && sha256sum < "$k"; done | sort | uniq -d | wc -l)
 check "issue: 30 kills, every key left decrypts, none duplicated" test "$ok$dups" = 10
