@@ -23,6 +23,8 @@ typedef struct bn_layer {
 
 typedef struct bn_state {
     eip_nn_prim fwd, bwd;
+    eip_nn_adapt in;        /* bf16 NHWC with C % 16 != 0: run on nChw16c (bn_plan) */
+    size_t ws_off;          /* the BN workspace (ReLU mask) after the adapter's buffers */
     int folded;             /* INFER: folded into the conv before it; an alias, nothing to run */
     unsigned flags;
     int global;             /* use_global_stats */
@@ -39,6 +41,7 @@ static void bn_state_free(void *p)
         return;
     eip_nn_prim_free(&s->fwd);
     eip_nn_prim_free(&s->bwd);
+    eip_nn_adapt_free(&s->in);
     dnnl_memory_t *ms[] = {&s->scale, &s->shift, &s->mean, &s->var, &s->dscale, &s->dshift, &s->ws};
     for (size_t i = 0; i < sizeof ms / sizeof *ms; i++)
         eip_nn_mem_free(ms[i]);
@@ -66,7 +69,22 @@ static eip_status bn_plan(void *layer, const eip_nn_plan_in *in, void **state,
     s->train_prop = in->kind != EIP_NN_PK_INFER;
     s->flags = dnnl_use_scale | dnnl_use_shift | (L->relu ? dnnl_fuse_norm_relu : 0) |
                (s->global ? dnnl_use_global_stats : 0);
+    /* oneDNN 2.6 has no jit bf16 BN for NHWC with C % 16 != 0: its
+     * `nspc_bnorm:any` took 70 ms per call at N = 128, C = 24, 32x32 (90x
+     * bnorm_jit; GoogLeNet width 0.25 spent 80% of a bf16 step there).
+     * Such a BN reorders its input to nChw16c and keeps that layout. */
     const dnnl_memory_desc_t *md = in->in_md[0];
+    dnnl_memory_desc_t nhwc, blk;
+    dnnl_dims_t dd = {in->n, L->c, in->in_shape[0]->h, in->in_shape[0]->w};
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&nhwc, 4, dd, md->data_type, dnnl_acdb), nm, "src desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&blk, 4, dd, md->data_type, dnnl_aBcd16b), nm, "src desc");
+    if (md->data_type == dnnl_bf16 && L->c % 16 != 0 && dnnl_memory_desc_equal(md, &nhwc)) {
+        EIP_NN_OK(eip_nn_adapt_make(&s->in, md, &blk, s->train_prop ? &blk : NULL, in->eng,
+                                    &out->scratch_bytes, nm, err));
+        md = &blk;
+    }
+    s->ws_off = s->in.bytes_f + s->in.bytes_b;
+    out->ws_bytes = s->ws_off;
     out->out_md = *md;
     dnnl_batch_normalization_desc_t bd;
     EIP_NN_TRY(dnnl_batch_normalization_forward_desc_init(
@@ -89,7 +107,7 @@ static eip_status bn_plan(void *layer, const eip_nn_plan_in *in, void **state,
     const dnnl_memory_desc_t *wmd = eip_nn_prim_md(&s->fwd, dnnl_query_workspace_md, 0);
     if (wmd && eip_nn_md_bytes(wmd) > 0) {
         EIP_NN_OK(eip_nn_mem_new(&s->ws, wmd, in->eng, nm, err));
-        out->ws_bytes = eip_nn_md_bytes(wmd);
+        out->ws_bytes += eip_nn_md_bytes(wmd);
     }
     if (s->train_prop) {
         EIP_NN_TRY(dnnl_batch_normalization_backward_desc_init(&bd, dnnl_backward, md, md, L->eps,
@@ -109,7 +127,7 @@ static eip_status bn_bind(bn_layer *L, bn_state *s, const eip_nn_exec *ex, eip_e
     EIP_NN_OK(eip_nn_mem_bind(s->mean, s->global ? ex->bufs + L->rm_off : s->bmean, ex->name, err));
     EIP_NN_OK(eip_nn_mem_bind(s->var, s->global ? ex->bufs + L->rv_off : s->bvar, ex->name, err));
     if (s->ws)
-        EIP_NN_OK(eip_nn_mem_bind(s->ws, ex->ws, ex->name, err));
+        EIP_NN_OK(eip_nn_mem_bind(s->ws, ex->ws + s->ws_off, ex->name, err));
     return EIP_OK;
 }
 
@@ -120,7 +138,9 @@ static eip_status bn_forward(void *layer, void *state, const eip_nn_exec *ex, ei
     if (s->folded)
         return EIP_OK;
     EIP_NN_OK(bn_bind(L, s, ex, err));
-    dnnl_exec_arg_t a[8] = {{DNNL_ARG_SRC, ex->src[0]}, {DNNL_ARG_DST, ex->dst},
+    dnnl_memory_t src;
+    EIP_NN_OK(eip_nn_adapt_src(&s->in, ex, ex->src[0], ex->ws, &src, err));
+    dnnl_exec_arg_t a[8] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, ex->dst},
                             {DNNL_ARG_SCALE, s->scale}, {DNNL_ARG_SHIFT, s->shift},
                             {DNNL_ARG_MEAN, s->mean},   {DNNL_ARG_VARIANCE, s->var}};
     int na = 6;
@@ -151,15 +171,19 @@ static eip_status bn_backward(void *layer, void *state, const eip_nn_exec *ex, e
     float *dsc = s->dsc, *dsh = s->dsc + L->c; /* [C], [C] */
     EIP_NN_OK(eip_nn_mem_bind(s->dscale, dsc, ex->name, err));
     EIP_NN_OK(eip_nn_mem_bind(s->dshift, dsh, ex->name, err));
-    dnnl_exec_arg_t a[12] = {{DNNL_ARG_SRC, ex->src[0]},       {DNNL_ARG_DIFF_DST, ex->ddst},
+    dnnl_memory_t src, dsrc;
+    EIP_NN_OK(eip_nn_adapt_src(&s->in, ex, ex->src[0], ex->ws, &src, err));
+    EIP_NN_OK(eip_nn_adapt_dsrc(&s->in, ex, ex->dsrc[0], ex->ws, &dsrc, err));
+    dnnl_exec_arg_t a[12] = {{DNNL_ARG_SRC, src},              {DNNL_ARG_DIFF_DST, ex->ddst},
                              {DNNL_ARG_SCALE, s->scale},       {DNNL_ARG_SHIFT, s->shift},
                              {DNNL_ARG_MEAN, s->mean},         {DNNL_ARG_VARIANCE, s->var},
-                             {DNNL_ARG_DIFF_SRC, ex->dsrc[0]}, {DNNL_ARG_DIFF_SCALE, s->dscale},
+                             {DNNL_ARG_DIFF_SRC, dsrc},        {DNNL_ARG_DIFF_SCALE, s->dscale},
                              {DNNL_ARG_DIFF_SHIFT, s->dshift}};
     int na = 9;
     if (s->ws)
         a[na++] = (dnnl_exec_arg_t){DNNL_ARG_WORKSPACE, s->ws};
     EIP_NN_OK(eip_nn_prim_run(&s->bwd, ex, a, na, "batch normalization backward", err));
+    EIP_NN_OK(eip_nn_adapt_finish(&s->in, ex, ex->dsrc[0], err));
     float *gw = ex->grads + L->w_off, *gb = ex->grads + L->b_off; /* [C], [C] */
     for (int64_t c = 0; c < L->c; c++) {
         gw[c] += dsc[c];
