@@ -1,6 +1,6 @@
 /* bench_step: where the time of one training step goes, for a plain head
  * (K = classes, hard-label CE) and an EncryIP head (K = blocks * q, block
- * CE, the trainer's wide path when q >= 256), same zoo body, same optimiser.
+ * CE on the trainer's softmax path), same zoo body, same optimiser.
  * It answers "what does the wider head cost per step" for `experiment cost`
  * (issue 16 item 3) phase by phase:
  *   zero    eip_nn_zero_grad
@@ -37,7 +37,7 @@ typedef struct head {
     eip_nn_ctx ctx;
     eip_nn_net_t *net;
     eip_train_optim_t *opt;
-    eip_nn_softmax_t *sm; /* wide blocks only */
+    eip_nn_softmax_t *sm; /* EncryIP head only */
     int64_t k, blocks;
     float *logits, *dlogits, *p; /* [B, K] */
     float *table;                /* [ids, K] block targets (encryip) */
@@ -96,7 +96,7 @@ static eip_status head_init(head *hd, const cfg *c, int encryip, eip_error *err)
     for (int64_t l = 0; l < c->classes && encryip; l++)
         for (int64_t b = 0; b < hd->blocks; b++)
             hd->table[l * hd->k + b * q + (l * 7 + b) % q] = 1.0f;
-    if (encryip && q >= 256)
+    if (encryip) /* as the trainer: block targets take the softmax path at any q */
         return eip_nn_softmax_init(&hd->sm, &hd->ctx, c->batch * hd->blocks, q, err);
     return EIP_OK;
 }
@@ -132,9 +132,6 @@ static eip_status head_step(head *hd, const cfg *c, int encryip, const float *x,
     t[2] = eip_clock_seconds();
     if (!encryip)
         s = eip_train_loss_ce_hard(hd->logits, y, b, hd->k, &loss, hd->dlogits, err);
-    else if (!hd->sm)
-        s = eip_train_loss_ce_block_ids(hd->logits, hd->table, c->classes, y, b, hd->k, hd->blocks, &loss,
-                                        hd->dlogits, err);
     else if ((s = eip_nn_softmax_run(hd->sm, hd->logits, b * hd->blocks, hd->p, NULL, err)) == EIP_OK)
         s = eip_train_loss_ce_block_ids_probs(hd->logits, hd->p, hd->table, c->classes, y, b, hd->k,
                                               hd->blocks, &loss, hd->dlogits, err); /* as the trainer */

@@ -220,18 +220,18 @@ static void check_misc(void)
     CHECK(eip_train_argmax(nanrow, 1, 3, am, &err) == EIP_OK && am[0] == 2, "NaN never wins");
 }
 
-/* The wide-block path of the trainer (oneDNN softmax, then
+/* The block path of the trainer (oneDNN softmax, then
  * eip_train_loss_ce_block_ids_probs) against the double-precision loop, at
- * the paper group's P = 1000 shape (3 blocks of q = 1009, 128 rows, plus a
- * short last batch), logits spread over +-20 and one-hot or smoothed
+ * the paper group's P = 1000 and P = 3 shapes (3 blocks of q = 1009 or 11,
+ * 128 rows, plus a short last batch), logits spread over +-20 and one-hot or smoothed
  * targets, and one target logit 170 below its block's maximum (its float
  * probability underflows to 0; the loss must stay finite and exact): loss
  * within 1e-5 relative, every gradient within 1e-6 of max|grad| (float vs
  * double rounding), the loss-only call equal; the log-softmax kernel
  * agrees with log(softmax). */
-static void check_probs_path(void)
+static void check_probs_path(int64_t q)
 {
-    const int64_t q = 1009, blocks = 3, k = blocks * q, n_ids = 10, nmax = 128;
+    const int64_t blocks = 3, k = blocks * q, n_ids = 10, nmax = 128;
     float *x = malloc((size_t)(nmax * k) * sizeof *x), *tab = calloc((size_t)(n_ids * k), sizeof *tab);
     float *p = malloc((size_t)(nmax * k) * sizeof *p), *lp = malloc((size_t)(nmax * k) * sizeof *lp);
     float *g0 = malloc((size_t)(nmax * k) * sizeof *g0), *g1 = malloc((size_t)(nmax * k) * sizeof *g1);
@@ -359,7 +359,8 @@ int main(void)
         for (uint64_t seed = 1; seed <= 3; seed++)
             check_fd(kind, 0x9E3779B97F4A7C15ULL * seed);
     check_misc();
-    check_probs_path();
+    check_probs_path(1009);
+    check_probs_path(11);
     check_hard_probs_path();
     TEST_MAIN_END();
 }
