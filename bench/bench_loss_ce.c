@@ -5,8 +5,9 @@
  *   fused src/train/loss.c's double-precision loop
  *         (eip_train_loss_ce_block_ids: one max pass, one exp pass, rows
  *         over the OpenMP threads);
- *   probs the trainer's wide-block path (q >= 256): oneDNN's softmax
- *         (eip_nn_softmax_run) + eip_train_loss_ce_block_ids_probs.
+ *   probs the trainer's path for block targets (every q since 2026-12-02,
+ *         before only q >= 256): oneDNN's softmax (eip_nn_softmax_run) +
+ *         eip_train_loss_ce_block_ids_probs.
  *
  *   bench_loss_ce [q [reps [threads]]]   (default q = 11, reps = 5000, threads = 1)
  *
