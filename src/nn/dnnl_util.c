@@ -3,6 +3,7 @@
  * bound late to arena buffers, and the weight / input-layout adapters.
  * Shapes: see the legend in nn_internal.h. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nn/nn_internal.h"
@@ -454,6 +455,45 @@ void eip_nn_adapt_free(eip_nn_adapt *a)
     eip_nn_prim_free(&a->fwd);
     eip_nn_prim_free(&a->bwd);
     memset(a, 0, sizeof *a);
+}
+
+eip_status eip_nn_wstate_backward(eip_nn_wstate *s, const eip_nn_exec *ex, int64_t w_off,
+                                  int64_t b_off, int64_t n_out, const char *what, eip_error *err)
+{
+    if (!s->train)
+        return eip_error_set(err, EIP_ERR_STATE, "layer %s: planned without backward", ex->name);
+    char name[80];
+    dnnl_memory_t src;
+    EIP_NN_OK(eip_nn_adapt_src(&s->in, ex, ex->src[0], ex->ws, &src, err));
+    /* diff weights (+ bias) into the shared scratch, then accumulated into grads */
+    EIP_NN_OK(eip_nn_mem_bind(s->gw.prim, ex->wdiff, ex->name, err));
+    EIP_NN_OK(eip_nn_mem_bind(s->gw.user, ex->grads + w_off, ex->name, err));
+    float *db = (float *)(ex->wdiff + eip_nn_align(s->gw.bytes)); /* [O] */
+    const int bias = b_off >= 0;
+    if (bias)
+        EIP_NN_OK(eip_nn_mem_bind(s->dbias, db, ex->name, err));
+    dnnl_exec_arg_t a[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ex->ddst},
+                            {DNNL_ARG_DIFF_WEIGHTS, s->gw.prim}, {DNNL_ARG_DIFF_BIAS, s->dbias}};
+    snprintf(name, sizeof name, "%s backward weights", what);
+    EIP_NN_OK(eip_nn_prim_run(&s->bwd_w, ex, a, bias ? 4 : 3, name, err));
+    dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->gw.prim}, {DNNL_ARG_TO, s->gw.user}};
+    EIP_NN_OK(eip_nn_prim_run(&s->gw.acc, ex, r, 2, "diff weights accumulate", err));
+    if (bias) {
+        float *gb = ex->grads + b_off; /* [O] */
+        for (int64_t o = 0; o < n_out; o++)
+            gb[o] += db[o];
+    }
+    if (!ex->dsrc[0])
+        return EIP_OK; /* e.g. first layer without input gradient: skip backward data */
+    dnnl_memory_t dsrc;
+    EIP_NN_OK(eip_nn_adapt_dsrc(&s->in, ex, ex->dsrc[0], ex->ws, &dsrc, err));
+    eip_nn_wts *w = s->bwd_w_same ? &s->w_fwd : &s->w_bwd;
+    EIP_NN_OK(eip_nn_wts_sync(w, ex->params + w_off, ex, err));
+    dnnl_exec_arg_t d[3] = {{DNNL_ARG_DIFF_DST, ex->ddst}, {DNNL_ARG_WEIGHTS, w->prim},
+                            {DNNL_ARG_DIFF_SRC, dsrc}};
+    snprintf(name, sizeof name, "%s backward data", what);
+    EIP_NN_OK(eip_nn_prim_run(&s->bwd_d, ex, d, 3, name, err));
+    return eip_nn_adapt_finish(&s->in, ex, ex->dsrc[0], err);
 }
 
 void eip_nn_wstate_free(void *state)

@@ -90,36 +90,8 @@ static eip_status linear_forward(void *layer, void *state, const eip_nn_exec *ex
 static eip_status linear_backward(void *layer, void *state, const eip_nn_exec *ex, eip_error *err)
 {
     linear_layer *L = layer;
-    eip_nn_wstate *s = state;
-    if (!s->train)
-        return eip_error_set(err, EIP_ERR_STATE, "layer %s: planned without backward", ex->name);
-    dnnl_memory_t src;
-    EIP_NN_OK(eip_nn_adapt_src(&s->in, ex, ex->src[0], ex->ws, &src, err));
-    EIP_NN_OK(eip_nn_mem_bind(s->gw.prim, ex->wdiff, ex->name, err));
-    EIP_NN_OK(eip_nn_mem_bind(s->gw.user, ex->grads + L->w_off, ex->name, err));
-    float *db = (float *)(ex->wdiff + eip_nn_align(s->gw.bytes)); /* [O] */
-    if (L->bias)
-        EIP_NN_OK(eip_nn_mem_bind(s->dbias, db, ex->name, err));
-    dnnl_exec_arg_t a[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ex->ddst},
-                            {DNNL_ARG_DIFF_WEIGHTS, s->gw.prim}, {DNNL_ARG_DIFF_BIAS, s->dbias}};
-    EIP_NN_OK(eip_nn_prim_run(&s->bwd_w, ex, a, L->bias ? 4 : 3, "inner product backward weights", err));
-    dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->gw.prim}, {DNNL_ARG_TO, s->gw.user}};
-    EIP_NN_OK(eip_nn_prim_run(&s->gw.acc, ex, r, 2, "diff weights accumulate", err));
-    if (L->bias) {
-        float *gb = ex->grads + L->b_off; /* [O] */
-        for (int64_t o = 0; o < L->out_f; o++)
-            gb[o] += db[o];
-    }
-    if (!ex->dsrc[0])
-        return EIP_OK;
-    dnnl_memory_t dsrc;
-    EIP_NN_OK(eip_nn_adapt_dsrc(&s->in, ex, ex->dsrc[0], ex->ws, &dsrc, err));
-    eip_nn_wts *w = s->bwd_w_same ? &s->w_fwd : &s->w_bwd;
-    EIP_NN_OK(eip_nn_wts_sync(w, ex->params + L->w_off, ex, err));
-    dnnl_exec_arg_t d[3] = {{DNNL_ARG_DIFF_DST, ex->ddst}, {DNNL_ARG_WEIGHTS, w->prim},
-                            {DNNL_ARG_DIFF_SRC, dsrc}};
-    EIP_NN_OK(eip_nn_prim_run(&s->bwd_d, ex, d, 3, "inner product backward data", err));
-    return eip_nn_adapt_finish(&s->in, ex, ex->dsrc[0], err);
+    return eip_nn_wstate_backward(state, ex, L->w_off, L->bias ? L->b_off : -1, L->out_f,
+                                  "inner product", err);
 }
 
 static void linear_init(void *layer, float *params, float *bufs, int64_t *counters, uint64_t *rng)

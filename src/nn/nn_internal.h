@@ -416,6 +416,13 @@ typedef struct eip_nn_wstate {
     int train;
 } eip_nn_wstate;
 
+/* The backward of a layer with weights (conv, linear): diff weights (+ bias)
+ * into the wdiff scratch, accumulated into grads at w_off (b_off < 0: no
+ * bias; n_out: its length), then backward data through the input adapter
+ * (skipped without an input gradient).  what names the primitive in
+ * messages ("convolution"). */
+eip_status eip_nn_wstate_backward(eip_nn_wstate *s, const eip_nn_exec *ex, int64_t w_off,
+                                  int64_t b_off, int64_t n_out, const char *what, eip_error *err);
 void eip_nn_wstate_free(void *state);
 /* Releases what s holds, not s itself (a wstate inside another state). */
 void eip_nn_wstate_clear(eip_nn_wstate *s);
