@@ -71,14 +71,14 @@ static eip_status targets_check(const eip_train_targets *t, int64_t k, int32_t n
 }
 
 /* EncryIP's block targets, and hard labels over at least this many outputs
- * (ristretto255's K = z + V at P = 1000), get their softmax from oneDNN's
- * vectorised kernel (eip_nn_softmax_t) and the loss from the
- * probabilities.  For blocks this holds at any width: at P = 3 (3 blocks
- * of q = 11, batch 128) the loss took 0.033 ms per step in the double loop
- * and 0.015 ms so, 1.4 % of the step (bench_step, 2026-12-02).  Plain
- * narrow labels (the original's K = 10) keep the double-precision loop,
- * whose results the PyTorch references pin down. */
-#define WIDE_BLOCK 256
+ * (ristretto255's K = z + V: 58 at P = 3, 1010 at P = 1000), get their
+ * softmax from oneDNN's vectorised kernel (eip_nn_softmax_t) and the loss
+ * from the probabilities.  Per step of 128 (bench_step, 2026-12-02): 3
+ * blocks of q = 11 0.033 -> 0.015 ms, K = 58 0.042 -> 0.018 ms, K = 10
+ * 0.0102 vs 0.0105 (no gain).  Narrower hard labels (the original's
+ * K = 10) keep the double-precision loop, whose results the PyTorch
+ * references pin down. */
+#define WIDE_HARD 32
 
 typedef struct wide_loss {
     eip_nn_softmax_t *sm; /* NULL: narrow blocks */
@@ -113,7 +113,7 @@ static eip_status wide_loss_init(wide_loss *wl, eip_nn_net_t *net, const eip_tra
 {
     memset(wl, 0, sizeof *wl);
     wl->blocks = t->kind == EIP_TRAIN_TARGET_BLOCK ? t->blocks : 1;
-    if (t->kind != EIP_TRAIN_TARGET_BLOCK && k < WIDE_BLOCK)
+    if (t->kind != EIP_TRAIN_TARGET_BLOCK && k < WIDE_HARD)
         return EIP_OK;
     wl->p = malloc((size_t)(bmax * k) * sizeof(float));
     if (!wl->p)

@@ -297,13 +297,13 @@ static void check_probs_path(int64_t q)
     free(g1);
 }
 
-/* The same for hard labels over a wide output (ristretto255 at P = 1000:
- * K = z + V = 1010 classes): eip_train_loss_ce_hard_probs against the
- * double-precision eip_train_loss_ce_hard, one label 150 below its row's
- * maximum (probability underflows). */
-static void check_hard_probs_path(void)
+/* The same for hard labels over a wide output (ristretto255 at P = 1000
+ * and P = 3: K = z + V = 1010 or 58 classes): eip_train_loss_ce_hard_probs
+ * against the double-precision eip_train_loss_ce_hard, one label 150 below
+ * its row's maximum (probability underflows). */
+static void check_hard_probs_path(int64_t k)
 {
-    const int64_t k = 1010, nmax = 128;
+    const int64_t nmax = 128;
     float *x = malloc((size_t)(nmax * k) * sizeof *x), *p = malloc((size_t)(nmax * k) * sizeof *p);
     float *g0 = malloc((size_t)(nmax * k) * sizeof *g0), *g1 = malloc((size_t)(nmax * k) * sizeof *g1);
     int32_t lab[128];
@@ -361,6 +361,7 @@ int main(void)
     check_misc();
     check_probs_path(1009);
     check_probs_path(11);
-    check_hard_probs_path();
+    check_hard_probs_path(1010);
+    check_hard_probs_path(58);
     TEST_MAIN_END();
 }
