@@ -51,6 +51,57 @@ static void bn_state_free(void *p)
     free(s);
 }
 
+static eip_status bn_fwd_desc(const bn_layer *L, const bn_state *s, const dnnl_memory_desc_t *md,
+                              dnnl_batch_normalization_desc_t *bd, const char *nm, eip_error *err)
+{
+    EIP_NN_TRY(dnnl_batch_normalization_forward_desc_init(
+                   bd, s->train_prop ? dnnl_forward_training : dnnl_forward_inference, md, L->eps,
+                   s->flags),
+               nm, "batch normalization forward desc");
+    return EIP_OK;
+}
+
+/* 1 if oneDNN would run BN on this input with a scalar kernel */
+static int bn_impl_slow(const char *impl)
+{
+    return !strncmp(impl, "nspc_bnorm", 10) || !strncmp(impl, "ref", 3);
+}
+
+/* oneDNN 2.6 has jit BN kernels for NHWC only when C is a multiple of its
+ * vector (fp32: 8, bf16: 16); otherwise it picks `nspc_bnorm:any`, scalar
+ * C++: 70 ms per call at N = 128, C = 24, 32x32 in bf16 (~90x bnorm_jit;
+ * GoogLeNet width 0.25 spent 80 % of a bf16 step there), 13 ms for the
+ * backward at C = 52, 16x16 in fp32 (~10x).  *to_blk = 1 (blk: the CPU's
+ * channel block, eip_nn_act_block) when the input is NHWC, that is what
+ * oneDNN picks, and the block gets a jit kernel: the BN then reorders its
+ * input and keeps the block (the consumer adapts). */
+static eip_status bn_nhwc_slow(const bn_layer *L, const eip_nn_plan_in *in, const bn_state *s,
+                               dnnl_memory_desc_t *blk, int *to_blk, eip_error *err)
+{
+    const char *nm = in->name;
+    const dnnl_memory_desc_t *md = in->in_md[0];
+    dnnl_memory_desc_t nhwc;
+    dnnl_dims_t dd = {in->n, L->c, in->in_shape[0]->h, in->in_shape[0]->w};
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&nhwc, 4, dd, md->data_type, dnnl_acdb), nm, "src desc");
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(blk, 4, dd, md->data_type, eip_nn_act_block(dnnl_f32)), nm,
+               "src desc");
+    *to_blk = 0;
+    if (L->c == 1 || !dnnl_memory_desc_equal(md, &nhwc))
+        return EIP_OK;
+    const dnnl_memory_desc_t *cand[2] = {md, blk};
+    int slow[2];
+    for (int i = 0; i < 2; i++) {
+        dnnl_batch_normalization_desc_t bd;
+        dnnl_primitive_desc_t pd = NULL;
+        EIP_NN_OK(bn_fwd_desc(L, s, cand[i], &bd, nm, err));
+        EIP_NN_OK(eip_nn_pd_make(&pd, &bd, in->eng, NULL, NULL, nm, "batch normalization forward", err));
+        slow[i] = bn_impl_slow(eip_nn_pd_impl(pd));
+        dnnl_primitive_desc_destroy(pd);
+    }
+    *to_blk = slow[0] && !slow[1];
+    return EIP_OK;
+}
+
 static eip_status bn_plan(void *layer, const eip_nn_plan_in *in, void **state,
                           eip_nn_plan_out *out, eip_error *err)
 {
@@ -69,16 +120,11 @@ static eip_status bn_plan(void *layer, const eip_nn_plan_in *in, void **state,
     s->train_prop = in->kind != EIP_NN_PK_INFER;
     s->flags = dnnl_use_scale | dnnl_use_shift | (L->relu ? dnnl_fuse_norm_relu : 0) |
                (s->global ? dnnl_use_global_stats : 0);
-    /* oneDNN 2.6 has no jit bf16 BN for NHWC with C % 16 != 0: its
-     * `nspc_bnorm:any` took 70 ms per call at N = 128, C = 24, 32x32 (90x
-     * bnorm_jit; GoogLeNet width 0.25 spent 80% of a bf16 step there).
-     * Such a BN reorders its input to nChw16c and keeps that layout. */
     const dnnl_memory_desc_t *md = in->in_md[0];
-    dnnl_memory_desc_t nhwc, blk;
-    dnnl_dims_t dd = {in->n, L->c, in->in_shape[0]->h, in->in_shape[0]->w};
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&nhwc, 4, dd, md->data_type, dnnl_acdb), nm, "src desc");
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&blk, 4, dd, md->data_type, dnnl_aBcd16b), nm, "src desc");
-    if (md->data_type == dnnl_bf16 && L->c % 16 != 0 && dnnl_memory_desc_equal(md, &nhwc)) {
+    dnnl_memory_desc_t blk;
+    int to_blk = 0;
+    EIP_NN_OK(bn_nhwc_slow(L, in, s, &blk, &to_blk, err));
+    if (to_blk) {
         EIP_NN_OK(eip_nn_adapt_make(&s->in, md, &blk, s->train_prop ? &blk : NULL, in->eng,
                                     &out->scratch_bytes, nm, err));
         md = &blk;
@@ -87,10 +133,7 @@ static eip_status bn_plan(void *layer, const eip_nn_plan_in *in, void **state,
     out->ws_bytes = s->ws_off;
     out->out_md = *md;
     dnnl_batch_normalization_desc_t bd;
-    EIP_NN_TRY(dnnl_batch_normalization_forward_desc_init(
-                   &bd, s->train_prop ? dnnl_forward_training : dnnl_forward_inference, md, L->eps,
-                   s->flags),
-               nm, "batch normalization forward desc");
+    EIP_NN_OK(bn_fwd_desc(L, s, md, &bd, nm, err));
     EIP_NN_OK(eip_nn_prim_make(&s->fwd, &bd, in->eng, NULL, NULL, &out->scratch_bytes, nm,
                                "batch normalization forward", err));
     dnnl_memory_desc_t cmd;

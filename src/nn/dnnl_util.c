@@ -81,13 +81,18 @@ eip_status eip_nn_pd_make(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t op, dn
     return eip_nn_dnnl_check(s, layer, what, err);
 }
 
-int eip_nn_pd_is_ref(const_dnnl_primitive_desc_t pd)
+const char *eip_nn_pd_impl(const_dnnl_primitive_desc_t pd)
 {
     const char *impl = NULL;
     if (!pd || dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success ||
         !impl)
-        return 0;
-    return strncmp(impl, "ref", 3) == 0;
+        return "";
+    return impl;
+}
+
+int eip_nn_pd_is_ref(const_dnnl_primitive_desc_t pd)
+{
+    return strncmp(eip_nn_pd_impl(pd), "ref", 3) == 0;
 }
 
 eip_status eip_nn_prim_make(eip_nn_prim *pr, const_dnnl_op_desc_t op, dnnl_engine_t eng,

@@ -265,6 +265,8 @@ eip_status eip_nn_prim_make(eip_nn_prim *pr, const_dnnl_op_desc_t op, dnnl_engin
 eip_status eip_nn_pd_make(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t op, dnnl_engine_t eng,
                           const_dnnl_primitive_desc_t hint, const_dnnl_post_ops_t post_ops,
                           const char *layer, const char *what, eip_error *err);
+/* The implementation oneDNN picked for pd ("jit:avx512_core", ...; "" if unknown). */
+const char *eip_nn_pd_impl(const_dnnl_primitive_desc_t pd);
 /* 1 if oneDNN picked a reference implementation ("ref:any": plain C loops,
  * 10-100x slower than the jit / brgemm kernels) for pd. */
 int eip_nn_pd_is_ref(const_dnnl_primitive_desc_t pd);
