@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "encryip/train.h"
+#include "train/isa.h"
 
 /* below this many logits a thread team costs more than it saves */
 #define PAR_MIN 32768
@@ -306,8 +307,9 @@ eip_status eip_train_loss_ce_block_ids(const float *logits, /* [N, K] */
  * and c = max x - log(max p), since p is largest where x is and there
  * p = 1 / sum_j exp(x_j - max x) >= 1/W (never underflows).  So one log per
  * segment, no exp, no log-softmax pass; max is exact in any order and the
- * two target sums are the only reassociated ones (omp simd reduction). */
-static double seg_soft_probs(const float *x, const float *p, const float *t, /* [W] */ int64_t w,
+ * two target sums are the only reassociated ones (omp simd reduction; their
+ * order follows the vector width of the CPU's clone, isa.h). */
+EIP_TRAIN_ISA_CLONES static double seg_soft_probs(const float *x, const float *p, const float *t, /* [W] */ int64_t w,
                              double scale, float *g /* [W] or NULL */)
 {
     float xm = -INFINITY, pm = 0.0f;
@@ -371,6 +373,28 @@ eip_status eip_train_loss_ce_block_ids_probs(const float *logits, /* [N, K] */
     return EIP_OK;
 }
 
+/* One row of the hard-label loss from its softmax p: -log p_y = c - x_y
+ * with c = max x - log(max p), as seg_soft_probs; gradient (p - onehot(y))
+ * * scale into g if non-NULL. */
+EIP_TRAIN_ISA_CLONES static double row_hard_probs(const float *x, const float *p, /* [K] each */
+                                                  int32_t y, int64_t k, float sc,
+                                                  float *g /* [K] or NULL */)
+{
+    float xm = -INFINITY, pm = 0.0f;
+#pragma omp simd reduction(max : xm, pm)
+    for (int64_t j = 0; j < k; j++) {
+        xm = x[j] > xm ? x[j] : xm;
+        pm = p[j] > pm ? p[j] : pm;
+    }
+    if (g) {
+#pragma omp simd
+        for (int64_t j = 0; j < k; j++)
+            g[j] = p[j] * sc;
+        g[y] = p[y] * sc - sc;
+    }
+    return (double)xm - log((double)pm) - (double)x[y];
+}
+
 eip_status eip_train_loss_ce_hard_probs(const float *logits, /* [N, K] */
                                         const float *p,      /* [N, K] */
                                         const int32_t *labels, /* [N] */
@@ -391,24 +415,9 @@ eip_status eip_train_loss_ce_hard_probs(const float *logits, /* [N, K] */
         return st;
     double *row_total = rl.v; /* [N] */
 #pragma omp parallel for schedule(static) if (n * k >= PAR_MIN)
-    for (int64_t i = 0; i < n; i++) {
-        const float *x = logits + i * k, *pi = p + i * k; /* [K] each */
-        float xm = -INFINITY, pm = 0.0f;
-#pragma omp simd reduction(max : xm, pm)
-        for (int64_t j = 0; j < k; j++) {
-            xm = x[j] > xm ? x[j] : xm;
-            pm = pi[j] > pm ? pi[j] : pm;
-        }
-        /* -log p_y = c - x_y with c = max x - log(max p), as seg_soft_probs */
-        row_total[i] = (double)xm - log((double)pm) - (double)x[labels[i]];
-        if (dlogits) {
-            float *g = dlogits + i * k; /* [K] */
-#pragma omp simd
-            for (int64_t j = 0; j < k; j++)
-                g[j] = pi[j] * sc;
-            g[labels[i]] = pi[labels[i]] * sc - sc;
-        }
-    }
+    for (int64_t i = 0; i < n; i++)
+        row_total[i] = row_hard_probs(logits + i * k, p + i * k, labels[i], k, sc,
+                                      dlogits ? dlogits + i * k : NULL);
     const double total = row_losses_sum(&rl, n);
     *loss = (float)(total * scale);
     return EIP_OK;

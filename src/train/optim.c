@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "train/isa.h"
+
 #include "encryip/train.h"
 
 /* below this many parameters a thread team costs more than it saves */
@@ -128,9 +130,9 @@ void eip_train_optim_free(eip_train_optim_t *opt)
  * so they vectorise; without a caller's decay mask they read `ones`.
  * Each thread runs a contiguous range through a kernel compiled for
  * AVX-512, AVX2 and baseline x86-64, chosen by the CPU at load time
- * (target_clones); the ISO C build does not contract a*b+c into an FMA in
+ * (isa.h); the ISO C build does not contract a*b+c into an FMA in
  * any of them, so all three give the same bits. */
-#define ISA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define ISA_CLONES EIP_TRAIN_ISA_CLONES
 
 typedef struct sgd_coef {
     float wd, mom, damp1, neg_lr;
