@@ -23,7 +23,7 @@ typedef struct bn_layer {
 
 typedef struct bn_state {
     eip_nn_prim fwd, bwd;
-    eip_nn_adapt in;        /* bf16 NHWC with C % 16 != 0: run on nChw16c (bn_plan) */
+    eip_nn_adapt in;        /* NHWC input that would get a scalar kernel: run on the block (bn_nhwc_slow) */
     size_t ws_off;          /* the BN workspace (ReLU mask) after the adapter's buffers */
     int folded;             /* INFER: folded into the conv before it; an alias, nothing to run */
     unsigned flags;
@@ -88,18 +88,21 @@ static eip_status bn_nhwc_slow(const bn_layer *L, const eip_nn_plan_in *in, cons
     *to_blk = 0;
     if (L->c == 1 || !dnnl_memory_desc_equal(md, &nhwc))
         return EIP_OK;
+    /* NHWC first; the block is asked about only when NHWC would be scalar */
     const dnnl_memory_desc_t *cand[2] = {md, blk};
-    int slow[2];
     for (int i = 0; i < 2; i++) {
         dnnl_batch_normalization_desc_t bd;
         dnnl_primitive_desc_t pd = NULL;
         EIP_NN_OK(bn_fwd_desc(L, s, cand[i], &bd, nm, err));
         EIP_NN_OK(eip_nn_pd_make(&pd, &bd, in->eng, NULL, NULL, nm, "batch normalization forward", err));
-        slow[i] = bn_impl_slow(eip_nn_pd_impl(pd));
+        const int slow = bn_impl_slow(eip_nn_pd_impl(pd));
         dnnl_primitive_desc_destroy(pd);
+        if (!slow) {
+            *to_blk = i == 1;
+            return EIP_OK;
+        }
     }
-    *to_blk = slow[0] && !slow[1];
-    return EIP_OK;
+    return EIP_OK; /* both scalar: keep NHWC (no reorders) */
 }
 
 static eip_status bn_plan(void *layer, const eip_nn_plan_in *in, void **state,

@@ -59,7 +59,7 @@ int eip_nn_isa_has(int isa_mask)
  * bf16 on a CPU with AMX: oneDNN 2.6's AMX convolutions (brg:avx512_core_amx)
  * take NHWC only; on nChw16c it runs the AVX-512 bf16 kernels, which made
  * bf16 ResNet-18 0.39x fp32 in inference instead of 2.3x (docs/BENCHMARKS.md
- * "AMX"). */
+ * "A third CPU kind: Intel Xeon with AMX"). */
 dnnl_format_tag_t eip_nn_act_block(dnnl_data_type_t dt)
 {
     if (dt == dnnl_bf16 && eip_nn_isa_has(dnnl_cpu_isa_avx512_core_amx))

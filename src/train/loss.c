@@ -309,8 +309,9 @@ eip_status eip_train_loss_ce_block_ids(const float *logits, /* [N, K] */
  * segment, no exp, no log-softmax pass; max is exact in any order and the
  * two target sums are the only reassociated ones (omp simd reduction; their
  * order follows the vector width of the CPU's clone, isa.h). */
-EIP_TRAIN_ISA_CLONES static double seg_soft_probs(const float *x, const float *p, const float *t, /* [W] */ int64_t w,
-                             double scale, float *g /* [W] or NULL */)
+EIP_TRAIN_ISA_CLONES static double seg_soft_probs(const float *x, const float *p,
+                                                  const float *t, /* [W] each */ int64_t w,
+                                                  double scale, float *g /* [W] or NULL */)
 {
     float xm = -INFINITY, pm = 0.0f;
     double tx = 0.0, tsum = 0.0;

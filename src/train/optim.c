@@ -18,9 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/isa.h"
-
 #include "encryip/train.h"
+#include "train/isa.h"
 
 /* below this many parameters a thread team costs more than it saves */
 #define PAR_MIN 32768
@@ -132,16 +131,16 @@ void eip_train_optim_free(eip_train_optim_t *opt)
  * AVX-512, AVX2 and baseline x86-64, chosen by the CPU at load time
  * (isa.h); the ISO C build does not contract a*b+c into an FMA in
  * any of them, so all three give the same bits. */
-#define ISA_CLONES EIP_TRAIN_ISA_CLONES
 
 typedef struct sgd_coef {
     float wd, mom, damp1, neg_lr;
     int first, nesterov, use_wd;
 } sgd_coef;
 
-ISA_CLONES static void sgd_range(const sgd_coef *c, int64_t lo, int64_t hi, float *p,
-                                 const float *g, float *buf, /* [n] each; buf may be NULL */
-                                 const uint8_t *mask /* [n] */)
+EIP_TRAIN_ISA_CLONES static void sgd_range(const sgd_coef *c, int64_t lo, int64_t hi,
+                                           float *p, const float *g,
+                                           float *buf, /* [n] each; buf may be NULL */
+                                           const uint8_t *mask /* [n] */)
 {
     const float wd = c->wd, mom = c->mom, damp1 = c->damp1, neg_lr = c->neg_lr;
     const int first = c->first, nesterov = c->nesterov, use_wd = c->use_wd;
@@ -172,9 +171,10 @@ typedef struct adamw_coef {
     float decay, b1, one_b1, b2, one_b2, neg_step, bc2_sqrt, eps;
 } adamw_coef;
 
-ISA_CLONES static void adamw_range(const adamw_coef *c, int64_t lo, int64_t hi, float *p,
-                                   const float *g, float *m, float *v, /* [n] each */
-                                   const uint8_t *mask /* [n] */)
+EIP_TRAIN_ISA_CLONES static void adamw_range(const adamw_coef *c, int64_t lo, int64_t hi,
+                                             float *p, const float *g, float *m,
+                                             float *v, /* [n] each */
+                                             const uint8_t *mask /* [n] */)
 {
     const float decay = c->decay, b1 = c->b1, one_b1 = c->one_b1, b2 = c->b2, one_b2 = c->one_b2;
     const float neg_step = c->neg_step, bc2_sqrt = c->bc2_sqrt, eps = c->eps;

@@ -81,7 +81,7 @@ static eip_status targets_check(const eip_train_targets *t, int64_t k, int32_t n
 #define WIDE_HARD 32
 
 typedef struct wide_loss {
-    eip_nn_softmax_t *sm; /* NULL: narrow blocks */
+    eip_nn_softmax_t *sm; /* NULL: narrow hard or soft labels (the double loop) */
     int64_t blocks;       /* BLOCK targets: their block count; else 1 */
     float *p; /* [B, K] */
 } wide_loss;
