@@ -1,4 +1,5 @@
-/* CS_lite throughput, both groups: Enc, Dec, Dec+label, SampDist, Fake
+/* CS_lite throughput, both groups: Enc, Dec, Dec+label, SampDist, Fake and
+ * SampDist of a codebook slot (a deployment answering one request)
  * operations per second on the calling thread (pin it to one core with
  * taskset), thread CPU time, median of 11 repeats, the plain libsodium-only
  * path ("plain") and the library's path ("new": libdecaf fixed-base tables
@@ -28,6 +29,8 @@ typedef struct bench_ctx {
     eip_crypto_pk_t *pk;
     eip_crypto_sk_t *sk;
     eip_crypto_ct c;
+    eip_crypto_codebook_t *cb; /* the z codewords + 4 Fakes, as a deployment's */
+    int64_t slot;
     eip_crypto_elem base;
     unsigned char scalar[32];
     volatile unsigned sink;
@@ -46,6 +49,14 @@ static void op_dec(bench_ctx *x)
     eip_crypto_elem m;
     eip_crypto_dec(x->sk, &x->c, &m, NULL);
     x->sink += m.b[0];
+}
+/* a deployment's answer: SampDist of the codebook slot Φ^-1 chose, one
+ * request at a time (the codewords kept decoded by the codebook) */
+static void op_sampdist_slot(bench_ctx *x)
+{
+    eip_crypto_ct c;
+    eip_crypto_sampdist_slots(x->pk, x->cb, &x->slot, 1, NULL, 1, &c, NULL);
+    x->sink += c.u[2].b[0];
 }
 static void op_dec_label(bench_ctx *x)
 {
@@ -162,7 +173,7 @@ int main(void)
     print_cpu();
     printf("one thread, thread CPU time; median of %d repeats; plain = libsodium only, new = library path\n\n",
            REPEATS);
-    printf("%-14s %-9s %12s %12s %10s %10s %8s\n", "group", "op", "plain ops/s", "new ops/s", "plain us",
+    printf("%-14s %-13s %12s %12s %10s %10s %8s\n", "group", "op", "plain ops/s", "new ops/s", "plain us",
            "new us", "new/plain");
     eip_crypto_ct *buf = malloc(BATCH * sizeof *buf);
     int32_t *lab = malloc(BATCH * sizeof *lab);
@@ -175,19 +186,20 @@ int main(void)
         bench_ctx x = {0};
         eip_crypto_master_t *m;
         if (eip_crypto_gen(&prm, 3, NULL, &x.pk, &m, &err) || eip_crypto_master_sk(m, 2, &x.sk, &err) ||
-            eip_crypto_enc(x.pk, 7, NULL, &x.c, &err)) {
+            eip_crypto_enc(x.pk, 7, NULL, &x.c, &err) || eip_crypto_codebook_build(x.pk, 4, NULL, &x.cb, &err)) {
             fprintf(stderr, "bench_crypto: %s\n", err.msg);
             return 1;
         }
         x.base = x.c.u[1];
+        x.slot = eip_crypto_codebook_label_slot(x.cb, 7);
         crypto_core_ristretto255_scalar_random(x.scalar);
         int iters = g == EIP_CRYPTO_GROUP_PAPER ? 200000 : 400;
-        const char *names[] = {"Enc", "Dec", "Dec+label", "SampDist", "Fake"};
-        op_fn fns[] = {op_enc, op_dec, op_dec_label, op_sampdist, op_fake};
-        double sec[5][2];
-        for (int k = 0; k < 5; k++) {
+        const char *names[] = {"Enc", "Dec", "Dec+label", "SampDist", "Fake", "SampDist/slot"};
+        op_fn fns[] = {op_enc, op_dec, op_dec_label, op_sampdist, op_fake, op_sampdist_slot};
+        double sec[6][2];
+        for (int k = 0; k < 6; k++) {
             measure2(&x, fns[k], iters, sec[k]);
-            printf("%-14s %-9s %12.0f %12.0f %10.2f %10.2f %7.2fx\n", gn, names[k], 1.0 / sec[k][0],
+            printf("%-14s %-13s %12.0f %12.0f %10.2f %10.2f %7.2fx\n", gn, names[k], 1.0 / sec[k][0],
                    1.0 / sec[k][1], 1e6 * sec[k][0], 1e6 * sec[k][1], sec[k][0] / sec[k][1]);
         }
         double floor_s[2];
@@ -203,6 +215,7 @@ int main(void)
         }
         printf("%-14s SampDist / 3 raw exponentiations: plain %.2f, new %.2f\n\n", gn, sec[3][0] / floor_s[1],
                sec[3][1] / floor_s[1]);
+        eip_crypto_codebook_free(x.cb);
         eip_crypto_sk_free(x.sk);
         eip_crypto_pk_free(x.pk);
         eip_crypto_master_free(m);

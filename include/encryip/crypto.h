@@ -143,6 +143,16 @@ eip_status eip_crypto_sampdist(const eip_crypto_pk_t *pk, const eip_crypto_ct *i
 eip_status eip_crypto_sampdist_batch(const eip_crypto_pk_t *pk, const eip_crypto_ct *in, int64_t n,
                                      eip_crypto_rng_t *rng, int threads, eip_crypto_ct *out,
                                      eip_error *err);
+/* out [n] = SampDist of codebook slots slots[n], the randomness drawn as in
+ * sampdist_batch (same ciphertexts as sampdist_batch on the slots'
+ * ciphertexts, for every rng).  A deployment's SampDist inputs are its
+ * codewords: a ristretto255 codebook keeps them decoded (since it was built,
+ * loaded or shuffled), so an answer costs no point decoding, also one at a
+ * time (n = 1, a server's request).  cb must belong to pk; every slot must
+ * be in range (EIP_ERR_RANGE naming the item). */
+eip_status eip_crypto_sampdist_slots(const eip_crypto_pk_t *pk, const eip_crypto_codebook_t *cb,
+                                     const int64_t *slots, int64_t n, eip_crypto_rng_t *rng,
+                                     int threads, eip_crypto_ct *out, eip_error *err);
 /* labels [n]: Dec then label of each item, EIP_CRYPTO_NOT_A_LABEL where the
  * plaintext is no label or an element is outside the group (the paper's ⊥,
  * as eq. (4) reads it). */

@@ -21,6 +21,7 @@ typedef struct job {
     const eip_crypto_ct *in;
     const eip_scalar *r;  /* [n] SampDist only */
     const eip_rfast_pts *pts; /* SampDist, ristretto255 fast path: decoded inputs */
+    const int64_t *slots; /* [n] SampDist of codebook slots: item i is pts item slots[i] */
     eip_crypto_ct *out;   /* SampDist */
     int32_t *labels;      /* Dec */
     int64_t lo, hi;
@@ -36,7 +37,7 @@ static void *run(void *arg)
             if (eip_crypto_dec_label(j->sk, &j->in[i], &j->labels[i], NULL) != EIP_OK)
                 j->labels[i] = EIP_CRYPTO_NOT_A_LABEL;
         } else if (j->pts) {
-            int bad = eip_rfast_sampdist_pts(j->pk, j->pts, i, &j->r[i], &j->out[i]);
+            int bad = eip_rfast_sampdist_pts(j->pk, j->pts, j->slots ? j->slots[i] : i, &j->r[i], &j->out[i]);
             if (bad) {
                 eip_error_set(&j->err, EIP_ERR_CRYPTO, "SampDist: ciphertext element u%d is not in the %s group",
                               bad, j->pk->grp.ops->name);
@@ -148,6 +149,47 @@ eip_status eip_crypto_sampdist_batch(const eip_crypto_pk_t *pk, const eip_crypto
         if (jobs[k].bad >= 0) { /* ranges are in order: the first one is the lowest item */
             s = eip_error_set(err, EIP_ERR_CRYPTO, "item %lld: %s", (long long)jobs[k].bad, jobs[k].err.msg);
         }
+    free(jobs);
+    return s;
+}
+
+eip_status eip_crypto_sampdist_slots(const eip_crypto_pk_t *pk, const eip_crypto_codebook_t *cb,
+                                     const int64_t *slots, int64_t n, eip_crypto_rng_t *rng,
+                                     int threads, eip_crypto_ct *out, eip_error *err)
+{
+    if (n < 0)
+        return eip_error_set(err, EIP_ERR_ARG, "SampDist of slots: negative count %lld", (long long)n);
+    if (memcmp(eip_crypto_codebook_pk_id(cb), pk->id, EIP_CRYPTO_PKID_BYTES))
+        return eip_error_set(err, EIP_ERR_CRYPTO, "SampDist of slots: the codebook belongs to another public key");
+    const int64_t size = eip_crypto_codebook_size(cb);
+    for (int64_t i = 0; i < n; i++)
+        if (slots[i] < 0 || slots[i] >= size)
+            return eip_error_set(err, EIP_ERR_RANGE, "SampDist of slots: item %lld: slot %lld not in 0..%lld",
+                                 (long long)i, (long long)slots[i], (long long)size - 1);
+    const eip_rfast_pts *pts = eip_codebook_pts(cb);
+    if (n == 0)
+        return EIP_OK;
+    if (!pts || !eip_pk_fast(pk)) { /* paper group, plain path or unprepared: decode per batch */
+        for (int64_t i = 0; i < n; i++)
+            out[i] = *eip_crypto_codebook_ct(cb, slots[i]);
+        return eip_crypto_sampdist_batch(pk, out, n, rng, threads, out, err);
+    }
+    eip_scalar *r = malloc((size_t)n * sizeof *r);
+    const int t = thread_count(threads, n);
+    job *jobs = malloc((size_t)t * sizeof *jobs);
+    eip_status s = !r || !jobs ? eip_error_set(err, EIP_ERR_NOMEM, "SampDist of %lld slots: out of memory",
+                                                (long long)n)
+                               : draw_scalars(&pk->grp, rng, r, n, err);
+    if (!s) {
+        job tmpl = {.pk = pk, .r = r, .pts = pts, .slots = slots, .out = out};
+        spread(&tmpl, n, t, jobs);
+        for (int k = 0; k < t && !s; k++) /* codewords were validated when added: never */
+            if (jobs[k].bad >= 0)
+                s = eip_error_set(err, EIP_ERR_CRYPTO, "item %lld: %s", (long long)jobs[k].bad, jobs[k].err.msg);
+    }
+    if (r)
+        sodium_memzero(r, (size_t)n * sizeof *r);
+    free(r);
     free(jobs);
     return s;
 }

@@ -24,6 +24,7 @@ struct eip_crypto_codebook {
     int32_t *label;    /* [cap] */
     int64_t *index;    /* [icap] open-addressing hash of slots, -1 = empty */
     size_t icap;
+    eip_rfast_pts *pts; /* ristretto255: ct decoded (prepare); NULL after add */
 };
 
 static size_t ct_hash(const eip_crypto_ct *c, size_t icap)
@@ -54,6 +55,20 @@ static eip_status index_rebuild(eip_crypto_codebook_t *cb, size_t icap, eip_erro
     return EIP_OK;
 }
 
+/* Keeps the codewords in decaf's internal form (ristretto255): SampDist
+ * of a slot then decodes nothing (eip_crypto_sampdist_slots).  Done when a
+ * codebook is complete (built, loaded, shuffled); add() drops it. */
+static eip_status prepare(eip_crypto_codebook_t *cb, eip_error *err)
+{
+    eip_rfast_pts_free(cb->pts);
+    cb->pts = NULL;
+    if (cb->grp.ops->id != EIP_CRYPTO_GROUP_RISTRETTO255 || cb->n == 0)
+        return EIP_OK;
+    return eip_rfast_pts_new(cb->ct, cb->n, &cb->pts, err);
+}
+
+const eip_rfast_pts *eip_codebook_pts(const eip_crypto_codebook_t *cb) { return cb->pts; }
+
 eip_status eip_crypto_codebook_new(const eip_crypto_pk_t *pk, eip_crypto_codebook_t **out,
                                    eip_error *err)
 {
@@ -76,6 +91,7 @@ void eip_crypto_codebook_free(eip_crypto_codebook_t *cb)
     if (!cb)
         return;
     eip_group_free(&cb->grp);
+    eip_rfast_pts_free(cb->pts);
     free(cb->ct);
     free(cb->label);
     free(cb->index);
@@ -136,6 +152,8 @@ eip_status eip_crypto_codebook_add(eip_crypto_codebook_t *cb, const eip_crypto_c
         if (s)
             return s;
     }
+    eip_rfast_pts_free(cb->pts);
+    cb->pts = NULL;
     cb->ct[cb->n] = *c;
     cb->label[cb->n] = label;
     size_t i = ct_hash(c, cb->icap);
@@ -179,6 +197,8 @@ eip_status eip_crypto_codebook_build(const eip_crypto_pk_t *pk, int64_t fakes, e
         s = eip_crypto_codebook_add(cb, &c, EIP_CRYPTO_NOT_A_LABEL, NULL, err);
         f++;
     }
+    if (!s)
+        s = prepare(cb, err);
     if (s) {
         eip_crypto_codebook_free(cb);
         return s;
@@ -214,6 +234,8 @@ eip_status eip_crypto_codebook_shuffle(eip_crypto_codebook_t *cb, eip_crypto_rng
     for (int64_t i = 0; i < cb->n && !s; i++)
         s = eip_crypto_codebook_add(nb, &cb->ct[perm[i]], cb->label[perm[i]], NULL, err);
     free(perm);
+    if (!s)
+        s = prepare(nb, err);
     if (s) {
         eip_crypto_codebook_free(nb);
         return s;
@@ -300,6 +322,8 @@ eip_status eip_crypto_codebook_from_bytes(const eip_crypto_pk_t *pk, const unsig
         else if ((s = eip_crypto_codebook_add(cb, &c, label, NULL, err)))
             eip_error_prefix(err, "%s: ", name);
     }
+    if (!s)
+        s = prepare(cb, err);
     if (s) {
         eip_crypto_codebook_free(cb);
         return s;

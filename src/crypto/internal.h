@@ -126,6 +126,9 @@ void eip_rfast_pts_free(eip_rfast_pts *p);
 /* out = SampDist of item i with randomness r (pk must have tables). */
 int eip_rfast_sampdist_pts(const eip_crypto_pk_t *pk, const eip_rfast_pts *p, int64_t i,
                            const eip_scalar *r, eip_crypto_ct *out);
+/* codebook.c: the codewords decoded (item i = slot i; the slots are
+ * distinct), or NULL (not ristretto255, or not prepared). */
+const eip_rfast_pts *eip_codebook_pts(const eip_crypto_codebook_t *cb);
 /* Targeted verification (targeted.c): comb tables of the z label points;
  * *out = NULL (no error) unless ristretto255, not plain, z <= LABEL_SCAN. */
 typedef struct eip_rfast_ltab eip_rfast_ltab;

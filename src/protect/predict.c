@@ -42,20 +42,28 @@ eip_status eip_protect_predict_outputs(const eip_protect_model_t *m, const float
                                        eip_crypto_rng_t *rng, eip_crypto_ct *out, int64_t *slots,
                                        eip_error *err)
 {
-    for (int64_t i = 0; i < n; i++) {
-        int64_t slot = -1;
+    int64_t *sl = slots ? slots : malloc((size_t)(n > 0 ? n : 1) * sizeof *sl); /* [N] */
+    if (!sl)
+        return eip_error_set(err, EIP_ERR_NOMEM, "predict: out of memory for %lld slots", (long long)n);
+    eip_status s = EIP_OK;
+    bool all_slots = m->cb != NULL;
+    for (int64_t i = 0; i < n && !s; i++) {
         /* Algorithm 2 line 2: Φ^-1 (eq. 3, or ML) */
-        eip_status s = eip_crypto_phi_inv(m->pk, m->cb, y + i * m->k, 1, m->dec, &out[i], &slot, err);
-        if (s) {
+        sl[i] = -1;
+        s = eip_crypto_phi_inv(m->pk, m->cb, y + i * m->k, 1, m->dec, &out[i], &sl[i], err);
+        if (s)
             eip_error_prefix(err, "image %lld: ", (long long)i);
-            return s;
-        }
-        if (slots)
-            slots[i] = slot;
+        all_slots &= sl[i] >= 0;
     }
-    /* line 3: SampDist, in place, spread over all cores (same draws, in
-     * image order, as one call per image) */
-    return eip_crypto_sampdist_batch(m->pk, out, n, rng, 0, out, err);
+    /* line 3: SampDist, spread over all cores (same draws, in image order,
+     * as one call per image); from codebook slots where Φ^-1 gave one (out[i]
+     * is then that slot's codeword, kept decoded by the codebook) */
+    if (!s)
+        s = all_slots ? eip_crypto_sampdist_slots(m->pk, m->cb, sl, n, rng, 0, out, err)
+                      : eip_crypto_sampdist_batch(m->pk, out, n, rng, 0, out, err);
+    if (sl != slots)
+        free(sl);
+    return s;
 }
 
 eip_status eip_protect_predict(eip_protect_model_t *m, const uint8_t *pixels, int64_t n,

@@ -277,6 +277,76 @@ static void batch_agrees(eip_crypto_group_id grp)
     eip_crypto_master_free(m);
 }
 
+/* SampDist of codebook slots (the codewords kept decoded): the same
+ * ciphertexts as sampdist_batch on the slots' codewords, on the library path
+ * and on the plain one, one at a time and in batches; bad slots and another
+ * key's codebook are refused. */
+static void slots_agree(eip_crypto_group_id grp)
+{
+    enum { N = 29 };
+    eip_error err = {0};
+    eip_crypto_params prm = {grp, 10, 0};
+    eip_crypto_pk_t *pk, *pk2;
+    eip_crypto_master_t *m, *m2;
+    eip_crypto_codebook_t *cb, *cb2;
+    REQUIRE(eip_crypto_gen(&prm, 3, NULL, &pk, &m, &err) == EIP_OK, "%s", err.msg);
+    REQUIRE(eip_crypto_gen(&prm, 3, NULL, &pk2, &m2, &err) == EIP_OK, "%s", err.msg);
+    REQUIRE(eip_crypto_codebook_build(pk, 6, NULL, &cb, &err) == EIP_OK, "%s", err.msg);
+    REQUIRE(eip_crypto_codebook_build(pk2, 6, NULL, &cb2, &err) == EIP_OK, "%s", err.msg);
+    REQUIRE(eip_crypto_codebook_shuffle(cb, NULL, &err) == EIP_OK, "%s", err.msg);
+    CHECK((eip_codebook_pts(cb) != NULL) == (grp == EIP_CRYPTO_GROUP_RISTRETTO255),
+          "%s: codebook points prepared wrongly", eip_crypto_group_name(grp));
+    int64_t slots[N];
+    eip_crypto_ct in[N], want[N], got[N];
+    for (int i = 0; i < N; i++) {
+        slots[i] = (i * 7) % eip_crypto_codebook_size(cb);
+        in[i] = *eip_crypto_codebook_ct(cb, slots[i]);
+    }
+    for (int plain = 0; plain <= 1; plain++) {
+        pk->grp.plain = plain;
+        for (int threads = 1; threads <= 3; threads += 2) {
+            eip_crypto_rng_t *r1, *r2;
+            REQUIRE(eip_crypto_rng_new_u64(9, &r1, &err) == EIP_OK && eip_crypto_rng_new_u64(9, &r2, &err) == EIP_OK,
+                    "rng");
+            REQUIRE(eip_crypto_sampdist_batch(pk, in, N, r1, threads, want, &err) == EIP_OK, "%s", err.msg);
+            if (threads == 1) /* one at a time, as a server answers */
+                for (int i = 0; i < N; i++)
+                    CHECK(eip_crypto_sampdist_slots(pk, cb, &slots[i], 1, r2, 1, &got[i], &err) == EIP_OK, "%s",
+                          err.msg);
+            else
+                CHECK(eip_crypto_sampdist_slots(pk, cb, slots, N, r2, threads, got, &err) == EIP_OK, "%s",
+                      err.msg);
+            CHECK(!memcmp(want, got, sizeof want), "%s%s: SampDist of slots (%d threads) differs from the batch",
+                  eip_crypto_group_name(grp), plain ? " (plain)" : "", threads);
+            eip_crypto_rng_free(r1);
+            eip_crypto_rng_free(r2);
+        }
+    }
+    pk->grp.plain = false;
+    /* fresh randomness: a new ciphertext of the same plaintext (ristretto255:
+     * the paper group is small enough to repeat one) */
+    eip_crypto_ct a, b;
+    if (grp == EIP_CRYPTO_GROUP_RISTRETTO255)
+        CHECK(eip_crypto_sampdist_slots(pk, cb, &slots[0], 1, NULL, 1, &a, &err) == EIP_OK &&
+                  eip_crypto_sampdist_slots(pk, cb, &slots[0], 1, NULL, 1, &b, &err) == EIP_OK &&
+                  memcmp(&a, &b, sizeof a),
+              "%s: SampDist of a slot repeats itself", eip_crypto_group_name(grp));
+    int64_t bad[2] = {0, eip_crypto_codebook_size(cb)};
+    CHECK(eip_crypto_sampdist_slots(pk, cb, bad, 2, NULL, 1, got, &err) == EIP_ERR_RANGE && strstr(err.msg, "item 1"),
+          "slot out of range not refused: %s", err.msg);
+    bad[1] = -1;
+    CHECK(eip_crypto_sampdist_slots(pk, cb, bad, 2, NULL, 1, got, &err) == EIP_ERR_RANGE, "slot -1 not refused");
+    CHECK(eip_crypto_sampdist_slots(pk, cb2, slots, 1, NULL, 1, got, &err) == EIP_ERR_CRYPTO &&
+              strstr(err.msg, "another public key"),
+          "another key's codebook not refused: %s", err.msg);
+    eip_crypto_codebook_free(cb);
+    eip_crypto_codebook_free(cb2);
+    eip_crypto_pk_free(pk);
+    eip_crypto_pk_free(pk2);
+    eip_crypto_master_free(m);
+    eip_crypto_master_free(m2);
+}
+
 int main(void)
 {
     REQUIRE(eip_crypto_init(NULL) == EIP_OK, "init");
@@ -284,5 +354,7 @@ int main(void)
     cslite_agrees();
     batch_agrees(EIP_CRYPTO_GROUP_RISTRETTO255);
     batch_agrees(EIP_CRYPTO_GROUP_PAPER);
+    slots_agree(EIP_CRYPTO_GROUP_RISTRETTO255);
+    slots_agree(EIP_CRYPTO_GROUP_PAPER);
     TEST_MAIN_END();
 }
