@@ -107,6 +107,25 @@ static eip_status conv_pds_make(const conv_layer *L, const eip_nn_plan_in *in, i
     return eip_nn_pd_make(&p->bw, &cd, in->eng, p->f, NULL, nm, "convolution backward weights", err);
 }
 
+/* *image = 1 for the image conv: 1-4 channels read from the plain NCHW
+ * input.  (With C = 1 oneDNN considers plain NCHW and NHWC equal.)
+ * In bf16 training on a CPU with AMX, a strided image conv (AlexNet's 11x11
+ * stride 4) trains in fp32: oneDNN 2.6's AMX backward-weights kernel for it
+ * takes 4.5x the fp32 kernel's time (AlexNet, N = 128: 6.0 against 1.3 ms),
+ * which made bf16 AlexNet training slower than fp32 (0.67x at width 0.25);
+ * its output map is small, so the next conv's reorder to bf16 is cheap.  A
+ * stride-1 image conv keeps bf16: its output map is the net's largest, and
+ * running what follows in fp32 costs more than the kernel saves (ResNet-18
+ * width 0.25: 1 844 -> 827 img/s). */
+static eip_status conv_is_image(const conv_layer *L, const eip_nn_plan_in *in, int *image, eip_error *err)
+{
+    dnnl_memory_desc_t plain_in;
+    dnnl_dims_t sd = {in->n, L->ci, in->in_shape[0]->h, in->in_shape[0]->w};
+    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&plain_in, 4, sd, dnnl_f32, dnnl_abcd), in->name, "src desc");
+    *image = L->ci <= 4 && dnnl_memory_desc_equal(in->in_md[0], &plain_in);
+    return EIP_OK;
+}
+
 /* Activation layout.  Preferred: the CPU's block (eip_nn_act_block; below
  * for AVX-512: nChw16c, padded when C % 16 != 0); the image input (plain, few
  * channels) is read as `any`, which picks plain NCHW and the first-layer
@@ -127,12 +146,12 @@ static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int
                               const_dnnl_post_ops_t po, conv_pds *p, eip_error *err)
 {
     const char *nm = in->name;
-    dnnl_memory_desc_t plain_in, nhwc_in;
+    dnnl_memory_desc_t nhwc_in;
     dnnl_dims_t sd = {in->n, L->ci, in->in_shape[0]->h, in->in_shape[0]->w};
     const dnnl_data_type_t pdt = in->in_md[0]->data_type; /* the producer's */
-    EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&plain_in, 4, sd, pdt, dnnl_abcd), nm, "src desc");
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&nhwc_in, 4, sd, pdt, dnnl_acdb), nm, "src desc");
-    const int first = L->ci <= 4 && dnnl_memory_desc_equal(in->in_md[0], &plain_in);
+    int first;
+    EIP_NN_OK(conv_is_image(L, in, &first, err));
     /* (with C = 1, oneDNN considers plain NCHW and NHWC equal: test `first` first) */
     const dnnl_format_tag_t blk = eip_nn_act_block(in->dt);
     const int nhwc_first = blk == dnnl_acdb ||
@@ -256,6 +275,13 @@ static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
             }
         }
     }
+    eip_nn_plan_in own = *in; /* the arithmetic may differ from the plan's */
+    int image;
+    EIP_NN_OK(conv_is_image(L, in, &image, err));
+    if (s->train && image && L->stride > 1 && in->dt == dnnl_bf16 &&
+        eip_nn_isa_has(dnnl_cpu_isa_avx512_core_amx))
+        own.dt = dnnl_f32; /* see conv_is_image */
+    in = &own;
     conv_pds p;
     eip_status cst = conv_choose(L, in, s->train, relu, &p, err);
     if (relu)

@@ -53,16 +53,17 @@ static double cosine(const float *a, const float *b, int64_t n)
 
 /* conv -> `mid` -> flatten -> linear at both precisions, one TRAIN step with
  * a fixed output gradient: every gradient within 1.5e-2. */
-static void layer_case(eip_nn_ctx *c32, eip_nn_ctx *c16, int64_t ch, const char *mid)
+static void layer_case(eip_nn_ctx *c32, eip_nn_ctx *c16, int64_t cin, const char *conv1, int64_t ch,
+                       const char *mid)
 {
     char cfg[512];
     snprintf(cfg, sizeof cfg,
-             "input c=%lld h=12 w=12\nconv name=c out=%lld k=3 pad=1\n%s\nflatten\nlinear name=fc out=10\n",
-             (long long)ch, (long long)ch, mid);
+             "input c=%lld h=12 w=12\nconv name=c out=%lld %s\n%s\nflatten\nlinear name=fc out=10\n",
+             (long long)cin, (long long)ch, conv1, mid);
     eip_error err = {0};
     eip_nn_net_t *net[2];
     eip_nn_ctx *cx[2] = {c32, c16};
-    const int64_t n = 8, per = ch * 144;
+    const int64_t n = 8, per = cin * 144;
     float *x = malloc((size_t)(n * per) * sizeof *x), d[80], y[2][80];
     float *dx[2] = {malloc((size_t)(n * per) * sizeof(float)), malloc((size_t)(n * per) * sizeof(float))};
     REQUIRE(x && dx[0] && dx[1], "alloc");
@@ -241,8 +242,12 @@ int main(void)
                     *o++ = *q;
                 }
             *o = 0;
-            layer_case(&c32, &c16, ch, mid);
+            layer_case(&c32, &c16, ch, "k=3 pad=1", ch, mid);
         }
+    /* a strided image conv: fp32 inside a bf16 plan on a CPU with AMX (conv.c
+     * conv_is_image), its output read by a bf16 conv, its input gradient
+     * through the adapters */
+    layer_case(&c32, &c16, 3, "k=5 stride=2 pad=2", 16, "relu\nconv name=d out=16 k=3 pad=1");
     compare(&c32, &c16, "smallcnn", 1, 28, 0.5);
     compare(&c32, &c16, "resnet18", 3, 32, 0.125);
     compare(&c32, &c16, "alexnet", 3, 32, 0.125);
