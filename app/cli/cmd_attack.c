@@ -46,9 +46,7 @@ int eip_cli_attack_dlog(int argc, char **argv)
     if (rc >= 0)
         return rc;
     eip_error err = {0};
-    eip_status s = eip_crypto_init(&err);
-    if (s)
-        return eip_cli_fail(cmd, s, &err);
+    eip_status s = EIP_OK;
     eip_crypto_pk_t *pk = NULL;
     eip_crypto_ct *c = NULL;
     int32_t *labels = NULL;
@@ -387,9 +385,7 @@ int eip_cli_attack_collude(int argc, char **argv)
         eip_error_set(&err, EIP_ERR_STATE, "%s exists; refusing to overwrite a key (use --force)", out);
         return eip_cli_fail(cmd, EIP_ERR_STATE, &err);
     }
-    eip_status s = eip_crypto_init(&err);
-    if (s)
-        return eip_cli_fail(cmd, s, &err);
+    eip_status s = EIP_OK;
     eip_crypto_pk_t *pk = NULL;
     eip_crypto_sk_t *keys[COLLUDE_MAX_KEYS] = {0}, *forged = NULL;
     eip_crypto_rng_t *rng = NULL;
@@ -513,7 +509,7 @@ int eip_cli_attack_relabel(int argc, char **argv)
     int32_t *pv = NULL, *ph = NULL, *pk_lab = NULL;
     eip_attack_relabel_vote vote = {0};
     eip_attack_relabel_head head = {0};
-    if ((s = eip_crypto_init(&err)) || (s = eip_nn_ctx_init(&ctx, (int)threads, &err)) ||
+    if ((s = eip_nn_ctx_init(&ctx, (int)threads, &err)) ||
         (s = eip_cli_protect_model_open(&ctx, &mg, &m, &err)))
         goto done;
     if (kpath && (s = eip_crypto_sk_load(kpath, &sk, &err)))

@@ -54,8 +54,6 @@ int eip_cli_keygen(int argc, char **argv)
     if (grp == EIP_CRYPTO_GROUP_RISTRETTO255 && eip_cli_given(&spec, &q))
         return eip_cli_usage_error(cmd, "--q: only the paper group takes a modulus "
                                         "(ristretto255 has a fixed prime order)");
-    if ((s = eip_crypto_init(&err)))
-        return eip_cli_fail(cmd, s, &err);
 
     eip_crypto_rng_t *rng = NULL;
     if (seed >= 0) {
@@ -118,9 +116,7 @@ int eip_cli_issue(int argc, char **argv)
     if (rc >= 0)
         return rc;
     eip_error err = {0};
-    eip_status s = eip_crypto_init(&err);
-    if (s)
-        return eip_cli_fail(cmd, s, &err);
+    eip_status s = EIP_OK;
     struct stat st;
     if (!force && stat(out, &st) == 0) {
         eip_error_set(&err, EIP_ERR_STATE, "%s exists; refusing to overwrite a key (use --force)", out);
@@ -190,9 +186,7 @@ int eip_cli_encrypt_labels(int argc, char **argv)
     if (cbpath && !fixed)
         return eip_cli_usage_error(cmd, "--codebook needs --fixed (a codebook holds one ciphertext per label)");
     eip_error err = {0};
-    eip_status s = eip_crypto_init(&err);
-    if (s)
-        return eip_cli_fail(cmd, s, &err);
+    eip_status s = EIP_OK;
     eip_crypto_pk_t *pk = NULL;
     eip_crypto_rng_t *rng = NULL;
     eip_crypto_codebook_t *cb = NULL;
@@ -285,9 +279,7 @@ int eip_cli_decrypt(int argc, char **argv)
     if (rc >= 0)
         return rc;
     eip_error err = {0};
-    eip_status s = eip_crypto_init(&err);
-    if (s)
-        return eip_cli_fail(cmd, s, &err);
+    eip_status s = EIP_OK;
     eip_crypto_sk_t *sk = NULL;
     eip_crypto_ct *c = NULL;
     int32_t *labels = NULL;

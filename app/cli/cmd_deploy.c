@@ -78,7 +78,7 @@ int eip_cli_predict(int argc, char **argv)
     eip_data_set ds = {0};
     eip_crypto_ct *ct = NULL;
     int32_t c, h, w;
-    if ((s = eip_crypto_init(&err)) || (s = eip_nn_ctx_init(&ctx, (int)threads, &err)) ||
+    if ((s = eip_nn_ctx_init(&ctx, (int)threads, &err)) ||
         (s = eip_cli_protect_model_open(&ctx, &mg, &m, &err)))
         goto done;
     eip_protect_model_shape(m, &c, &h, &w);
@@ -196,7 +196,7 @@ int eip_cli_classify(int argc, char **argv)
     eip_data_set ds = {0};
     int32_t *labels = NULL;
     double t0 = eip_cli_seconds();
-    if ((s = eip_crypto_init(&err)) || (s = eip_nn_ctx_init(&ctx, (int)threads, &err)))
+    if ((s = eip_nn_ctx_init(&ctx, (int)threads, &err)))
         goto done;
     if (plain) {
         if ((s = plain_labels(&ctx, mg.model, &ig, &ds, &labels, &err)))

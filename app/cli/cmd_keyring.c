@@ -139,7 +139,7 @@ int eip_cli_keyring_init(int argc, char **argv)
         return EIP_EXIT_USAGE;
     }
     eip_error err = {0};
-    eip_status s = eip_crypto_init(&err);
+    eip_status s = EIP_OK;
     char pkpath[4200];
     key_list all = {0};
     if (from) {
@@ -523,9 +523,7 @@ int eip_cli_verify_key(int argc, char **argv)
     if (rc >= 0)
         return rc;
     eip_error err = {0};
-    eip_status s = eip_crypto_init(&err);
-    if (s)
-        return eip_cli_fail(cmd, s, &err);
+    eip_status s = EIP_OK;
     eip_crypto_sk_t *sk = NULL;
     if ((s = eip_crypto_sk_load(keyfile, &sk, &err)))
         return eip_cli_fail(cmd, s, &err);

@@ -190,8 +190,6 @@ int eip_cli_protect(int argc, char **argv)
     eip_status s;
     if (grp == EIP_CRYPTO_GROUP_RISTRETTO255 && eip_cli_given(&spec, &q))
         return eip_cli_usage_error(cmd, "--q: only the paper group takes a modulus");
-    if ((s = eip_crypto_init(&err)))
-        return eip_cli_fail(cmd, s, &err);
 
     eip_data_set train = {0}, test = {0};
     eip_nn_ctx ctx = {0};
@@ -429,7 +427,7 @@ int eip_cli_trace(int argc, char **argv)
     char tmpdir[] = "/tmp/encryip-trace.XXXXXX", ipath[64] = "";
     int have_tmp = 0;
     /* keyring + verification set, checked against each other (library) */
-    if ((s = eip_crypto_init(&err)) || (s = eip_protect_tracer_open(kpath, vpath, &tracer, &err)))
+    if ((s = eip_protect_tracer_open(kpath, vpath, &tracer, &err)))
         goto done;
     kr = eip_protect_tracer_keyring(tracer);
     v = eip_protect_tracer_verif(tracer);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "encryip/crypto.h"
 
 #ifndef EIP_VERSION
 #define EIP_VERSION "unknown"
@@ -108,8 +109,14 @@ int main(int argc, char **argv)
     }
     int words = 0;
     const eip_cli_command *c = find(argc - 1, argv + 1, &words);
-    if (c)
+    if (c) {
+        /* libsodium once for every command (most need it; idempotent) */
+        eip_error err = {0};
+        eip_status s = eip_crypto_init(&err);
+        if (s)
+            return eip_cli_fail(c->name, s, &err);
         return close_stdout(c->name, c->run(argc - words, argv + words));
+    }
     fprintf(stderr, "encryip: error: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EIP_EXIT_USAGE;
