@@ -108,15 +108,7 @@ static eip_status conv_pds_make(const conv_layer *L, const eip_nn_plan_in *in, i
 }
 
 /* *image = 1 for the image conv: 1-4 channels read from the plain NCHW
- * input.  (With C = 1 oneDNN considers plain NCHW and NHWC equal.)
- * In bf16 training on a CPU with AMX, a strided image conv (AlexNet's 11x11
- * stride 4) trains in fp32: oneDNN 2.6's AMX backward-weights kernel for it
- * takes 4.5x the fp32 kernel's time (AlexNet, N = 128: 6.0 against 1.3 ms),
- * which made bf16 AlexNet training slower than fp32 (0.67x at width 0.25);
- * its output map is small, so the next conv's reorder to bf16 is cheap.  A
- * stride-1 image conv keeps bf16: its output map is the net's largest, and
- * running what follows in fp32 costs more than the kernel saves (ResNet-18
- * width 0.25: 1 844 -> 827 img/s). */
+ * input.  (With C = 1 oneDNN considers plain NCHW and NHWC equal.) */
 static eip_status conv_is_image(const conv_layer *L, const eip_nn_plan_in *in, int *image, eip_error *err)
 {
     dnnl_memory_desc_t plain_in;
@@ -124,6 +116,29 @@ static eip_status conv_is_image(const conv_layer *L, const eip_nn_plan_in *in, i
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&plain_in, 4, sd, dnnl_f32, dnnl_abcd), in->name, "src desc");
     *image = L->ci <= 4 && dnnl_memory_desc_equal(in->in_md[0], &plain_in);
     return EIP_OK;
+}
+
+/* The conv's arithmetic: the plan's, except in bf16 training on a CPU with
+ * AMX, where oneDNN 2.6's AMX backward-weights kernel is slower than its
+ * fp32 one for two kinds of conv, which then train in fp32 (their small
+ * outputs make the reorders to and from bf16 cheap):
+ *  - a strided image conv (AlexNet's 11x11 / 4): 4.5x the fp32 kernel's
+ *    time (N = 128: 6.0 against 1.3 ms);
+ *  - an output map of at most 3x3 pixels (AlexNet's convs on 28x28
+ *    images): 1.7-3.7x (ic64 oc64 on 1x1: 0.22 against 0.06 ms), more than
+ *    AMX saves in forward and backward-data (on 2x2 maps the two tie).
+ * Together they took bf16 AlexNet training on 28x28 images from 0.73x to
+ * ~1.0x of fp32.  Larger maps keep bf16, where AMX wins (fp32 up to 4x4
+ * maps: AlexNet on 32x32 fell from 34 700 to 32 500 img/s), and so do
+ * stride-1 image convs: their output map is the net's largest, and running
+ * what follows in fp32 costs more than the kernel saves (ResNet-18 width
+ * 0.25: 1 844 -> 827 img/s). */
+static dnnl_data_type_t conv_dt(const conv_layer *L, const eip_nn_plan_in *in, int train, int image)
+{
+    if (!train || in->dt != dnnl_bf16 || !eip_nn_isa_has(dnnl_cpu_isa_avx512_core_amx))
+        return in->dt;
+    const int tiny = in->out_shape->h * in->out_shape->w <= 9;
+    return (image && L->stride > 1) || tiny ? dnnl_f32 : in->dt;
 }
 
 /* Activation layout.  Preferred: the CPU's block (eip_nn_act_block; below
@@ -278,9 +293,7 @@ static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
     eip_nn_plan_in own = *in; /* the arithmetic may differ from the plan's */
     int image;
     EIP_NN_OK(conv_is_image(L, in, &image, err));
-    if (s->train && image && L->stride > 1 && in->dt == dnnl_bf16 &&
-        eip_nn_isa_has(dnnl_cpu_isa_avx512_core_amx))
-        own.dt = dnnl_f32; /* see conv_is_image */
+    own.dt = conv_dt(L, in, s->train, image);
     in = &own;
     conv_pds p;
     eip_status cst = conv_choose(L, in, s->train, relu, &p, err);

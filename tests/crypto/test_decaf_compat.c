@@ -296,6 +296,24 @@ static void slots_agree(eip_crypto_group_id grp)
     REQUIRE(eip_crypto_codebook_shuffle(cb, NULL, &err) == EIP_OK, "%s", err.msg);
     CHECK((eip_codebook_pts(cb) != NULL) == (grp == EIP_CRYPTO_GROUP_RISTRETTO255),
           "%s: codebook points prepared wrongly", eip_crypto_group_name(grp));
+    { /* a loaded codebook is prepared too; adding a slot drops the points */
+        unsigned char *buf;
+        size_t len;
+        eip_crypto_codebook_t *back;
+        eip_crypto_ct extra;
+        REQUIRE(eip_crypto_codebook_to_bytes(cb, &buf, &len, &err) == EIP_OK, "%s", err.msg);
+        REQUIRE(eip_crypto_codebook_from_bytes(pk, buf, len, "cb", &back, &err) == EIP_OK, "%s", err.msg);
+        CHECK((eip_codebook_pts(back) != NULL) == (grp == EIP_CRYPTO_GROUP_RISTRETTO255),
+              "%s: loaded codebook not prepared", eip_crypto_group_name(grp));
+        REQUIRE(eip_crypto_fake(pk, NULL, &extra, &err) == EIP_OK, "%s", err.msg);
+        if (eip_crypto_codebook_find(back, &extra) < 0) {
+            REQUIRE(eip_crypto_codebook_add(back, &extra, EIP_CRYPTO_NOT_A_LABEL, NULL, &err) == EIP_OK, "%s",
+                    err.msg);
+            CHECK(eip_codebook_pts(back) == NULL, "points kept after add");
+        }
+        free(buf);
+        eip_crypto_codebook_free(back);
+    }
     int64_t slots[N];
     eip_crypto_ct in[N], want[N], got[N];
     for (int i = 0; i < N; i++) {

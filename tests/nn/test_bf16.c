@@ -244,10 +244,12 @@ int main(void)
             *o = 0;
             layer_case(&c32, &c16, ch, "k=3 pad=1", ch, mid);
         }
-    /* a strided image conv: fp32 inside a bf16 plan on a CPU with AMX (conv.c
-     * conv_is_image), its output read by a bf16 conv, its input gradient
-     * through the adapters */
-    layer_case(&c32, &c16, 3, "k=5 stride=2 pad=2", 16, "relu\nconv name=d out=16 k=3 pad=1");
+    /* convs that train in fp32 inside a bf16 plan on a CPU with AMX (conv.c
+     * conv_dt): a strided image conv whose output a bf16 conv reads, and a
+     * conv with a 3x3 output map between the bf16 image conv and the bf16
+     * linear layer; gradients through the adapters both ways */
+    layer_case(&c32, &c16, 3, "k=5 stride=2 pad=2", 16, "conv name=d out=16 k=3 pad=1");
+    layer_case(&c32, &c16, 16, "k=3 pad=1", 16, "avgpool k=4 stride=4\nconv name=d out=16 k=3 pad=1");
     compare(&c32, &c16, "smallcnn", 1, 28, 0.5);
     compare(&c32, &c16, "resnet18", 3, 32, 0.125);
     compare(&c32, &c16, "alexnet", 3, 32, 0.125);
