@@ -124,12 +124,15 @@ static eip_status conv_is_image(const conv_layer *L, const eip_nn_plan_in *in, i
  * outputs make the reorders to and from bf16 cheap):
  *  - a strided image conv (AlexNet's 11x11 / 4): 4.5x the fp32 kernel's
  *    time (N = 128: 6.0 against 1.3 ms);
- *  - an output map of at most 3x3 pixels (AlexNet's convs on 28x28
- *    images): 1.7-3.7x (ic64 oc64 on 1x1: 0.22 against 0.06 ms), more than
- *    AMX saves in forward and backward-data (on 2x2 maps the two tie).
- * Together they took bf16 AlexNet training on 28x28 images from 0.73x to
- * ~1.0x of fp32.  Larger maps keep bf16, where AMX wins (fp32 up to 4x4
- * maps: AlexNet on 32x32 fell from 34 700 to 32 500 img/s), and so do
+ *  - an output map of at most 3x3 pixels (AlexNet's last convs): 1.4-3.7x
+ *    (ic64 oc64 on 1x1: 0.22 against 0.06 ms), more than AMX saves in
+ *    forward and backward-data.
+ * Such an fp32 conv takes the fp32 block layout (conv_choose), not its
+ * producer's NHWC: fp32 NHWC gets brgconv, 2.5x slower on these maps.
+ * Together they took bf16 AlexNet training from 0.68-0.91x to 1.0-1.07x
+ * of fp32 (28x28 and 32x32 images, widths 1 and 0.25).  Larger maps keep
+ * bf16, where AMX wins (fp32 up to 4x4 maps: AlexNet on 32x32 fell from
+ * 34 700 to 32 500 img/s), and so do
  * stride-1 image convs: their output map is the net's largest, and running
  * what follows in fp32 costs more than the kernel saves (ResNet-18 width
  * 0.25: 1 844 -> 827 img/s). */
@@ -169,8 +172,10 @@ static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int
     EIP_NN_OK(conv_is_image(L, in, &first, err));
     /* (with C = 1, oneDNN considers plain NCHW and NHWC equal: test `first` first) */
     const dnnl_format_tag_t blk = eip_nn_act_block(in->dt);
+    /* (a producer of another data type is reordered anyway: the block first) */
     const int nhwc_first = blk == dnnl_acdb ||
-                           (first ? L->co < 16 : dnnl_memory_desc_equal(in->in_md[0], &nhwc_in));
+                           (first ? L->co < 16
+                                  : pdt == in->dt && dnnl_memory_desc_equal(in->in_md[0], &nhwc_in));
     /* the other layout tried: the block, or for bf16 on AMX (NHWC first) nChw16c */
     const dnnl_format_tag_t alt = blk == dnnl_acdb ? dnnl_aBcd16b : blk;
     const dnnl_format_tag_t alt_src = first ? dnnl_format_tag_any : alt;
