@@ -27,6 +27,8 @@ eip_status eip_protect_forward(eip_protect_model_t *m, const uint8_t *pixels, in
     if (!x)
         return eip_error_set(err, EIP_ERR_NOMEM, "forward: out of memory");
     eip_status s = EIP_OK;
+    /* denormals flushed as in eip_train_predict (also bit for bit; nn.h) */
+    const unsigned fpenv = eip_nn_denormals_flush_begin();
     for (int64_t i0 = 0; i0 < n && !s; i0 += FWD_BATCH) {
         int64_t b = n - i0 < FWD_BATCH ? n - i0 : FWD_BATCH;
         const uint8_t *p = pixels + i0 * sample;
@@ -34,6 +36,7 @@ eip_status eip_protect_forward(eip_protect_model_t *m, const uint8_t *pixels, in
         eip_data_normalize(p, b, m->c, hw, m->mean, m->std, x);
         s = eip_nn_forward(m->net, x, b, EIP_NN_EVAL, out + i0 * m->k, err);
     }
+    eip_nn_denormals_flush_end(fpenv);
     free(x);
     return s;
 }

@@ -24,6 +24,7 @@ eip_status eip_protect_forward_f32(eip_protect_model_t *m, const float *x, int64
     if (!buf)
         return eip_error_set(err, EIP_ERR_NOMEM, "forward: out of memory");
     eip_status s = EIP_OK;
+    const unsigned fpenv = eip_nn_denormals_flush_begin(); /* as eip_protect_forward */
     for (int64_t i0 = 0; i0 < n && !s; i0 += FWD_F32_BATCH) {
         int64_t b = n - i0 < FWD_F32_BATCH ? n - i0 : FWD_F32_BATCH;
         const float *p = x + i0 * sample;
@@ -51,6 +52,7 @@ eip_status eip_protect_forward_f32(eip_protect_model_t *m, const float *x, int64
         if (!s)
             s = eip_nn_forward(m->net, buf, b, EIP_NN_EVAL, out + i0 * m->k, err);
     }
+    eip_nn_denormals_flush_end(fpenv);
     free(buf);
     return s;
 }

@@ -8,6 +8,7 @@
  *   still right after 30% pruning and after fine-tuning by the leaker;
  *   a licensee added after training decrypts and is traced by the existing
  *   Fake instances (section 4.5 (2)). */
+#include "fpenv_probe.h"
 #include "pt_util.h"
 
 static void check_accuracy(eip_protect_model_t *m, eip_crypto_sk_t *const *sk, int64_t p,
@@ -58,7 +59,9 @@ int main(void)
         const int64_t n = e.test.n;
         float *a = malloc((size_t)(n * r.k) * sizeof *a), *b = malloc((size_t)(n * r.k) * sizeof *b);
         REQUIRE(a && b, "out of memory");
+        const int before = fp_keeps_denormals();
         REQUIRE(eip_protect_forward(fm, e.test.pixels, n, a, &err) == EIP_OK, "%s", err.msg);
+        CHECK(fp_keeps_denormals() == before, "protect forward left the caller's denormal mode changed");
         REQUIRE(eip_train_predict(r.net, &e.test, r.mean, r.std, EIP_TRAIN_EVAL_BATCH, b, &err) == EIP_OK,
                 "%s", err.msg);
         CHECK(memcmp(a, b, (size_t)(n * r.k) * sizeof *a) == 0,

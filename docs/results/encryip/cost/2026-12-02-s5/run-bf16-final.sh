@@ -1,5 +1,5 @@
 #!/bin/bash
-# experiment cost with both fp32-in-bf16 conv rules (strided image conv, maps <= 3x3): before
+# experiment cost with both fp32-in-bf16 conv rules (run twice: final = before the layout fix, final2 = after) (strided image conv, maps <= 3x3): before
 # (a81b6c4) bf16, after bf16, after fp32, alternated twice.  $1 after build, $2 before build, $3 out
 set -u
 a=$1; b=$2; o=$3; mkdir -p "$o"
