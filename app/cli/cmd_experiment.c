@@ -4,7 +4,6 @@
  * experiment combined: EncryIP + AdvParams (docs/PROTECT.md "Combined
  * protection"); experiment advparams: the AdvParams measurements
  * (app/experiment/advparams_*.c; docs/RESULTS.md "AdvParams"). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +35,33 @@ static bool out_dir_make(const char *cmd, const char *dir)
     return false;
 }
 
-/* Every driver's start: its output directory, and the command line it records in its tables. */
-static bool run_begin(const char *cmd, const char *sub, const char *dir, int argc, char **argv, char *line,
-                      size_t cap)
+/* --out DIR [--no-plots] of every experiment command, and the start every
+ * driver shares: its directory made, the command line kept for its tables,
+ * progress on stderr (the config's eip_exp_output). */
+typedef struct exp_out_opts {
+    const char *dir;
+    bool no_plots;
+    char line[2048]; /* the command line; out.command points here */
+} exp_out_opts;
+
+static eip_cli_opt exp_opt_out(exp_out_opts *o)
 {
-    if (!out_dir_make(cmd, dir))
+    return (eip_cli_opt){.name = "out", .arg = "DIR", .str = &o->dir, .required = true,
+                         .help = "output directory (created if missing)"};
+}
+
+static eip_cli_opt exp_opt_no_plots(exp_out_opts *o, const char *help)
+{
+    return (eip_cli_opt){.name = "no-plots", .flag = &o->no_plots, .help = help};
+}
+
+static bool exp_out_begin(const char *cmd, const char *sub, exp_out_opts *o, int argc, char **argv,
+                          eip_exp_output *out)
+{
+    if (!out_dir_make(cmd, o->dir))
         return false;
-    command_line(sub, argc, argv, line, cap);
+    command_line(sub, argc, argv, o->line, sizeof o->line);
+    *out = (eip_exp_output){.dir = o->dir, .command = o->line, .log = stderr, .plots = !o->no_plots};
     return true;
 }
 
@@ -102,13 +121,12 @@ static bool groups_parse(const char *cmd, const char *s, int *groups)
 }
 
 /* table1 --merge DIR,...: only --out and --no-plots go with it. */
-static int table1_merge(const char *cmd, const eip_cli_opt *o, const char **merge_var,
-                        const char **out_var, bool *no_plots, int argc, char **argv,
-                        eip_exp_encryip_config *c)
+static int table1_merge(const char *cmd, const eip_cli_opt *o, const char **merge_var, exp_out_opts *eo,
+                        int argc, char **argv, eip_exp_encryip_config *c)
 {
-    const char *merge = *merge_var, *out = *out_var;
+    const char *merge = *merge_var;
     for (const eip_cli_opt *p = o; p->name; p++)
-        if (p->present && p->str != merge_var && p->str != out_var && p->flag != no_plots)
+        if (p->present && p->str != merge_var && p->str != &eo->dir && p->flag != &eo->no_plots)
             return eip_cli_usage_error(cmd, "--%s does not go with --merge (the runs carry their own "
                                             "settings)", p->name);
     enum { MAX_DIRS = 32 };
@@ -131,20 +149,15 @@ static int table1_merge(const char *cmd, const eip_cli_opt *o, const char **merg
         fprintf(stderr, "encryip %s: error: --merge: no directory given\n", cmd);
         return EIP_EXIT_USAGE;
     }
-    c->plots = !*no_plots;
-    c->out_dir = out;
     c->merged_from = merge;
-    char line[2048];
-    if (!run_begin(cmd, "table1", c->out_dir, argc, argv, line, sizeof line))
+    if (!exp_out_begin(cmd, "table1", eo, argc, argv, &c->out))
         return EIP_EXIT_IO;
-    c->command = line;
-    c->log = stderr;
     eip_error err = {0};
     eip_status s = eip_exp_encryip_merge(c, dirs, n, &err);
     if (s)
         return eip_cli_fail(cmd, s, &err);
     printf("tables: %s/table1.md, %s/table1_paper.md, %s/table1_ristretto255.md; runs: %s/table1.csv; "
-           "curves: %s/curves_*.csv/.png\n", c->out_dir, c->out_dir, c->out_dir, c->out_dir, c->out_dir);
+           "curves: %s/curves_*.csv/.png\n", c->out.dir, c->out.dir, c->out.dir, c->out.dir, c->out.dir);
     return EIP_EXIT_OK;
 }
 
@@ -207,11 +220,11 @@ int eip_cli_experiment_table1(int argc, char **argv)
     double width[4];
     for (int i = 0; i < 4; i++)
         width[i] = eip_exp_encryip_recipe_default(zoo[i]).width;
-    const char *models = NULL, *datasets = NULL, *groups = NULL, *merge = NULL, *out = NULL;
+    const char *models = NULL, *datasets = NULL, *groups = NULL, *merge = NULL;
     int64_t epochs = 0, verif_reps = 0, seed = 1;
     double lr = 0, wd = 0;
     int optim = -1;
-    bool no_plots = false;
+    exp_out_opts eo = {0};
     eip_cli_opt o[] = {
         {.name = "models", .arg = "LIST", .str = &models, .def_doc = "resnet18,googlenet,alexnet",
          .help = "zoo models"},
@@ -256,10 +269,10 @@ int eip_cli_experiment_table1(int argc, char **argv)
          .help = "repeat r uses seed S + r"},
         eip_cli_opt_threads(&c.threads),
         eip_cli_opt_precision(&c.precision),
-        {.name = "no-plots", .flag = &no_plots, .help = "skip the gnuplot PNGs"},
+        exp_opt_no_plots(&eo, "skip the gnuplot PNGs"),
         {.name = "merge", .arg = "LIST", .str = &merge,
          .help = "instead of training: one table from these table1 output directories"},
-        {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
+        exp_opt_out(&eo),
         {0},
     };
     const eip_cli_spec spec = {"experiment table1",
@@ -271,7 +284,7 @@ int eip_cli_experiment_table1(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (merge)
-        return table1_merge(cmd, o, &merge, &out, &no_plots, argc, argv, &c);
+        return table1_merge(cmd, o, &merge, &eo, argc, argv, &c);
     if (models && !names_parse(cmd, "models", models, c.models, EIP_EXP_ENCRYIP_MAX_MODELS, &c.n_models))
         return EIP_EXIT_USAGE;
     if (datasets &&
@@ -306,19 +319,14 @@ int eip_cli_experiment_table1(int argc, char **argv)
     c.seed = (uint64_t)seed;
     if (groups && !groups_parse(cmd, groups, &c.groups))
         return EIP_EXIT_USAGE;
-    c.plots = !no_plots;
-    c.out_dir = out;
-    char line[2048];
-    if (!run_begin(cmd, "table1", c.out_dir, argc, argv, line, sizeof line))
+    if (!exp_out_begin(cmd, "table1", &eo, argc, argv, &c.out))
         return EIP_EXIT_IO;
-    c.command = line;
-    c.log = stderr;
     eip_error err = {0};
     eip_status s = eip_exp_encryip_table1(&c, &err);
     if (s)
         return eip_cli_fail(cmd, s, &err);
     printf("tables: %s/table1.md, %s/table1_paper.md, %s/table1_ristretto255.md; runs: %s/table1.csv; "
-           "curves: %s/curves_*.csv/.png\n", c.out_dir, c.out_dir, c.out_dir, c.out_dir, c.out_dir);
+           "curves: %s/curves_*.csv/.png\n", c.out.dir, c.out.dir, c.out.dir, c.out.dir, c.out.dir);
     return EIP_EXIT_OK;
 }
 
@@ -351,7 +359,7 @@ int eip_cli_experiment_cost(int argc, char **argv)
     eip_exp_encryip_cost_config_default(&c);
     exp_run_opts run;
     exp_run_opts_init(&run, c.model, c.dataset, NULL, NULL, &c.width, &c.limit, NULL, &c.epochs, &c.batch);
-    const char *out = NULL;
+    exp_out_opts eo = {0};
     int optim = -1;
     double lr = 0, wd = 0;
     eip_cli_opt o[] = {
@@ -375,7 +383,7 @@ int eip_cli_experiment_cost(int argc, char **argv)
          .help = "run the five trainings round-robin R times, keep each one's fastest"},
         {.name = "ristretto-large-reps", .arg = "R", .i64 = &c.ristretto_large_reps, .min = 0, .max = 100000,
          .help = "replicas for ristretto255 at --p-large (0 = as --verify-reps)"},
-        {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
+        exp_opt_out(&eo),
         {0},
     };
     const eip_cli_spec spec = {"experiment cost", "--out DIR [options]", {run.opts, o, NULL}};
@@ -401,17 +409,13 @@ int eip_cli_experiment_cost(int argc, char **argv)
         c.lr = lr;
     if (eip_cli_given(&spec, &wd))
         c.wd = wd;
-    c.out_dir = out;
-    char line[2048];
-    if (!run_begin(cmd, "cost", c.out_dir, argc, argv, line, sizeof line))
+    if (!exp_out_begin(cmd, "cost", &eo, argc, argv, &c.out))
         return EIP_EXIT_IO;
-    c.command = line;
-    c.log = stderr;
     eip_error err = {0};
     eip_status s = eip_exp_encryip_cost(&c, &err);
     if (s)
         return eip_cli_fail(cmd, s, &err);
-    printf("cost: %s/cost.md, %s/cost.csv\n", c.out_dir, c.out_dir);
+    printf("cost: %s/cost.md, %s/cost.csv\n", c.out.dir, c.out.dir);
     return EIP_EXIT_OK;
 }
 
@@ -426,8 +430,7 @@ int eip_cli_experiment_fig5(int argc, char **argv)
                       "zoo model: resnet18 or smallcnn (the baselines' layers are known for these)",
                       "seed (init, shuffling; the users' keys derive from it)", &c.width, &c.limit, &c.test_limit,
                       &c.epochs, &c.batch);
-    const char *out = NULL;
-    bool no_plots = false;
+    exp_out_opts eo = {0};
     eip_crypto_group_id group = (eip_crypto_group_id)c.group;
     eip_cli_opt o[] = {
         {.name = "lr", .arg = "LR", .f64 = &c.lr, .fmin = 1e-9, .fmax = 10.0,
@@ -447,9 +450,8 @@ int eip_cli_experiment_fig5(int argc, char **argv)
          .help = "DeepIPR: passport height and width"},
         {.name = "passport-lambda", .arg = "L", .f64 = &c.pp_lambda, .fmin = 0.0, .fmax = 100.0,
          .help = "DeepIPR: sign-loss weight"},
-        {.name = "no-plots", .flag = &no_plots, .help = "skip the PNG (no gnuplot call)"},
-        {.name = "out", .arg = "DIR", .str = &out, .required = true,
-         .help = "output directory (created if missing)"},
+        exp_opt_no_plots(&eo, "skip the PNG (no gnuplot call)"),
+        exp_opt_out(&eo),
         {0},
     };
     const eip_cli_spec spec = {"experiment fig5", "--out DIR [options]", {run.opts, o, NULL}};
@@ -459,19 +461,14 @@ int eip_cli_experiment_fig5(int argc, char **argv)
         return rc;
     exp_run_opts_apply(&run, c.model, c.dataset, &c.seed);
     c.group = (int)group;
-    c.plots = !no_plots;
-    c.out_dir = out;
-    char line[2048];
-    if (!run_begin(cmd, "fig5", c.out_dir, argc, argv, line, sizeof line))
+    if (!exp_out_begin(cmd, "fig5", &eo, argc, argv, &c.out))
         return EIP_EXIT_IO;
-    c.command = line;
-    c.log = stderr;
     eip_error err = {0};
     eip_status s = eip_exp_fig5(&c, &err);
     if (s)
         return eip_cli_fail(cmd, s, &err);
-    printf("fig5: %s/fig5.md, %s/fig5.csv, %s/fig5_users.csv%s\n", c.out_dir, c.out_dir, c.out_dir,
-           c.plots ? ", fig5.png" : "");
+    printf("fig5: %s/fig5.md, %s/fig5.csv, %s/fig5_users.csv%s\n", c.out.dir, c.out.dir, c.out.dir,
+           c.out.plots ? ", fig5.png" : "");
     return EIP_EXIT_OK;
 }
 
@@ -486,7 +483,8 @@ int eip_cli_experiment_combined(int argc, char **argv)
     eip_cli_adv_group_init(&adv, true,
                            EIP_CLI_ADV_BUDGET | EIP_CLI_ADV_IMAGES | EIP_CLI_ADV_LAYERS | EIP_CLI_ADV_TRIALS |
                                EIP_CLI_ADV_OBJECTIVE);
-    const char *groups = NULL, *out = NULL;
+    const char *groups = NULL;
+    exp_out_opts eo = {0};
     eip_cli_opt o[] = {
         {.name = "lr", .arg = "LR", .f64 = &c.lr, .fmin = 1e-9, .fmax = 10.0,
          .help = "peak learning rate, SGD Nesterov, cosine"},
@@ -502,7 +500,7 @@ int eip_cli_experiment_combined(int argc, char **argv)
          .def_doc = "CSPRNG", .help = "keys and ciphertexts from seed S: reproducible, NOT secret"},
         eip_cli_opt_threads(&c.threads),
         eip_cli_opt_precision(&c.precision),
-        {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
+        exp_opt_out(&eo),
         {0},
     };
     const eip_cli_spec spec = {"experiment combined", "--out DIR [options]", {run.opts, o, adv.opts, NULL}};
@@ -518,18 +516,14 @@ int eip_cli_experiment_combined(int argc, char **argv)
     c.objective = adv.objective;
     if (groups && !groups_parse(cmd, groups, &c.groups))
         return EIP_EXIT_USAGE;
-    c.out_dir = out;
-    char line[2048];
-    if (!run_begin(cmd, "combined", c.out_dir, argc, argv, line, sizeof line))
+    if (!exp_out_begin(cmd, "combined", &eo, argc, argv, &c.out))
         return EIP_EXIT_IO;
-    c.command = line;
-    c.log = stderr;
     eip_error err = {0};
     eip_status s = eip_exp_combined(&c, &err);
     if (s)
         return eip_cli_fail(cmd, s, &err);
-    printf("combined protection: %s/combined.md, %s/combined.csv, %s/combined_curve.csv\n", c.out_dir,
-           c.out_dir, c.out_dir);
+    printf("combined protection: %s/combined.md, %s/combined.csv, %s/combined_curve.csv\n", c.out.dir,
+           c.out.dir, c.out.dir);
     return EIP_EXIT_OK;
 }
 
@@ -567,6 +561,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
     const char *ft_fractions = NULL;
     int64_t seed = 1;
     bool no_attacks = false;
+    exp_out_opts eo = {0};
     eip_cli_opt o[] = {
         {.name = "dataset", .arg = "NAME", .str = &c.dataset,
          .help = "fashion-mnist, mnist, cifar10, cifar100 or gtsrb (the last three need --data-dir)"},
@@ -590,8 +585,7 @@ int eip_cli_experiment_advparams(int argc, char **argv)
         {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX, .def = "1", .help = "seed"},
         eip_cli_opt_threads(&c.threads),
         eip_cli_opt_precision(&c.precision),
-        {.name = "out", .arg = "DIR", .str = &c.out_dir, .required = true,
-         .help = "output directory (created if missing)"},
+        exp_opt_out(&eo),
         {0},
     };
     const eip_cli_spec spec = {"experiment advparams", "--out DIR [options]", {o, adv.opts, NULL}};
@@ -614,15 +608,12 @@ int eip_cli_experiment_advparams(int argc, char **argv)
     eip_status ds = eip_data_name_check(c.dataset, c.data_dir, &err);
     if (ds != EIP_OK)
         return eip_cli_fail(cmd, ds, &err);
-    if (mkdir(c.out_dir, 0755) != 0 && errno != EEXIST) {
-        eip_error_set(&err, EIP_ERR_IO, "%s: cannot create the directory", c.out_dir);
-        return eip_cli_fail(cmd, EIP_ERR_IO, &err);
-    }
-    c.log = stderr;
+    if (!exp_out_begin(cmd, "advparams", &eo, argc, argv, &c.out))
+        return EIP_EXIT_IO;
     eip_status s = eip_exp_advparams_run(&c, &err);
     if (s != EIP_OK)
         return eip_cli_fail(cmd, s, &err);
-    printf("AdvParams experiment written to %s (summary.md, *.csv, *.png)\n", c.out_dir);
+    printf("AdvParams experiment written to %s (summary.md, *.csv, *.png)\n", c.out.dir);
     return EIP_EXIT_OK;
 }
 
@@ -680,10 +671,10 @@ int eip_cli_experiment_removal(int argc, char **argv)
 {
     eip_exp_removal_config c;
     eip_exp_removal_config_default(&c);
-    const char *models = NULL, *datasets = NULL, *groups = NULL, *attackers = NULL, *out = NULL, *merge = NULL;
+    const char *models = NULL, *datasets = NULL, *groups = NULL, *attackers = NULL, *merge = NULL;
     int64_t epochs = 0, verif_reps = 0, seed = 1;
     double width = 0;
-    bool no_plots = false;
+    exp_out_opts eo = {0};
     eip_cli_opt o[] = {
         {.name = "models", .arg = "LIST", .str = &models, .def_doc = "resnet18,alexnet",
          .help = "zoo models (resnet18, googlenet, alexnet, smallcnn)"},
@@ -717,10 +708,10 @@ int eip_cli_experiment_removal(int argc, char **argv)
         {.name = "seed", .arg = "S", .i64 = &seed, .min = 0, .max = INT64_MAX / 2, .def = "1",
          .help = "training, parts, leaker choice"},
         eip_cli_opt_threads(&c.threads),
-        {.name = "no-plots", .flag = &no_plots, .help = "skip the gnuplot PNGs"},
+        exp_opt_no_plots(&eo, "skip the gnuplot PNGs"),
         {.name = "merge", .arg = "LIST", .str = &merge,
          .help = "instead of running: one removal.md + PNGs from these runs' removal.csv (give their scale flags)"},
-        {.name = "out", .arg = "DIR", .str = &out, .required = true, .help = "output directory (created if missing)"},
+        exp_opt_out(&eo),
         {0},
     };
     const eip_cli_spec spec = {"experiment removal", "--out DIR [--models LIST] [--datasets LIST] [options] | "
@@ -762,17 +753,12 @@ int eip_cli_experiment_removal(int argc, char **argv)
             return eip_cli_fail(cmd, ds, &err);
     }
     c.seed = (uint64_t)seed;
-    c.plots = !no_plots;
-    c.out_dir = out;
-    char line[2048];
-    if (!run_begin(cmd, "removal", c.out_dir, argc, argv, line, sizeof line))
+    if (!exp_out_begin(cmd, "removal", &eo, argc, argv, &c.out))
         return EIP_EXIT_IO;
-    c.command = line;
-    c.log = stderr;
     eip_status s = merge ? removal_merge(&c, merge, &err) : eip_exp_removal(&c, &err);
     if (s)
         return eip_cli_fail(cmd, s, &err);
-    printf("removal: %s/removal.md, %s/removal.csv, %s/removal_*_{acc,verif}.png\n", c.out_dir, c.out_dir,
-           c.out_dir);
+    printf("removal: %s/removal.md, %s/removal.csv, %s/removal_*_{acc,verif}.png\n", c.out.dir, c.out.dir,
+           c.out.dir);
     return EIP_EXIT_OK;
 }

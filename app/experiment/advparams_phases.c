@@ -21,7 +21,7 @@ static eip_status png(exp_ctx *e, const char *zoo, const char *what, const char 
 {
     char path[1024], name[128];
     snprintf(name, sizeof name, "%s_%s", what, zoo);
-    eip_status s = eip_exp_adv_path_join(path, sizeof path, e->cfg->out_dir, name, ".png", err);
+    eip_status s = eip_exp_adv_path_join(path, sizeof path, e->cfg->out.dir, name, ".png", err);
     if (s != EIP_OK)
         return s;
     /* The scale in a subtitle (issue 17 item 7): every PNG says what it was measured on. */
@@ -234,15 +234,15 @@ eip_status eip_exp_adv_write_tables(exp_ctx *e, eip_error *err)
     eip_status s = EIP_OK;
     for (int i = 0; i < 5 && s == EIP_OK; i++) {
         snprintf(name, sizeof name, "%s", names[i]);
-        if ((s = eip_exp_adv_path_join(path, sizeof path, e->cfg->out_dir, name, ".md", err)) != EIP_OK ||
+        if ((s = eip_exp_adv_path_join(path, sizeof path, e->cfg->out.dir, name, ".md", err)) != EIP_OK ||
             (s = eip_exp_table_write_md(ts[i], titles[i], path, err)) != EIP_OK ||
-            (s = eip_exp_adv_path_join(path, sizeof path, e->cfg->out_dir, name, ".csv", err)) != EIP_OK)
+            (s = eip_exp_adv_path_join(path, sizeof path, e->cfg->out.dir, name, ".csv", err)) != EIP_OK)
             break;
         s = eip_exp_table_write_csv(ts[i], path, err);
     }
     if (s != EIP_OK)
         return s;
-    if ((s = eip_exp_adv_path_join(path, sizeof path, e->cfg->out_dir, "summary", ".md", err)) != EIP_OK)
+    if ((s = eip_exp_adv_path_join(path, sizeof path, e->cfg->out.dir, "summary", ".md", err)) != EIP_OK)
         return s;
     /* summary.md: every table, in the order above. */
     char *text = NULL;

@@ -135,7 +135,7 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
     if ((s = base_model(e, zoo, width, &net, err)) != EIP_OK)
         goto done;
     t_train = eip_clock_seconds() - t0;
-    if ((s = eip_exp_adv_path_join(path, sizeof path, cfg->out_dir, zoo, ".st", err)) != EIP_OK ||
+    if ((s = eip_exp_adv_path_join(path, sizeof path, cfg->out.dir, zoo, ".st", err)) != EIP_OK ||
         (s = save_model(e, net, path, err)) != EIP_OK || (s = eip_exp_adv_snap_take(net, &orig, err)) != EIP_OK)
         goto done;
     double acc0 = 0, acc_enc = 0, acc_dec = 0;
@@ -161,9 +161,9 @@ static eip_status run_model(exp_ctx *e, const char *zoo, double width, eip_error
         goto done;
     t_enc = eip_clock_seconds() - t0;
     if ((s = eip_exp_adv_eval_test(e, &acc_enc, err)) != EIP_OK || (s = eip_exp_adv_snap_take(net, &enc, err)) != EIP_OK ||
-        (s = eip_exp_adv_path_join(path, sizeof path, cfg->out_dir, zoo, ".enc.st", err)) != EIP_OK ||
+        (s = eip_exp_adv_path_join(path, sizeof path, cfg->out.dir, zoo, ".enc.st", err)) != EIP_OK ||
         (s = save_model(e, net, path, err)) != EIP_OK ||
-        (s = eip_exp_adv_path_join(kpath, sizeof kpath, cfg->out_dir, zoo, ".key", err)) != EIP_OK ||
+        (s = eip_exp_adv_path_join(kpath, sizeof kpath, cfg->out.dir, zoo, ".key", err)) != EIP_OK ||
         (s = eip_advparams_key_write(&key, kpath, err)) != EIP_OK ||
         (s = eip_advparams_decrypt(net, &key, err)) != EIP_OK || (s = eip_exp_adv_eval_test(e, &acc_dec, err)) != EIP_OK)
         goto done;

@@ -49,13 +49,13 @@ void eip_exp_adv_snap_free(snapshot *s)
 
 void eip_exp_adv_log(const exp_ctx *e, const char *fmt, ...)
 {
-    if (!e->cfg->log)
+    if (!e->cfg->out.log)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(e->cfg->log, fmt, ap);
+    vfprintf(e->cfg->out.log, fmt, ap);
     va_end(ap);
-    fflush(e->cfg->log);
+    fflush(e->cfg->out.log);
 }
 
 eip_status eip_exp_adv_eval_test(void *ctx, double *acc, eip_error *err)

@@ -45,7 +45,7 @@ void eip_exp_fig5_config_default(eip_exp_fig5_config *c)
     c->pp_size = 8;
     c->pp_lambda = 0.05;
     c->pp_gamma0 = 0.1;
-    c->plots = 1;
+    c->out.plots = 1;
 }
 
 /* The layers the baselines mark in a zoo model (docs/RESULTS.md "Figure 5"):
@@ -113,9 +113,9 @@ typedef struct fig5_env {
 
 static void logf_(const fig5_env *e, const char *msg, const char *what)
 {
-    if (e->c->log) {
-        fprintf(e->c->log, "experiment fig5: %s %s\n", msg, what);
-        fflush(e->c->log);
+    if (e->c->out.log) {
+        fprintf(e->c->out.log, "experiment fig5: %s %s\n", msg, what);
+        fflush(e->c->out.log);
     }
 }
 
@@ -405,8 +405,8 @@ static eip_status fig5_write(const fig5_env *e, const fig5_row *rows, int n, dou
                       (long long)e->test.n, (long long)c->epochs, (long long)c->batch, c->lr, c->wd,
                       (unsigned long long)c->seed, (long long)c->threads,
                       eip_crypto_group_name((eip_crypto_group_id)c->group), wall);
-    if (c->command)
-        eip_expe_text_add(&md, "\nCommand: `%s`\n", c->command);
+    if (c->out.command)
+        eip_expe_text_add(&md, "\nCommand: `%s`\n", c->out.command);
     eip_expe_text_add(&md, "\nTraining s = sum of the epoch times (wall) of the method's trainings (no "
                            "evaluation); CPU s = process CPU time of the training calls (EncryIP: "
                            "eip_protect_run, i.e. also keys, encryption and a per-epoch decode of 500 "
@@ -447,11 +447,11 @@ static eip_status fig5_write(const fig5_env *e, const fig5_row *rows, int n, dou
                           eip_baseline_trigger_kind_name((eip_baseline_trigger_kind)(u % 3)), f->ew_acc,
                           f->ew_acc_orig, f->pp_acc, f->pp_acc_forged, f->pp_sig, f->pp_sig_forged);
     }
-    eip_status s = eip_expe_text_write(&md, c->out_dir, "fig5.md", err);
+    eip_status s = eip_expe_text_write(&md, c->out.dir, "fig5.md", err);
     if (!s)
-        s = eip_expe_text_write(&csv, c->out_dir, "fig5.csv", err);
+        s = eip_expe_text_write(&csv, c->out.dir, "fig5.csv", err);
     if (!s)
-        s = eip_expe_text_write(&ucsv, c->out_dir, "fig5_users.csv", err);
+        s = eip_expe_text_write(&ucsv, c->out.dir, "fig5_users.csv", err);
     eip_expe_text_free(&md);
     eip_expe_text_free(&csv);
     eip_expe_text_free(&ucsv);
@@ -469,7 +469,7 @@ static eip_status fig5_plot(const fig5_env *e, const fig5_row *rows, int n, eip_
             v[k++] = rows[i].cpu_s;
         }
     char png[4096], title[128], sub[256];
-    eip_status s = eip_io_path_join(png, sizeof png, e->c->out_dir, "fig5.png", err);
+    eip_status s = eip_io_path_join(png, sizeof png, e->c->out.dir, "fig5.png", err);
     if (s || k == 0)
         return s;
     snprintf(title, sizeof title, "Training time of selling one model to %lld users (EncryIP Fig. 5)",
@@ -484,7 +484,7 @@ static eip_status fig5_plot(const fig5_env *e, const fig5_row *rows, int n, eip_
 
 eip_status eip_exp_fig5(const eip_exp_fig5_config *c, eip_error *err)
 {
-    if (!c->out_dir || c->epochs < 1 || c->users < 1 || c->users > FIG5_USERS_MAX)
+    if (!c->out.dir || c->epochs < 1 || c->users < 1 || c->users > FIG5_USERS_MAX)
         return eip_error_set(err, EIP_ERR_ARG, "experiment fig5: epochs >= 1, 1 .. %d users and an "
                              "output directory are required", FIG5_USERS_MAX);
     fig5_env e;
@@ -513,7 +513,7 @@ eip_status eip_exp_fig5(const eip_exp_fig5_config *c, eip_error *err)
     const double t0 = eip_expe_now();
     const eip_exp_encryip_recipe rc = {.width = c->width, .optim = EIP_TRAIN_OPTIM_SGD, .epochs = c->epochs,
                                        .lr = c->lr, .wd = c->wd};
-    eip_expe_train_init(&e.tr, &nn, c->model, &e.train, &rc, c->batch, c->seed, c->log, t0);
+    eip_expe_train_init(&e.tr, &nn, c->model, &e.train, &rc, c->batch, c->seed, c->out.log, t0);
     fig5_row rows[5] = {{.name = "Original"}, {.name = "EncryIP"}, {.name = "PR"}, {.name = "DeepIPR"},
                         {.name = "EW"}};
     eip_status (*const run[5])(fig5_env *, fig5_row *, eip_error *) = {run_original, run_encryip, run_pr,
@@ -526,7 +526,7 @@ eip_status eip_exp_fig5(const eip_exp_fig5_config *c, eip_error *err)
         else
             s = fig5_write(&e, rows, 5, eip_expe_now() - t0, err);
     }
-    if (!s && c->plots)
+    if (!s && c->out.plots)
         s = fig5_plot(&e, rows, 5, err);
 done:
     eip_train_fit_result_free(&e.orig_fit);

@@ -149,13 +149,13 @@ static void logf_(const eip_exp_combined_config *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void logf_(const eip_exp_combined_config *c, const char *fmt, ...)
 {
-    if (!c->log)
+    if (!c->out.log)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(c->log, fmt, ap);
+    vfprintf(c->out.log, fmt, ap);
     va_end(ap);
-    fflush(c->log);
+    fflush(c->out.log);
 }
 
 static eip_status run_group(const eip_exp_combined_config *cfg, eip_expe_train *tr,
@@ -346,8 +346,8 @@ static eip_status write_outputs(const eip_exp_combined_config *cfg, const group_
                       eip_advparams_objective_name(cfg->objective),
                       cfg->crypto_seed >= 0 ? "from a seeded stream (reproducible, not secret)"
                                             : "from the CSPRNG (numbers vary between runs)", wall_s);
-    if (cfg->command)
-        eip_expe_text_add(&md, "\nCommand: `%s`\n", cfg->command);
+    if (cfg->out.command)
+        eip_expe_text_add(&md, "\nCommand: `%s`\n", cfg->out.command);
     eip_expe_text_add(&md, "\nAccuracies on the test images; Alg. 2 + Dec(sk_j) = the deployed model's "
                            "confused label decrypted with licensee j's key (range over j = 1..P). "
                            "\"Owner codebook\" = the label of the codeword Φ^-1 picks: a thief who "
@@ -391,13 +391,13 @@ static eip_status write_outputs(const eip_exp_combined_config *cfg, const group_
         eip_expe_text_add(&md, "\n");
     }
     char path[4096];
-    snprintf(path, sizeof path, "%s/combined.csv", cfg->out_dir);
+    snprintf(path, sizeof path, "%s/combined.csv", cfg->out.dir);
     if (!s)
         s = eip_exp_table_write_csv(t, path, err);
     if (!s)
-        s = eip_expe_text_write(&cv, cfg->out_dir, "combined_curve.csv", err);
+        s = eip_expe_text_write(&cv, cfg->out.dir, "combined_curve.csv", err);
     if (!s)
-        s = eip_expe_text_write(&md, cfg->out_dir, "combined.md", err);
+        s = eip_expe_text_write(&md, cfg->out.dir, "combined.md", err);
     eip_exp_table_free(t);
     eip_expe_text_free(&md);
     eip_expe_text_free(&cv);
@@ -406,7 +406,7 @@ static eip_status write_outputs(const eip_exp_combined_config *cfg, const group_
 
 eip_status eip_exp_combined(const eip_exp_combined_config *cfg, eip_error *err)
 {
-    if (!cfg->out_dir || cfg->epochs < 1 || cfg->licensees < 1 || !(cfg->groups & 3) ||
+    if (!cfg->out.dir || cfg->epochs < 1 || cfg->licensees < 1 || !(cfg->groups & 3) ||
         cfg->budget < 1 || cfg->enc_images < 1 || cfg->trials < 1)
         return eip_error_set(err, EIP_ERR_ARG, "experiment combined: an output directory, epochs, "
                              "licensees, a group, a budget and encryption images are required");
@@ -428,7 +428,7 @@ eip_status eip_exp_combined(const eip_exp_combined_config *cfg, eip_error *err)
     eip_expe_train tr;
     const eip_exp_encryip_recipe rc = {.width = cfg->width, .optim = EIP_TRAIN_OPTIM_SGD,
                                        .epochs = cfg->epochs, .lr = cfg->lr, .wd = cfg->wd};
-    eip_expe_train_init(&tr, &nn, cfg->model, &train, &rc, cfg->batch, cfg->seed, cfg->log, t0);
+    eip_expe_train_init(&tr, &nn, cfg->model, &train, &rc, cfg->batch, cfg->seed, cfg->out.log, t0);
     for (int gi = 0; gi < 2 && !s; gi++) {
         if (!(cfg->groups & (1 << gi)))
             continue;

@@ -148,8 +148,8 @@ static eip_status cost_write(const eip_exp_encryip_cost_config *c, const cost_ro
                       (long long)c->epochs, (long long)c->batch,
                       c->optim == EIP_TRAIN_OPTIM_ADAMW ? "AdamW" : "SGD Nesterov", c->lr, c->wd,
                       (unsigned long long)c->seed, wall);
-    if (c->command)
-        eip_expe_text_add(&md, "\nCommand: `%s`\n", c->command);
+    if (c->out.command)
+        eip_expe_text_add(&md, "\nCommand: `%s`\n", c->out.command);
     eip_expe_text_add(&md, "\nTraining s = sum of the epoch times (no evaluation). Set-up = key "
                            "generation + label/verification encryption + building the training set "
                            "(before the first epoch). Per-image ratio = EncryIP's seconds per trained "
@@ -207,9 +207,9 @@ static eip_status cost_write(const eip_exp_encryip_cost_config *c, const cost_ro
                           (long long)r->verif_reps, (long long)r->images, r->setup_s, r->train_s,
                           ratio, pir, r->cpu_s, cpr, cpir, r->acc);
     }
-    eip_status s = eip_expe_text_write(&md, c->out_dir, "cost.md", err);
+    eip_status s = eip_expe_text_write(&md, c->out.dir, "cost.md", err);
     if (!s)
-        s = eip_expe_text_write(&csv, c->out_dir, "cost.csv", err);
+        s = eip_expe_text_write(&csv, c->out.dir, "cost.csv", err);
     eip_expe_text_free(&md);
     eip_expe_text_free(&csv);
     return s;
@@ -217,7 +217,7 @@ static eip_status cost_write(const eip_exp_encryip_cost_config *c, const cost_ro
 
 eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error *err)
 {
-    if (!c->out_dir || c->epochs < 1 || c->p_small < 1 || c->p_large < 1)
+    if (!c->out.dir || c->epochs < 1 || c->p_small < 1 || c->p_large < 1)
         return eip_error_set(err, EIP_ERR_ARG, "experiment cost: epochs, licensees and an output "
                              "directory are required");
     eip_data_set train = {0}, test = {0}, test_full = {0};
@@ -238,7 +238,7 @@ eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error 
     eip_expe_train tr;
     const eip_exp_encryip_recipe rc = {.width = c->width, .optim = c->optim, .epochs = c->epochs,
                                        .lr = c->lr, .wd = c->wd};
-    eip_expe_train_init(&tr, &nn, c->model, &train, &rc, c->batch, c->seed, c->log, t0);
+    eip_expe_train_init(&tr, &nn, c->model, &train, &rc, c->batch, c->seed, c->out.log, t0);
     cost_row rows[5];
     memset(rows, 0, sizeof rows);
     snprintf(rows[0].name, sizeof rows[0].name, "original");
@@ -253,10 +253,10 @@ eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error 
     for (int64_t rd = 0; rd < rounds && !s; rd++)
         for (int i = 0; i < 5 && !s; i++) {
             snprintf(tr.label, sizeof tr.label, "cost r%lld: %.60s", (long long)rd + 1, rows[i].name);
-            if (c->log) {
-                fprintf(c->log, "experiment cost: round %lld/%lld, %d/5 %s (elapsed %.0f s)\n",
+            if (c->out.log) {
+                fprintf(c->out.log, "experiment cost: round %lld/%lld, %d/5 %s (elapsed %.0f s)\n",
                         (long long)rd + 1, (long long)rounds, i + 1, rows[i].name, eip_expe_now() - t0);
-                fflush(c->log);
+                fflush(c->out.log);
             }
             cost_row one = rows[i];
             one.train_s = 0;

@@ -228,7 +228,7 @@ static eip_status read_runs(eip_exp_encryip_config *cfg, const char *dir, merge_
 eip_status eip_exp_encryip_merge(eip_exp_encryip_config *cfg, const char *const *dirs, int n_dirs,
                                  eip_error *err)
 {
-    if (n_dirs < 1 || !cfg->out_dir)
+    if (n_dirs < 1 || !cfg->out.dir)
         return eip_error_set(err, EIP_ERR_ARG, "experiment table1 --merge: directories and --out are "
                              "required");
     cfg->n_models = cfg->n_datasets = 0;

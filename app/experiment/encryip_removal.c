@@ -48,7 +48,7 @@ void eip_exp_removal_config_default(eip_exp_removal_config *c)
     c->foreign_keys = 3;
     c->threads = 2;
     c->seed = 1;
-    c->plots = 1;
+    c->out.plots = 1;
 }
 
 /* Everything one cell needs besides the config. */
@@ -290,9 +290,9 @@ static void point_init(eip_exp_removal_point *pt, const cell *c, const char *mod
 
 static void log_point(const cell *c, const eip_exp_removal_point *pt)
 {
-    if (!c->cfg->log)
+    if (!c->cfg->out.log)
         return;
-    fprintf(c->cfg->log,
+    fprintf(c->cfg->out.log,
             "  [%s] %s attacker, round %lld (%lld images, %.1f s): key acc %.4f, own %.4f, memorised "
             "%.2f, leaker %lld: named %lld (%lld/%lld), traced %lld/%lld, foreign named %lld/%lld\n",
             c->tr.label, eip_exp_removal_attacker_name(pt->attacker), (long long)pt->round,
@@ -300,7 +300,7 @@ static void log_point(const cell *c, const eip_exp_removal_point *pt)
             (long long)pt->leaker_named, (long long)pt->leaker_matched, (long long)pt->leaker_total,
             (long long)pt->traced, (long long)pt->licensees, (long long)pt->foreign_named,
             (long long)pt->foreign);
-    fflush(c->cfg->log);
+    fflush(c->cfg->out.log);
 }
 
 /* The rounds of one attacker from the protected weights; pts [1 + parts]. */
@@ -350,7 +350,7 @@ eip_status eip_exp_removal_cell(const eip_exp_removal_config *cfg, eip_nn_ctx *n
     cell c;
     memset(&c, 0, sizeof c);
     c.cfg = cfg;
-    eip_expe_train_init(&c.tr, nn, model, train, recipe, cfg->batch, cfg->seed, cfg->log, 0);
+    eip_expe_train_init(&c.tr, nn, model, train, recipe, cfg->batch, cfg->seed, cfg->out.log, 0);
     snprintf(c.tr.label, sizeof c.tr.label, "%s/%s %s", model, dataset, eip_exp_encryip_method_name(group));
     eip_protect_config pc;
     eip_expe_protect_config(&pc, &c.tr, train, test,
@@ -455,7 +455,7 @@ done:
 
 eip_status eip_exp_removal(const eip_exp_removal_config *cfg, eip_error *err)
 {
-    if (cfg->n_models < 1 || cfg->n_datasets < 1 || !(cfg->groups & 3) || !cfg->out_dir)
+    if (cfg->n_models < 1 || cfg->n_datasets < 1 || !(cfg->groups & 3) || !cfg->out.dir)
         return eip_error_set(err, EIP_ERR_ARG, "experiment removal: models, datasets, a group and an "
                              "output directory are required");
     eip_exp_removal_point *all = NULL;
@@ -477,12 +477,12 @@ eip_status eip_exp_removal(const eip_exp_removal_config *cfg, eip_error *err)
                 if (!(cfg->groups & (1 << g)))
                     continue;
                 const int group = g == 0 ? EIP_EXP_ENCRYIP_PAPER : EIP_EXP_ENCRYIP_RISTRETTO;
-                if (cfg->log) {
-                    fprintf(cfg->log, "experiment removal: %s (w=%g) on %s (%lld training, %lld test "
+                if (cfg->out.log) {
+                    fprintf(cfg->out.log, "experiment removal: %s (w=%g) on %s (%lld training, %lld test "
                                       "images), %s group; elapsed %.0f s\n",
                             cfg->models[mi], cfg->recipes[mi].width, cfg->datasets[d], (long long)train.n,
                             (long long)test.n, eip_exp_encryip_method_name(group), eip_expe_now() - t0);
-                    fflush(cfg->log);
+                    fflush(cfg->out.log);
                 }
                 eip_exp_removal_point *p = NULL;
                 int64_t np = 0;
@@ -505,9 +505,9 @@ eip_status eip_exp_removal(const eip_exp_removal_config *cfg, eip_error *err)
         eip_data_set_free(&train);
         eip_data_set_free(&test);
     }
-    if (cfg->log && !s)
-        fprintf(cfg->log, "experiment removal: done in %.0f s; outputs in %s\n", eip_expe_now() - t0,
-                cfg->out_dir);
+    if (cfg->out.log && !s)
+        fprintf(cfg->out.log, "experiment removal: done in %.0f s; outputs in %s\n", eip_expe_now() - t0,
+                cfg->out.dir);
     free(all);
     eip_nn_ctx_free(&nn);
     return s;

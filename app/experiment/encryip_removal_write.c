@@ -44,7 +44,7 @@ static eip_status write_csv(const eip_exp_removal_config *cfg, const eip_exp_rem
                           (long long)p->leaker_total, agreement(p), (long long)p->traced,
                           (long long)p->licensees, (long long)p->foreign_named, (long long)p->foreign);
     }
-    eip_status s = eip_expe_text_write(&t, cfg->out_dir, "removal.csv", err);
+    eip_status s = eip_expe_text_write(&t, cfg->out.dir, "removal.csv", err);
     eip_expe_text_free(&t);
     return s;
 }
@@ -147,7 +147,7 @@ static eip_status plot_pair(const eip_exp_removal_config *cfg, const eip_exp_rem
     if (ns > 0) {
         char png[4096], name[160], title[160], sub[256];
         snprintf(name, sizeof name, "removal_%s_%s_%s.png", ref->model, ref->dataset, what == 0 ? "acc" : "verif");
-        s = eip_io_path_join(png, sizeof png, cfg->out_dir, name, err);
+        s = eip_io_path_join(png, sizeof png, cfg->out.dir, name, err);
         snprintf(title, sizeof title, "%s %s: %s per fine-tuning round", model_title(ref->model),
                  dataset_title(ref->dataset), what == 0 ? "decrypted test accuracy" : "leaker's trace agreement");
         scale_line(sub, sizeof sub, cfg, pts, n, ref);
@@ -191,8 +191,8 @@ static void md_header(eip_expe_text *t, const eip_exp_removal_config *cfg, int64
                       cfg->ft_lr_factor, (long long)cfg->batch, (long long)cfg->test_limit,
                       (long long)cfg->licensees, (long long)cfg->foreign_keys,
                       (unsigned long long)cfg->seed, (long long)n, wall_s);
-    if (cfg->command)
-        eip_expe_text_add(t, "\nCommand: `%s`\n", cfg->command);
+    if (cfg->out.command)
+        eip_expe_text_add(t, "\nCommand: `%s`\n", cfg->out.command);
     eip_expe_text_add(t,
                       "\nAttackers: **paper** = fine-tunes with Algorithm 1's targets (the owner's codeword "
                       "of each true label), no verification replicas; **leaker** = the leaking licensee "
@@ -286,9 +286,9 @@ eip_status eip_exp_removal_write(const eip_exp_removal_config *cfg, const eip_ex
     md_summary(&t, cfg, pts, n, first, np);
     for (int64_t q = 0; q < np; q++)
         md_pair(&t, cfg, pts, n, &pts[first[q]]);
-    s = eip_expe_text_write(&t, cfg->out_dir, "removal.md", err);
+    s = eip_expe_text_write(&t, cfg->out.dir, "removal.md", err);
     eip_expe_text_free(&t);
-    for (int64_t q = 0; q < np && !s && cfg->plots; q++)
+    for (int64_t q = 0; q < np && !s && cfg->out.plots; q++)
         for (int what = 0; what < 2 && !s; what++)
             s = plot_pair(cfg, pts, n, &pts[first[q]], what, err);
     free(first);

@@ -290,7 +290,7 @@ eip_status eip_exp_encryip_run_cell(const eip_exp_encryip_config *cfg, eip_nn_ct
     for (int k = 0; k < EIP_EXP_ENCRYIP_METHODS; k++)
         run_init(&out[k], model, recipe->width, dataset, repeat, seed, k);
     eip_expe_train tr;
-    eip_expe_train_init(&tr, nn, model, train, recipe, cfg->batch, seed, cfg->log, t_start);
+    eip_expe_train_init(&tr, nn, model, train, recipe, cfg->batch, seed, cfg->out.log, t_start);
     eip_data_set evalset = {0};
     const int64_t ne = cfg->eval_limit > 0 && cfg->eval_limit < test->n ? cfg->eval_limit : test->n;
     eip_status s = eip_data_set_subset_random(test, ne, 0x4556414cull /* "EVAL" */, &evalset, err);
@@ -310,20 +310,20 @@ eip_status eip_exp_encryip_run_cell(const eip_exp_encryip_config *cfg, eip_nn_ct
                             &out[k], err);
         if (s)
             eip_error_prefix(err, "%s: ", tr.label);
-        else if (cfg->log) {
+        else if (cfg->out.log) {
             const eip_exp_encryip_run *r = &out[k];
             if (k == EIP_EXP_ENCRYIP_ORIGINAL)
-                fprintf(cfg->log, "  [%s] test accuracy %.4f, training %.1f s\n", tr.label, r->acc,
+                fprintf(cfg->out.log, "  [%s] test accuracy %.4f, training %.1f s\n", tr.label, r->acc,
                         r->train_s);
             else
-                fprintf(cfg->log,
+                fprintf(cfg->out.log,
                         "  [%s] correct key %.4f (ML) %.4f (arg-max), own %.4f, incorrect key %.4f "
                         "(ML, %lld keys, %lld equivalent), verification %.2f (ML) %.2f (arg-max), "
                         "training %.1f s\n",
                         tr.label, r->acc, r->acc_argmax, r->own_ml, r->wrong_ml,
                         (long long)r->wrong_keys, (long long)r->wrong_equiv, r->verif_ml,
                         r->verif_argmax, r->train_s);
-            fflush(cfg->log);
+            fflush(cfg->out.log);
         }
     }
     eip_data_set_free(&evalset);

@@ -41,7 +41,7 @@ void eip_exp_encryip_config_default(eip_exp_encryip_config *c)
     c->eval_limit = 1000;
     c->seed = 1;
     c->groups = 3;
-    c->plots = 1;
+    c->out.plots = 1;
 }
 
 /* Paper Table 1, MNIST column (the only dataset both share): original,
@@ -233,8 +233,8 @@ static void header(eip_expe_text *t, const eip_exp_encryip_config *cfg, double w
                           (unsigned long long)(cfg->seed + (uint64_t)cfg->repeats - 1), (long long)cells,
                           (long long)total, wall_s);
     }
-    if (cfg->command)
-        eip_expe_text_add(t, "\nCommand: `%s`\n", cfg->command);
+    if (cfg->out.command)
+        eip_expe_text_add(t, "\nCommand: `%s`\n", cfg->out.command);
     eip_expe_text_add(t, "\nCells: accuracy mean ± std over the repeats; EncryIP rows: (change %% = "
                          "(original - EncryIP) / original x 100, verification accuracy = trials "
                          "naming the leaking licensee / trials). Paper column: its Table 1, MNIST "
@@ -269,9 +269,9 @@ static eip_status write_csv(const eip_exp_encryip_config *cfg, const eip_exp_enc
                               (long long)r->repeat + 1, eip_exp_encryip_method_name(r->method),
                               (long long)ep + 1, r->curve[ep]);
     }
-    eip_status s = eip_expe_text_write(&t, cfg->out_dir, "table1.csv", err);
+    eip_status s = eip_expe_text_write(&t, cfg->out.dir, "table1.csv", err);
     if (!s)
-        s = eip_expe_text_write(&e, cfg->out_dir, "epochs.csv", err);
+        s = eip_expe_text_write(&e, cfg->out.dir, "epochs.csv", err);
     eip_expe_text_free(&t);
     eip_expe_text_free(&e);
     return s;
@@ -305,7 +305,7 @@ eip_status eip_exp_encryip_write(const eip_exp_encryip_config *cfg, const eip_ex
         eip_expe_text_add(&both, "\n");
         char name[64];
         snprintf(name, sizeof name, "table1_%s.md", eip_exp_encryip_method_name(method));
-        s = eip_expe_text_write(&t, cfg->out_dir, name, err);
+        s = eip_expe_text_write(&t, cfg->out.dir, name, err);
         eip_expe_text_free(&t);
     }
     /* side by side: one row per (model, dataset) */
@@ -334,18 +334,18 @@ eip_status eip_exp_encryip_write(const eip_exp_encryip_config *cfg, const eip_ex
                               ch[0], c[1], ch[1], w[0], w[1]);
         }
     if (!s)
-        s = eip_expe_text_write(&both, cfg->out_dir, "table1.md", err);
+        s = eip_expe_text_write(&both, cfg->out.dir, "table1.md", err);
     eip_expe_text_free(&both);
     free(sc);
     if (!s)
-        s = eip_exp_encryip_curves(cfg->out_dir, cfg->plots, cfg->log, err);
+        s = eip_exp_encryip_curves(cfg->out.dir, cfg->out.plots, cfg->out.log, err);
     return s;
 }
 
 eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *err)
 {
     if (cfg->n_models < 1 || cfg->n_datasets < 1 || cfg->repeats < 1 ||
-        cfg->licensees < 1 || !cfg->out_dir)
+        cfg->licensees < 1 || !cfg->out.dir)
         return eip_error_set(err, EIP_ERR_ARG, "experiment table1: models, datasets, repeats, "
                              "licensees and an output directory are required");
     for (int i = 0; i < cfg->n_models; i++)
@@ -373,23 +373,23 @@ eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *
                                                                                  : test_full.n;
         s = eip_data_set_subset_random(&test_full, nt, 0x54455354ull /* "TEST" */, &test, err);
         eip_data_set_free(&test_full);
-        if (cfg->log && !s)
-            fprintf(cfg->log, "experiment table1: %s: %lld training, %lld test images\n",
+        if (cfg->out.log && !s)
+            fprintf(cfg->out.log, "experiment table1: %s: %lld training, %lld test images\n",
                     cfg->datasets[d], (long long)train.n, (long long)test.n);
         for (int64_t r = 0; r < cfg->repeats && !s; r++)
             for (int mi = 0; mi < cfg->n_models && !s; mi++) {
                 const int64_t idx = ((int64_t)d * cfg->repeats + r) * cfg->n_models + mi;
-                if (cfg->log) {
+                if (cfg->out.log) {
                     const double el = eip_expe_now() - t0;
-                    fprintf(cfg->log, "experiment table1: cell %lld/%lld: %s (w=%g) on %s, repeat "
+                    fprintf(cfg->out.log, "experiment table1: cell %lld/%lld: %s (w=%g) on %s, repeat "
                                       "%lld, seed %llu; elapsed %.0f s\n",
                             (long long)done + 1, (long long)cells, cfg->models[mi], cfg->recipes[mi].width,
                             cfg->datasets[d], (long long)r + 1,
                             (unsigned long long)(cfg->seed + (uint64_t)r), el);
                     if (done)
-                        fprintf(cfg->log, "  (eta ~%.0f s at the mean cell time so far)\n",
+                        fprintf(cfg->out.log, "  (eta ~%.0f s at the mean cell time so far)\n",
                                 el / (double)done * (double)(cells - done));
-                    fflush(cfg->log);
+                    fflush(cfg->out.log);
                 }
                 s = eip_exp_encryip_run_cell(cfg, &nn, cfg->models[mi], &cfg->recipes[mi], &train, &test,
                                              cfg->datasets[d], r, t0,
@@ -403,9 +403,9 @@ eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *
         eip_data_set_free(&train);
         eip_data_set_free(&test);
     }
-    if (cfg->log && !s)
-        fprintf(cfg->log, "experiment table1: %lld cells in %.0f s; outputs in %s\n", (long long)done,
-                eip_expe_now() - t0, cfg->out_dir);
+    if (cfg->out.log && !s)
+        fprintf(cfg->out.log, "experiment table1: %lld cells in %.0f s; outputs in %s\n", (long long)done,
+                eip_expe_now() - t0, cfg->out.dir);
     for (int64_t i = 0; i < cells * EIP_EXP_ENCRYIP_METHODS; i++)
         eip_exp_encryip_run_free(&runs[i]);
     free(runs);

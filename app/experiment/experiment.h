@@ -77,12 +77,21 @@ typedef struct eip_exp_bars {
 
 eip_status eip_exp_plot_bars(const eip_exp_bars *p, eip_error *err);
 
+/* Where an experiment writes and what it records: every driver's config
+ * holds one (`out`), filled by its application (the CLI: --out, --no-plots). */
+typedef struct eip_exp_output {
+    const char *dir;     /* existing directory for *.md, *.csv, *.png (and models) */
+    const char *command; /* the command line, recorded in the markdown (may be NULL) */
+    FILE *log;           /* progress lines (may be NULL) */
+    int plots;           /* 1: gnuplot PNGs (drivers that draw) */
+} eip_exp_output;
+
 /* ------------------------------------------------ AdvParams experiment */
 
 typedef struct eip_exp_advparams_config {
     const char *dataset;     /* "fashion-mnist", "mnist", "cifar10", "gtsrb" */
     const char *data_dir;    /* NULL = default location */
-    const char *out_dir;     /* existing directory for *.md, *.csv, *.png, models */
+    eip_exp_output out;      /* directory, log (command and plots unused) */
     const char *models;      /* comma list of zoo names */
     const char *model_file;  /* non-NULL: use this trained model instead of training */
     double width;            /* > 0: every model at this width; else per-model defaults */
@@ -101,14 +110,13 @@ typedef struct eip_exp_advparams_config {
     int64_t threads;
     int precision;           /* eip_nn_precision (BF16 refused without AVX-512 bf16) */
     uint64_t seed;
-    FILE *log;               /* progress lines (may be NULL) */
 } eip_exp_advparams_config;
 
 eip_exp_advparams_config eip_exp_advparams_config_default(void);
 
 /* Runs encryption, fine-tuning (vs from scratch), pruning and the adaptive
  * attack for every model; writes encryption.*, finetune.*, prune.*,
- * adaptive.* (md, csv, png) and summary.md into out_dir. */
+ * adaptive.* (md, csv, png) and summary.md into out.dir. */
 eip_status eip_exp_advparams_run(const eip_exp_advparams_config *cfg, eip_error *err);
 
 
@@ -170,11 +178,8 @@ typedef struct eip_exp_encryip_config {
     int64_t verif_count; /* 0 = protect's default (24 Fakes / 16 per licensee) */
     uint64_t seed;       /* repeat r uses seed + r (init, shuffling, noise images) */
     int groups;          /* bit 0: paper group, bit 1: ristretto255 */
-    int plots;           /* 1: gnuplot PNGs */
-    const char *out_dir; /* existing directory */
-    const char *command; /* recorded in the markdown (may be NULL) */
+    eip_exp_output out;
     const char *merged_from; /* eip_exp_encryip_merge: the source directories (else NULL) */
-    FILE *log;           /* progress lines (stderr), may be NULL */
 } eip_exp_encryip_config;
 
 /* Defaults of `encryip experiment table1` (docs/RESULTS.md "EncryIP"). */
@@ -221,12 +226,12 @@ eip_status eip_exp_encryip_run_cell(const eip_exp_encryip_config *cfg, eip_nn_ct
                                     eip_error *err);
 
 /* The whole grid.  Writes, and rewrites after every cell (a stopped run
- * leaves its finished part), into cfg->out_dir: table1.csv (one row per
+ * leaves its finished part), into cfg->out.dir: table1.csv (one row per
  * run), epochs.csv, table1_paper.md, table1_ristretto255.md, table1.md (both
  * groups side by side), curves_<model>_<dataset>.csv/.png (Figure 4). */
 eip_status eip_exp_encryip_table1(const eip_exp_encryip_config *cfg, eip_error *err);
 
-/* The tables and curves of `runs` [n] into cfg->out_dir. */
+/* The tables and curves of `runs` [n] into cfg->out.dir. */
 eip_status eip_exp_encryip_write(const eip_exp_encryip_config *cfg, const eip_exp_encryip_run *runs,
                                  int64_t n, double wall_s, eip_error *err);
 
@@ -234,8 +239,8 @@ eip_status eip_exp_encryip_write(const eip_exp_encryip_config *cfg, const eip_ex
  * grid split over processes): the runs are read back strictly (header,
  * field count, ranges; the same model/dataset/repeat/method twice is an
  * error), models and datasets in order of appearance, and written to
- * cfg->out_dir like a table1 run (tables, CSVs, curves).  cfg supplies
- * out_dir, plots, command and log; the rest is filled from the runs. */
+ * cfg->out.dir like a table1 run (tables, CSVs, curves).  cfg supplies
+ * out (dir, plots, command, log); the rest is filled from the runs. */
 eip_status eip_exp_encryip_merge(eip_exp_encryip_config *cfg, const char *const *dirs, int n_dirs,
                                  eip_error *err);
 
@@ -258,13 +263,11 @@ typedef struct eip_exp_encryip_cost_config {
     int64_t verif_reps;               /* 0 = automatic */
     int64_t ristretto_large_reps;     /* replicas for ristretto255 at p_large (0 = verif_reps) */
     int64_t rounds;                   /* round-robin repetitions; fastest kept (2) */
-    const char *out_dir;
-    const char *command;
-    FILE *log;
+    eip_exp_output out;               /* plots unused */
 } eip_exp_encryip_cost_config;
 
 void eip_exp_encryip_cost_config_default(eip_exp_encryip_cost_config *c);
-/* Writes cost.md and cost.csv into c->out_dir. */
+/* Writes cost.md and cost.csv into c->out.dir. */
 eip_status eip_exp_encryip_cost(const eip_exp_encryip_cost_config *c, eip_error *err);
 
 /* Combined protection (app/experiment/encryip_combined.c, docs/PROTECT.md
@@ -292,9 +295,7 @@ typedef struct eip_exp_combined_config {
     int64_t trials;              /* AdvParams candidates tried per step */
     eip_advparams_objective objective; /* AdvParams candidate ranking */
     int64_t crypto_seed;         /* >= 0: keys/codewords from a seeded stream (reproducible runs); -1: CSPRNG */
-    const char *out_dir;         /* existing directory */
-    const char *command;         /* recorded in combined.md (may be NULL) */
-    FILE *log;                   /* progress (may be NULL) */
+    eip_exp_output out;          /* plots unused */
 } eip_exp_combined_config;
 
 /* Defaults of `encryip experiment combined`: smallcnn width 1 on 6000
@@ -303,7 +304,7 @@ typedef struct eip_exp_combined_config {
 void eip_exp_combined_config_default(eip_exp_combined_config *c);
 /* Runs every group; writes combined.md, combined.csv (one row per
  * measurement) and combined_curve.csv (encryption-set accuracy after each
- * changed parameter) into c->out_dir.  A licensee accuracy or hash that
+ * changed parameter) into c->out.dir.  A licensee accuracy or hash that
  * differs from the unencrypted model is an error (EIP_ERR_STATE). */
 eip_status eip_exp_combined(const eip_exp_combined_config *c, eip_error *err);
 /* Removal by consecutive fine-tuning (paper section 5.3, Figures 6 and 7;
@@ -345,10 +346,7 @@ typedef struct eip_exp_removal_config {
     int64_t foreign_keys; /* keys of other key generations deployed per round (3) */
     int64_t threads;
     uint64_t seed;
-    int plots;
-    const char *out_dir; /* existing directory */
-    const char *command; /* recorded in removal.md (may be NULL) */
-    FILE *log;
+    eip_exp_output out;
 } eip_exp_removal_config;
 
 /* Defaults of `encryip experiment removal`: resnet18 and alexnet at the
@@ -426,13 +424,11 @@ typedef struct eip_exp_fig5_config {
     int64_t ew_triggers, ew_reps;      /* per user; replicas in the training set */
     int64_t pp_size;                   /* passport S */
     double pp_lambda, pp_gamma0;
-    int plots;
-    const char *out_dir, *command;
-    FILE *log;
+    eip_exp_output out;
 } eip_exp_fig5_config;
 
 void eip_exp_fig5_config_default(eip_exp_fig5_config *c);
-/* Writes fig5.md, fig5.csv, fig5_users.csv and fig5.png into c->out_dir. */
+/* Writes fig5.md, fig5.csv, fig5_users.csv and fig5.png into c->out.dir. */
 eip_status eip_exp_fig5(const eip_exp_fig5_config *c, eip_error *err);
 
 /* ======================================== end of EncryIP experiments === */

@@ -103,8 +103,8 @@ int main(void)
     c.ft_epochs = 1;
     c.threads = 2;
     c.seed = 3;
-    c.log = stderr;
-    c.out_dir = out1;
+    c.out.log = stderr;
+    c.out.dir = out1;
     eip_error err = {0};
     eip_status s = eip_exp_advparams_run(&c, &err);
     REQUIRE(s == EIP_OK, "run 1: %s", err.msg);
@@ -136,7 +136,7 @@ int main(void)
 
     /* Second run on the saved model: same test set, same base accuracy. */
     c.model_file = model;
-    c.out_dir = out2;
+    c.out.dir = out2;
     c.no_attacks = 1;
     s = eip_exp_advparams_run(&c, &err);
     REQUIRE(s == EIP_OK, "run 2: %s", err.msg);
@@ -148,7 +148,7 @@ int main(void)
     /* A model for other inputs is refused with a clear error. */
     c.dataset = "mnist";
     c.data_dir = NULL;
-    c.out_dir = out2;
+    c.out.dir = out2;
     s = eip_exp_advparams_run(&c, &err);
     CHECK(s == EIP_ERR_SHAPE && strstr(err.msg, "inputs"), "MNIST with a CIFAR model: %d %s", (int)s, err.msg);
 

@@ -55,8 +55,8 @@ int main(void)
     c.seed = 7;
     char dir[] = "/tmp/encryip_exp_smokeXXXXXX";
     REQUIRE(mkdtemp(dir) != NULL, "mkdtemp %s", dir);
-    c.out_dir = dir;
-    c.log = NULL;
+    c.out.dir = dir;
+    c.out.log = NULL;
 
     eip_data_set train = {0}, test_full = {0}, test = {0};
     REQUIRE(eip_data_load_by_name("mnist", NULL, &train, &test_full, &err) == EIP_OK, "%s", err.msg);
@@ -150,8 +150,8 @@ int main(void)
         REQUIRE(mkdtemp(dir2) != NULL, "mkdtemp %s", dir2);
         eip_exp_encryip_config m;
         eip_exp_encryip_config_default(&m);
-        m.out_dir = dir2;
-        m.plots = 0;
+        m.out.dir = dir2;
+        m.out.plots = 0;
         m.merged_from = dir;
         const char *one[1] = {dir}, *two[2] = {dir, dir};
         CHECK(eip_exp_encryip_merge(&m, one, 1, &err) == EIP_OK, "merge: %s", err.msg);
@@ -169,8 +169,8 @@ int main(void)
         free(a);
         free(b);
         eip_exp_encryip_config_default(&m);
-        m.out_dir = dir2;
-        m.plots = 0;
+        m.out.dir = dir2;
+        m.out.plots = 0;
         CHECK(eip_exp_encryip_merge(&m, two, 2, &err) == EIP_ERR_FORMAT && strstr(err.msg, "two runs"),
               "a run twice: %s", err.msg);
         /* a second grid of other seeds (run side by side with another --seed) merges into
@@ -203,8 +203,8 @@ int main(void)
         free(a);
         const char *other[2] = {dir, dir3};
         eip_exp_encryip_config_default(&m);
-        m.out_dir = dir2;
-        m.plots = 0;
+        m.out.dir = dir2;
+        m.out.plots = 0;
         CHECK(eip_exp_encryip_merge(&m, other, 2, &err) == EIP_OK && m.repeats == 2,
               "merge of two seed ranges: %s (repeats %lld)", err.msg, (long long)m.repeats);
         unlink(p);

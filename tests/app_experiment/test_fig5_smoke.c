@@ -44,7 +44,7 @@ int main(void)
     c.ew_reps = 5;
     char dir[] = "/tmp/encryip_fig5_smokeXXXXXX";
     REQUIRE(mkdtemp(dir) != NULL, "mkdtemp");
-    c.out_dir = dir;
+    c.out.dir = dir;
     eip_error err = {0};
     REQUIRE(eip_exp_fig5(&c, &err) == EIP_OK, "%s", err.msg);
 

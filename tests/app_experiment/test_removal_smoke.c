@@ -73,7 +73,7 @@ int main(void)
     c.seed = 5;
     char dir[] = "/tmp/encryip_removal_smokeXXXXXX";
     REQUIRE(mkdtemp(dir) != NULL, "mkdtemp %s", dir);
-    c.out_dir = dir;
+    c.out.dir = dir;
 
     eip_data_set train_full = {0}, test_full = {0}, train = {0}, test = {0};
     REQUIRE(eip_data_load_by_name("mnist", NULL, &train_full, &test_full, &err) == EIP_OK, "%s", err.msg);
