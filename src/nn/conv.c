@@ -132,10 +132,9 @@ static eip_status conv_is_image(const conv_layer *L, const eip_nn_plan_in *in, i
  * Together they took bf16 AlexNet training from 0.68-0.91x to 1.0-1.07x
  * of fp32 (28x28 and 32x32 images, widths 1 and 0.25).  Larger maps keep
  * bf16, where AMX wins (fp32 up to 4x4 maps: AlexNet on 32x32 fell from
- * 34 700 to 32 500 img/s), and so do
- * stride-1 image convs: their output map is the net's largest, and running
- * what follows in fp32 costs more than the kernel saves (ResNet-18 width
- * 0.25: 1 844 -> 827 img/s). */
+ * 34 700 to 32 500 img/s), and so do stride-1 image convs: their output map
+ * is the net's largest, and running what follows in fp32 costs more than
+ * the kernel saves (ResNet-18 width 0.25: 1 844 -> 827 img/s). */
 static dnnl_data_type_t conv_dt(const conv_layer *L, const eip_nn_plan_in *in, int train, int image)
 {
     if (!train || in->dt != dnnl_bf16 || !eip_nn_isa_has(dnnl_cpu_isa_avx512_core_amx))
@@ -160,7 +159,7 @@ static dnnl_data_type_t conv_dt(const conv_layer *L, const eip_nn_plan_in *in, i
  * CPU the block is nChw8c (jit:avx2; before 2026-12-02 the net ran NHWC
  * there, since nChw16c has no AVX2 kernel) with the same NHWC fallback;
  * nChw8c is also the last resort. */
-static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int train,
+static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int train, int first,
                               const_dnnl_post_ops_t po, conv_pds *p, eip_error *err)
 {
     const char *nm = in->name;
@@ -168,9 +167,8 @@ static eip_status conv_choose(const conv_layer *L, const eip_nn_plan_in *in, int
     dnnl_dims_t sd = {in->n, L->ci, in->in_shape[0]->h, in->in_shape[0]->w};
     const dnnl_data_type_t pdt = in->in_md[0]->data_type; /* the producer's */
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&nhwc_in, 4, sd, pdt, dnnl_acdb), nm, "src desc");
-    int first;
-    EIP_NN_OK(conv_is_image(L, in, &first, err));
-    /* (with C = 1, oneDNN considers plain NCHW and NHWC equal: test `first` first) */
+    /* first: the image conv (conv_is_image; with C = 1, oneDNN considers
+     * plain NCHW and NHWC equal: test `first` first) */
     const dnnl_format_tag_t blk = eip_nn_act_block(in->dt);
     /* (a producer of another data type is reordered anyway: the block first) */
     const int nhwc_first = blk == dnnl_acdb ||
@@ -278,6 +276,11 @@ static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
     dnnl_dims_t bd = {L->co};
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&w_user, 4, wd, dnnl_f32, dnnl_oihw), nm, "weights desc");
     EIP_NN_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a), nm, "bias desc");
+    eip_nn_plan_in own = *in; /* the arithmetic may differ from the plan's */
+    int image;
+    EIP_NN_OK(conv_is_image(L, in, &image, err));
+    own.dt = conv_dt(L, in, s->train, image);
+    in = &own;
     dnnl_post_ops_t relu = NULL; /* a folded BN's ReLU */
     if (in->fold && !s->train) {
         cs->fold = 1;
@@ -295,13 +298,8 @@ static eip_status conv_plan(void *layer, const eip_nn_plan_in *in, void **state,
             }
         }
     }
-    eip_nn_plan_in own = *in; /* the arithmetic may differ from the plan's */
-    int image;
-    EIP_NN_OK(conv_is_image(L, in, &image, err));
-    own.dt = conv_dt(L, in, s->train, image);
-    in = &own;
     conv_pds p;
-    eip_status cst = conv_choose(L, in, s->train, relu, &p, err);
+    eip_status cst = conv_choose(L, in, s->train, image, relu, &p, err);
     if (relu)
         dnnl_post_ops_destroy(relu);
     if (cst != EIP_OK)
