@@ -515,7 +515,7 @@ eip_status eip_protect_memorised_outputs(const eip_crypto_pk_t *pk, const eip_cr
  * and save refuse it (EIP_ERR_STATE). */
 eip_status eip_protect_model_load_head(const char *path, eip_protect_model_t **out, eip_error *err);
 int64_t eip_protect_model_outputs(const eip_protect_model_t *m); /* K */
-/* Eq. (4) with a key alone: labels[i] = Dec(sk, c[i]) (EIP_CRYPTO_NOT_A_LABEL
+/* Eq. (4) with a key alone, over all cores: labels[i] = Dec(sk, c[i]) (EIP_CRYPTO_NOT_A_LABEL
  * where none).  pk_id (may be NULL): the ciphertexts' public key id; a key
  * of another public key is refused (EIP_ERR_CRYPTO). */
 eip_status eip_protect_decrypt_key(const eip_crypto_sk_t *sk, const unsigned char *pk_id,

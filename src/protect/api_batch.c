@@ -53,11 +53,8 @@ eip_status eip_protect_decrypt_key(const eip_crypto_sk_t *sk, const unsigned cha
     eip_status s;
     if (pk_id && (s = eip_crypto_sk_check_pk(sk, pk_id, "the ciphertexts", err)))
         return s;
-    for (int64_t i = 0; i < n; i++)
-        /* eq. (4); an element outside the group is ⊥: no label */
-        if (eip_crypto_dec_label(sk, &c[i], &labels[i], NULL) != EIP_OK)
-            labels[i] = EIP_CRYPTO_NOT_A_LABEL;
-    return EIP_OK;
+    /* eq. (4) over all cores; an element outside the group is ⊥: no label */
+    return eip_crypto_dec_label_batch(sk, c, n, 0, labels, err);
 }
 
 /* ---- tracer ------------------------------------------------------------------ */
