@@ -146,9 +146,9 @@ eip_status eip_crypto_sampdist_batch(const eip_crypto_pk_t *pk, const eip_crypto
 /* out [n] = SampDist of codebook slots slots[n], the randomness drawn as in
  * sampdist_batch (same ciphertexts as sampdist_batch on the slots'
  * ciphertexts, for every rng).  A deployment's SampDist inputs are its
- * codewords: a ristretto255 codebook keeps them decoded (since it was built,
- * loaded or shuffled), so an answer costs no point decoding, also one at a
- * time (n = 1, a server's request).  cb must belong to pk; every slot must
+ * codewords: a ristretto255 codebook of up to 16 384 slots keeps them
+ * decoded (since it was built, loaded or shuffled), so an answer costs no
+ * point decoding, also one at a time (n = 1, a server's request).  cb must belong to pk; every slot must
  * be in range (EIP_ERR_RANGE naming the item). */
 eip_status eip_crypto_sampdist_slots(const eip_crypto_pk_t *pk, const eip_crypto_codebook_t *cb,
                                      const int64_t *slots, int64_t n, eip_crypto_rng_t *rng,

@@ -57,12 +57,16 @@ static eip_status index_rebuild(eip_crypto_codebook_t *cb, size_t icap, eip_erro
 
 /* Keeps the codewords in decaf's internal form (ristretto255): SampDist
  * of a slot then decodes nothing (eip_crypto_sampdist_slots).  Done when a
- * codebook is complete (built, loaded, shuffled); add() drops it. */
+ * codebook is complete (built, loaded, shuffled); add() drops it.  Up to
+ * CB_PREPARE_MAX slots (3 points of 256 bytes and ~10 us of decoding each,
+ * paid when the codebook is loaded: 1 000 licensees x 16 instances is 12 MB
+ * and ~0.16 s); larger codebooks decode per batch, as before. */
+#define CB_PREPARE_MAX (1 << 14)
 static eip_status prepare(eip_crypto_codebook_t *cb, eip_error *err)
 {
     eip_rfast_pts_free(cb->pts);
     cb->pts = NULL;
-    if (cb->grp.ops->id != EIP_CRYPTO_GROUP_RISTRETTO255 || cb->n == 0)
+    if (cb->grp.ops->id != EIP_CRYPTO_GROUP_RISTRETTO255 || cb->n == 0 || cb->n > CB_PREPARE_MAX)
         return EIP_OK;
     return eip_rfast_pts_new(cb->ct, cb->n, &cb->pts, err);
 }
