@@ -114,6 +114,31 @@ static eip_status draw_scalars(const eip_group *g, eip_crypto_rng_t *rng, eip_sc
     return EIP_OK;
 }
 
+/* The randomness of n items drawn in item order (draw_scalars), the
+ * template job run over the threads with it, the first failing item named
+ * (ranges are in order: the first one is the lowest item); r is wiped. */
+static eip_status sampdist_spread(job tmpl, int64_t n, int threads, eip_crypto_rng_t *rng, eip_error *err)
+{
+    eip_scalar *r = malloc((size_t)n * sizeof *r);
+    const int t = thread_count(threads, n);
+    job *jobs = malloc((size_t)t * sizeof *jobs);
+    eip_status s = !r || !jobs ? eip_error_set(err, EIP_ERR_NOMEM, "SampDist of %lld items: out of memory",
+                                                (long long)n)
+                               : draw_scalars(&tmpl.pk->grp, rng, r, n, err);
+    if (!s) {
+        tmpl.r = r;
+        spread(&tmpl, n, t, jobs);
+        for (int k = 0; k < t && !s; k++)
+            if (jobs[k].bad >= 0)
+                s = eip_error_set(err, EIP_ERR_CRYPTO, "item %lld: %s", (long long)jobs[k].bad, jobs[k].err.msg);
+    }
+    if (r)
+        sodium_memzero(r, (size_t)n * sizeof *r);
+    free(r);
+    free(jobs);
+    return s;
+}
+
 eip_status eip_crypto_sampdist_batch(const eip_crypto_pk_t *pk, const eip_crypto_ct *in, int64_t n,
                                      eip_crypto_rng_t *rng, int threads, eip_crypto_ct *out,
                                      eip_error *err)
@@ -122,34 +147,11 @@ eip_status eip_crypto_sampdist_batch(const eip_crypto_pk_t *pk, const eip_crypto
         return eip_error_set(err, EIP_ERR_ARG, "SampDist batch: negative count %lld", (long long)n);
     if (n == 0)
         return EIP_OK;
-    eip_scalar *r = malloc((size_t)n * sizeof *r);
-    const int t = thread_count(threads, n);
-    job *jobs = malloc((size_t)t * sizeof *jobs);
-    if (!r || !jobs) {
-        free(r);
-        free(jobs);
-        return eip_error_set(err, EIP_ERR_NOMEM, "SampDist batch of %lld: out of memory", (long long)n);
-    }
-    eip_rfast_pts *pts = NULL;
-    eip_status s = draw_scalars(&pk->grp, rng, r, n, err);
-    if (!s && eip_pk_fast(pk))
-        s = eip_rfast_pts_new(in, n, &pts, err);
-    if (s) {
-        sodium_memzero(r, (size_t)n * sizeof *r);
-        free(r);
-        free(jobs);
-        return s;
-    }
-    job tmpl = {.pk = pk, .in = in, .r = r, .pts = pts, .out = out};
-    spread(&tmpl, n, t, jobs);
+    eip_rfast_pts *pts = NULL; /* ristretto255: each distinct input decoded once */
+    eip_status s = eip_pk_fast(pk) ? eip_rfast_pts_new(in, n, &pts, err) : EIP_OK;
+    if (!s)
+        s = sampdist_spread((job){.pk = pk, .in = in, .pts = pts, .out = out}, n, threads, rng, err);
     eip_rfast_pts_free(pts);
-    sodium_memzero(r, (size_t)n * sizeof *r);
-    free(r);
-    for (int k = 0; k < t && !s; k++)
-        if (jobs[k].bad >= 0) { /* ranges are in order: the first one is the lowest item */
-            s = eip_error_set(err, EIP_ERR_CRYPTO, "item %lld: %s", (long long)jobs[k].bad, jobs[k].err.msg);
-        }
-    free(jobs);
     return s;
 }
 
@@ -174,24 +176,8 @@ eip_status eip_crypto_sampdist_slots(const eip_crypto_pk_t *pk, const eip_crypto
             out[i] = *eip_crypto_codebook_ct(cb, slots[i]);
         return eip_crypto_sampdist_batch(pk, out, n, rng, threads, out, err);
     }
-    eip_scalar *r = malloc((size_t)n * sizeof *r);
-    const int t = thread_count(threads, n);
-    job *jobs = malloc((size_t)t * sizeof *jobs);
-    eip_status s = !r || !jobs ? eip_error_set(err, EIP_ERR_NOMEM, "SampDist of %lld slots: out of memory",
-                                                (long long)n)
-                               : draw_scalars(&pk->grp, rng, r, n, err);
-    if (!s) {
-        job tmpl = {.pk = pk, .r = r, .pts = pts, .slots = slots, .out = out};
-        spread(&tmpl, n, t, jobs);
-        for (int k = 0; k < t && !s; k++) /* codewords were validated when added: never */
-            if (jobs[k].bad >= 0)
-                s = eip_error_set(err, EIP_ERR_CRYPTO, "item %lld: %s", (long long)jobs[k].bad, jobs[k].err.msg);
-    }
-    if (r)
-        sodium_memzero(r, (size_t)n * sizeof *r);
-    free(r);
-    free(jobs);
-    return s;
+    /* (codewords were validated when added: no item fails) */
+    return sampdist_spread((job){.pk = pk, .pts = pts, .slots = slots, .out = out}, n, threads, rng, err);
 }
 
 eip_status eip_crypto_dec_label_batch(const eip_crypto_sk_t *sk, const eip_crypto_ct *c, int64_t n,

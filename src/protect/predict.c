@@ -22,23 +22,12 @@ eip_status eip_protect_forward(eip_protect_model_t *m, const uint8_t *pixels, in
     if (!m->net) /* eip_protect_model_load_head: outputs come from elsewhere */
         return eip_error_set(err, EIP_ERR_STATE, "forward: %s has no weights (a head loaded for "
                              "outputs computed elsewhere)", m->path[0] ? m->path : "the model");
-    const int64_t hw = (int64_t)m->h * m->w, sample = m->c * hw;
-    float *x = malloc((size_t)(FWD_BATCH * sample) * sizeof *x); /* [B, C, H, W] */
-    if (!x)
-        return eip_error_set(err, EIP_ERR_NOMEM, "forward: out of memory");
-    eip_status s = EIP_OK;
-    /* denormals flushed as in eip_train_predict (also bit for bit; nn.h) */
-    const unsigned fpenv = eip_nn_denormals_flush_begin();
-    for (int64_t i0 = 0; i0 < n && !s; i0 += FWD_BATCH) {
-        int64_t b = n - i0 < FWD_BATCH ? n - i0 : FWD_BATCH;
-        const uint8_t *p = pixels + i0 * sample;
-        /* the same normalisation as training and eip_train_evaluate */
-        eip_data_normalize(p, b, m->c, hw, m->mean, m->std, x);
-        s = eip_nn_forward(m->net, x, b, EIP_NN_EVAL, out + i0 * m->k, err);
-    }
-    eip_nn_denormals_flush_end(fpenv);
-    free(x);
-    return s;
+    /* eip_train_predict itself over a view of the pixels: one normalisation,
+     * the same batch and the same denormal mode as training's evaluation, so
+     * the outputs agree bit for bit (test_paper checks) */
+    eip_data_set view = {.n = n, .c = m->c, .h = m->h, .w = m->w, .pixels = (uint8_t *)pixels};
+    snprintf(view.name, sizeof view.name, "images");
+    return eip_train_predict(m->net, &view, m->mean, m->std, FWD_BATCH, out, err);
 }
 
 eip_status eip_protect_predict_outputs(const eip_protect_model_t *m, const float *y, int64_t n,
